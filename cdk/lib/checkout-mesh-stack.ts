@@ -1,0 +1,94 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { LambdaIntegration, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Construct } from 'constructs';
+import { loadConfig } from './config';
+import { Platform } from './platform';
+import { ServiceFunction, serviceHttpApi } from './service-function';
+import { serviceApisEnv, type ServiceContext } from './service-context';
+import { apiService } from './services/simple';
+
+/** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
+export class CheckoutMeshStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+    const config = loadConfig(this);
+    const platform = new Platform(this, 'Platform');
+    const ctx: ServiceContext = { config, platform };
+
+    const identity = apiService(this, 'identity', ctx);
+    // Two concurrent workers: the counterpart of two replicas, so the xmin race spans processes.
+    const catalog = apiService(this, 'catalog', ctx, { reservedConcurrency: 2 });
+    const claims = apiService(this, 'claims', ctx);
+    const payments = apiService(this, 'payments', ctx, {
+      environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },
+    });
+    platform.topics.payments.grantPublish(payments.fn);
+
+    // Orders: API + the saga step Lambda the state machine calls.
+    const ordersScope = new Construct(this, 'OrdersSaga');
+    const sagaStep = new ServiceFunction(ordersScope, 'SagaStep', {
+      service: 'orders',
+      handler: 'saga-step',
+      config,
+      database: true,
+      timeout: Duration.seconds(10),
+      environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
+    });
+    const saga = platform.checkoutSaga(sagaStep, { paymentTimeoutSeconds: config.target === 'local' ? 20 : 900 });
+    const orders = apiService(this, 'orders', ctx, {
+      environment: {
+        STATE_MACHINE_ARN: saga.stateMachineArn,
+        ORDERS_TOPIC_ARN: platform.topics.orders.topicArn,
+      },
+    });
+    saga.grantStartExecution(orders.fn);
+    saga.grantRead(orders.fn);
+    saga.grantTaskResponse(orders.fn);
+    platform.topics.orders.grantPublish(orders.fn);
+
+    const chaosScope = new Construct(this, 'Chaos');
+    const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
+    const chaosApi = serviceHttpApi(chaosScope, 'chaos-api', chaosFn);
+
+    const serviceApis: Record<string, HttpApi> = {
+      identity: identity.api,
+      catalog: catalog.api,
+      claims: claims.api,
+      payments: payments.api,
+      orders: orders.api,
+      chaos: chaosApi,
+    };
+
+    // The BFF: the only public door. Every path goes to it, except provider webhooks,
+    // which the payments Lambda verifies itself.
+    const bffScope = new Construct(this, 'Bff');
+    const bff = new ServiceFunction(bffScope, 'Api', {
+      service: 'bff',
+      handler: 'api',
+      config,
+      timeout: Duration.seconds(29),
+      memorySize: 512,
+      environment: { SERVICE_APIS: serviceApisEnv(serviceApis) },
+    });
+    const publicApi = new RestApi(bffScope, 'PublicApi', {
+      restApiName: 'checkout-mesh-public',
+      cloudWatchRole: false,
+      binaryMediaTypes: ['image/*', 'font/*'],
+      deployOptions: { stageName: 'prod', loggingLevel: MethodLoggingLevel.OFF, tracingEnabled: true },
+    });
+    const toBff = new LambdaIntegration(bff);
+    publicApi.root.addMethod('ANY', toBff);
+    publicApi.root.addProxy({ defaultIntegration: toBff, anyMethod: true });
+    publicApi.root.addResource('webhooks').addResource('{provider}').addMethod('POST', new LambdaIntegration(payments.fn));
+
+    new CfnOutput(this, 'PublicApiId', { value: publicApi.restApiId });
+    new CfnOutput(this, 'PublicApiStage', { value: publicApi.deploymentStage.stageName });
+    for (const [name, api] of Object.entries(serviceApis)) new CfnOutput(this, `${cap(name)}ApiId`, { value: api.apiId });
+    new CfnOutput(this, 'StateMachineArn', { value: saga.stateMachineArn });
+    for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
+    new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
+  }
+}
+
+const cap = (s: string) => s[0].toUpperCase() + s.slice(1);

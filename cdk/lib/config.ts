@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Construct } from 'constructs';
+
+/**
+ * Deployment configuration, resolved at synth time.
+ *
+ * local (cdklocal on the emulator): endpoints default to this machine and the per-service
+ * Vault tokens come from .local/secrets.json, written by `npm run up`.
+ * aws (`cdk deploy -c target=aws`): every endpoint must be given as context
+ * (-c pgHost=... -c redisUrl=... -c vaultAddr=...); nothing local leaks in.
+ */
+export interface DeployConfig {
+  target: 'local' | 'aws';
+  pgHost: string;
+  pgPort: number;
+  pgDatabase: string;
+  redisUrl: string;
+  vaultAddr: string;
+  /** The emulator endpoint the Lambdas use for AWS APIs (local only). */
+  awsEndpoint?: string;
+  /** Per-service Vault tokens (local dev only; on AWS use a Vault auth method instead). */
+  vaultTokens: Record<string, string>;
+  failurePlansEnabled: boolean;
+}
+
+export function loadConfig(scope: Construct): DeployConfig {
+  const ctx = (key: string): string | undefined => scope.node.tryGetContext(key) ?? undefined;
+  const target = (ctx('target') ?? process.env.CM_DEPLOY_TARGET ?? 'local') as 'local' | 'aws';
+  if (target === 'aws') {
+    const need = (key: string) => {
+      const v = ctx(key);
+      if (!v) throw new Error(`cdk deploy -c target=aws needs -c ${key}=...`);
+      return v;
+    };
+    return {
+      target,
+      pgHost: need('pgHost'),
+      pgPort: Number(ctx('pgPort') ?? 5432),
+      pgDatabase: ctx('pgDatabase') ?? 'checkout_mesh',
+      redisUrl: need('redisUrl'),
+      vaultAddr: need('vaultAddr'),
+      vaultTokens: {},
+      failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
+    };
+  }
+  const secretsFile = path.resolve(__dirname, '..', '..', '.local', 'secrets.json');
+  const secrets = fs.existsSync(secretsFile)
+    ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as { serviceTokens?: Record<string, string> })
+    : {};
+  const env = process.env;
+  return {
+    target,
+    pgHost: env.PGHOST ?? '127.0.0.1',
+    pgPort: Number(env.PGPORT ?? 5432),
+    pgDatabase: env.PGDATABASE ?? 'checkout_mesh',
+    redisUrl: `redis://${env.CM_REDIS_HOST ?? '127.0.0.1'}:${env.CM_REDIS_PORT ?? 6379}/0`,
+    vaultAddr: env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
+    awsEndpoint: env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
+    vaultTokens: secrets.serviceTokens ?? {},
+    failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
+  };
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic, SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export const DOMAINS = ['payments', 'orders', 'catalog'] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+export const SAGA_ASL_PATH = path.resolve(__dirname, '..', '..', 'stepfunctions', 'checkout-saga.asl.json');
+
+/**
+ * The event mesh and shared AWS resources: one SNS topic per domain, one SQS queue
+ * (+ DLQ) per consumer, and the DynamoDB table of Lambda-level idempotency records.
+ */
+export class Platform extends Construct {
+  readonly topics: Record<Domain, Topic>;
+  readonly idempotencyTable: Table;
+  readonly queues: Record<string, { queue: Queue; dlq: Queue }> = {};
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.topics = Object.fromEntries(
+      DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}` })]),
+    ) as Record<Domain, Topic>;
+
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      tableName: 'checkout-mesh-idempotency',
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiration',
+      removalPolicy: RemovalPolicy.DESTROY,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+  }
+
+  /**
+   * A consumer's queue subscribed to a domain topic for some event types, with a DLQ
+   * after `maxReceiveCount` failed receives. Raw delivery: the body is our event envelope.
+   */
+  consumerQueue(name: string, domain: Domain, eventTypes: string[], opts: { maxReceiveCount?: number; visibilityTimeout?: Duration } = {}) {
+    const dlq = new Queue(this, `${name}Dlq`, {
+      queueName: `checkout-mesh-${name}-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const queue = new Queue(this, `${name}Queue`, {
+      queueName: `checkout-mesh-${name}`,
+      visibilityTimeout: opts.visibilityTimeout ?? Duration.seconds(30),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: dlq, maxReceiveCount: opts.maxReceiveCount ?? 3 },
+    });
+    this.topics[domain].addSubscription(
+      new SqsSubscription(queue, {
+        rawMessageDelivery: true,
+        filterPolicy: { type: SubscriptionFilter.stringFilter({ allowlist: eventTypes }) },
+      }),
+    );
+    this.queues[name] = { queue, dlq };
+    new CfnOutput(this, `${name}QueueUrl`, { value: queue.queueUrl });
+    new CfnOutput(this, `${name}DlqUrl`, { value: dlq.queueUrl });
+    return { queue, dlq };
+  }
+
+  /** The checkout saga, loaded from stepfunctions/ with the step Lambda's ARN filled in. */
+  checkoutSaga(stepFunction: IFunction, opts: { paymentTimeoutSeconds: number }): StateMachine {
+    const asl = JSON.parse(fs.readFileSync(SAGA_ASL_PATH, 'utf8')) as { States: Record<string, { TimeoutSeconds?: number }> };
+    // The only value that differs between targets: how long to wait for the payment event.
+    asl.States.WaitForPayment.TimeoutSeconds = opts.paymentTimeoutSeconds;
+    const sm = new StateMachine(this, 'CheckoutSaga', {
+      stateMachineName: 'checkout-mesh-checkout-saga',
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(JSON.stringify(asl)),
+      definitionSubstitutions: { SagaStepFunctionArn: stepFunction.functionArn },
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'CheckoutSagaLogs', { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
+        level: LogLevel.ERROR,
+      },
+    });
+    stepFunction.grantInvoke(sm);
+    return sm;
+  }
+}
+
+const cap = (s: string) => s[0].toUpperCase() + s.slice(1);

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Construct } from 'constructs';
+import type { DeployConfig } from './config';
+
+const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
+
+export interface ServiceFunctionProps {
+  /** Service folder under functions/ (also SERVICE_NAME and the Vault role). */
+  service: string;
+  /** Handler file under functions/<service>/handlers/, without extension. */
+  handler: string;
+  config: DeployConfig;
+  /** Lease Postgres credentials from database/creds/<service>. */
+  database?: boolean;
+  environment?: Record<string, string>;
+  timeout?: Duration;
+  memorySize?: number;
+  reservedConcurrency?: number;
+}
+
+/**
+ * Every Lambda of the system: bundled by local esbuild (no Docker), the AWS SDK bundled in
+ * (the emulator's stand-in SDK is partial), an explicit log group (CDK's logRetention custom
+ * resource does not run on the emulator), and the shared configuration as environment.
+ */
+export class ServiceFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const { config } = props;
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const environment: Record<string, string> = {
+      SERVICE_NAME: props.service,
+      DEPLOY_TARGET: config.target,
+      PGHOST: config.pgHost,
+      PGPORT: String(config.pgPort),
+      PGDATABASE: config.pgDatabase,
+      REDIS_URL: config.redisUrl,
+      VAULT_ADDR: config.vaultAddr,
+      FAILURE_PLANS_ENABLED: String(config.failurePlansEnabled),
+      NODE_OPTIONS: '--enable-source-maps',
+      ...(props.database ? { DB_ROLE: props.service } : {}),
+      ...(config.awsEndpoint ? { AWS_ENDPOINT_URL: config.awsEndpoint } : {}),
+      ...(config.vaultTokens[props.service] ? { VAULT_TOKEN: config.vaultTokens[props.service] } : {}),
+      ...(props.environment ?? {}),
+    };
+    super(scope, id, {
+      entry: path.join(FUNCTIONS_DIR, props.service, 'handlers', `${props.handler}.ts`),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      timeout: props.timeout ?? Duration.seconds(15),
+      memorySize: props.memorySize ?? 256,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      logGroup,
+      environment,
+      bundling: {
+        forceDockerBundling: false,
+        // Bundle everything, the AWS SDK included; pg-native is an optional binding pg never loads here.
+        externalModules: ['pg-native'],
+        minify: true,
+        sourceMap: true,
+        keepNames: true,
+        // The emulator runs handlers on the host's Node (20 here); AWS runs 22. Target the lower.
+        target: 'node20',
+        format: OutputFormat.CJS,
+        // middy and jose ship ESM; prefer their module entry so esbuild can tree-shake.
+        mainFields: ['module', 'main'],
+        logLevel: LogLevel.ERROR,
+      },
+    });
+  }
+}
+
+/** A service's own HTTP API: every route goes to its API Lambda (routing lives in code). */
+export function serviceHttpApi(scope: Construct, id: string, fn: NodejsFunction): HttpApi {
+  return new HttpApi(scope, id, {
+    apiName: id,
+    defaultIntegration: new HttpLambdaIntegration(`${id}Integration`, fn),
+    createDefaultStage: true,
+  });
+}

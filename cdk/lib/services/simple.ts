@@ -1,0 +1,20 @@
+import { Construct } from 'constructs';
+import { ServiceFunction, serviceHttpApi } from '../service-function';
+import type { ServiceContext, ServiceParts } from '../service-context';
+
+/** A service whose only Lambda (so far) is its HTTP API handler. */
+export function apiService(scope: Construct, service: string, ctx: ServiceContext, extra: { environment?: Record<string, string>; reservedConcurrency?: number } = {}): ServiceParts {
+  const construct = new Construct(scope, cap(service));
+  const fn = new ServiceFunction(construct, 'Api', {
+    service,
+    handler: 'api',
+    config: ctx.config,
+    database: true,
+    environment: extra.environment,
+    reservedConcurrency: extra.reservedConcurrency,
+  });
+  const api = serviceHttpApi(construct, `${service}-api`, fn);
+  return { fn, api };
+}
+
+export const cap = (s: string) => s[0].toUpperCase() + s.slice(1);

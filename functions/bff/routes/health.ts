@@ -1,0 +1,36 @@
+import { config } from '../../shared/config';
+import { json, route, type Route } from '../../shared/http';
+import { ServiceClient } from '../../shared/service-client';
+
+/**
+ * GET /api/health: asks every service's /health in parallel and answers 200 only when
+ * every service and every one of their dependencies is up.
+ */
+export function healthRoutes(): Route[] {
+  const cfg = config();
+  const clients = Object.keys(cfg.SERVICE_APIS).map((name) => ServiceClient.fromConfig(name, cfg));
+  return [
+    route('GET', '/api/health', async (req) => {
+      const results = await Promise.all(
+        clients.map(async (client) => {
+          const started = Date.now();
+          try {
+            const res = await client.call('GET', '/health', { correlationId: req.correlationId, timeoutMs: 4000 });
+            let report: unknown = res.body;
+            try {
+              report = JSON.parse(res.body);
+            } catch {
+              /* keep raw text */
+            }
+            return [client.service, { status: res.status === 200 ? 'up' : 'down', httpStatus: res.status, latencyMs: Date.now() - started, report }] as const;
+          } catch (err) {
+            return [client.service, { status: 'down', latencyMs: Date.now() - started, error: (err as Error).message }] as const;
+          }
+        }),
+      );
+      const services = Object.fromEntries(results);
+      const up = results.every(([, r]) => r.status === 'up');
+      return json(up ? 200 : 503, { status: up ? 'up' : 'down', services }, { 'cache-control': 'no-store' });
+    }),
+  ];
+}

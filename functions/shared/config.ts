@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration of a Lambda, read once from its environment.
+ * CDK writes these variables; tests and scripts set the same names.
+ */
+const ServiceApiSchema = z.object({ apiId: z.string().min(1), stage: z.string().min(1) });
+export type ServiceApi = z.infer<typeof ServiceApiSchema>;
+
+const EnvSchema = z.object({
+  SERVICE_NAME: z.string().min(1),
+  DEPLOY_TARGET: z.enum(['local', 'aws']).default('local'),
+  AWS_REGION: z.string().default('us-east-1'),
+  /** Set only when running against an emulator; SDK v3 clients honour it too. */
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  PGHOST: z.string().default('127.0.0.1'),
+  PGPORT: z.coerce.number().int().positive().default(5432),
+  PGDATABASE: z.string().default('checkout_mesh'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
+  VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
+  VAULT_TOKEN: z.string().optional(),
+  /** Vault database role this service leases credentials from (database/creds/<role>). */
+  DB_ROLE: z.string().optional(),
+  /** JSON map of service name -> {apiId, stage} for the HTTP APIs this function calls. */
+  SERVICE_APIS: z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return z.record(z.string(), ServiceApiSchema).parse(JSON.parse(raw));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'SERVICE_APIS must be a JSON map of {apiId, stage}' });
+        return z.NEVER;
+      }
+    }),
+  HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  FAILURE_PLANS_ENABLED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+export type Config = z.infer<typeof EnvSchema>;
+
+let cached: Config | undefined;
+
+/** Parses the environment once; a bad value stops the cold start with a readable message. */
+export function config(env: NodeJS.ProcessEnv = process.env): Config {
+  if (cached && env === process.env) return cached;
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${issues}`);
+  }
+  if (env === process.env) cached = parsed.data;
+  return parsed.data;
+}
+
+/** For tests that change the environment between cases. */
+export function resetConfigCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,88 @@
+/**
+ * RFC 9457 problem details. Every error a client sees is one of these, with a
+ * stable `type` URI that clients (and the saga) can branch on.
+ */
+export const PROBLEM_BASE = 'https://checkout-mesh.dev/problems/';
+
+export const ProblemType = {
+  validation: 'validation-error',
+  notFound: 'not-found',
+  methodNotAllowed: 'method-not-allowed',
+  unsupportedMediaType: 'unsupported-media-type',
+  payloadTooLarge: 'payload-too-large',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  conflict: 'conflict',
+  preconditionFailed: 'precondition-failed',
+  preconditionRequired: 'precondition-required',
+  idempotencyKeyMissing: 'idempotency-key-missing',
+  idempotencyKeyMismatch: 'idempotency-key-mismatch',
+  idempotencyInFlight: 'idempotency-key-in-flight',
+  rateLimited: 'rate-limited',
+  circuitOpen: 'circuit-open',
+  upstreamUnavailable: 'upstream-unavailable',
+  upstreamTimeout: 'upstream-timeout',
+  insufficientStock: 'insufficient-stock',
+  notImplemented: 'not-implemented',
+  dependencyDown: 'dependency-down',
+  chaosInjected: 'chaos-injected',
+  internal: 'internal-error',
+} as const;
+export type ProblemTypeName = keyof typeof ProblemType;
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  traceId?: string;
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Content', 428: 'Precondition Required', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** An error that maps to one problem+json response. Throw it from handlers and core code. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+  readonly headers: Record<string, string>;
+  readonly extensions: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    type: ProblemTypeName,
+    detail?: string,
+    opts: { headers?: Record<string, string>; extensions?: Record<string, unknown>; title?: string } = {},
+  ) {
+    super(detail ?? TITLES[status] ?? 'Error');
+    this.name = 'HttpProblem';
+    this.status = status;
+    this.type = PROBLEM_BASE + ProblemType[type];
+    this.title = opts.title ?? TITLES[status] ?? 'Error';
+    this.headers = opts.headers ?? {};
+    this.extensions = opts.extensions ?? {};
+  }
+
+  toBody(instance?: string, traceId?: string): ProblemBody {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(instance ? { instance } : {}),
+      ...(traceId ? { traceId } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export const isProblemBody = (value: unknown): value is ProblemBody =>
+  typeof value === 'object' && value !== null && typeof (value as ProblemBody).type === 'string' &&
+  typeof (value as ProblemBody).status === 'number';

@@ -1,0 +1,29 @@
+import Redis from 'ioredis';
+
+let shared: Redis | undefined;
+
+/**
+ * The process-wide Redis client. Commands fail fast while Redis is down (no offline
+ * queue, short connect timeout) so callers can degrade, e.g. catalog falls back to Postgres.
+ */
+export function serviceRedis(url: string): Redis {
+  if (shared) return shared;
+  shared = new Redis(url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  // Without a listener ioredis logs every reconnect failure as an unhandled error.
+  shared.on('error', () => undefined);
+  return shared;
+}
+
+export async function closeRedis(): Promise<void> {
+  if (!shared) return;
+  const client = shared;
+  shared = undefined;
+  await client.quit().catch(() => client.disconnect());
+}

@@ -1,0 +1,275 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { LOGS, ROOT, VENV, VENV_BIN } from './paths';
+import { SetupError, say } from './log';
+import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, waitFor, which } from './proc';
+import { adminPgUrl, SERVICES, type Secrets, settings } from './settings';
+
+/* ---------- Python side: .venv with pinned MiniStack and OpenBao ---------- */
+
+const REQUIREMENTS = path.join(ROOT, 'localstack', 'requirements.txt');
+const STAMP = path.join(VENV, '.requirements.sha');
+
+export async function ensureVenv(): Promise<void> {
+  const wanted = fs.readFileSync(REQUIREMENTS, 'utf8');
+  if (fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === wanted && fs.existsSync(path.join(VENV_BIN, 'ministack'))) {
+    return;
+  }
+  const python = which('python3') ?? which('python');
+  if (!python) throw new SetupError('Python 3.10+ is required for the local emulator: install python3 (with venv and pip) and retry');
+  if (!fs.existsSync(path.join(VENV_BIN, 'python'))) {
+    say.step('creating .venv');
+    try {
+      run(python, ['-m', 'venv', VENV], { log: 'setup' });
+    } catch {
+      throw new SetupError('python3 -m venv failed: install the venv module (e.g. apt-get install python3-venv) and retry');
+    }
+  }
+  say.step('installing pinned MiniStack and OpenBao into .venv (first run only)');
+  await runLogged('setup', path.join(VENV_BIN, 'pip'), ['install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS]);
+  fs.writeFileSync(STAMP, wanted);
+}
+
+/* ---------- Postgres ---------- */
+
+async function pgAnswers(): Promise<boolean> {
+  const client = new Client({ connectionString: adminPgUrl('postgres'), connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function ensurePostgres(): Promise<void> {
+  if (await pgAnswers()) return;
+  const local = settings.pgHost === '127.0.0.1' || settings.pgHost === 'localhost';
+  if (local && which('pg_ctlcluster') && fs.existsSync('/etc/postgresql')) {
+    const versions = fs.readdirSync('/etc/postgresql');
+    say.step(`starting the machine's PostgreSQL ${versions.join(', ')}`);
+    for (const v of versions) {
+      try {
+        run('pg_ctlcluster', ['--skip-systemctl-redirect', v, 'main', 'start'], { log: 'setup' });
+      } catch {
+        /* already running or another cluster name: the probe below decides */
+      }
+    }
+    await waitFor('PostgreSQL', pgAnswers, 20_000).catch(() => undefined);
+    if (await pgAnswers()) return;
+  }
+  if (await portOpen(settings.pgPort, settings.pgHost)) {
+    throw new SetupError(
+      `PostgreSQL at ${settings.pgHost}:${settings.pgPort} refuses user "${settings.pgAdminUser}": allow it (trust or set PGPASSWORD) and retry`,
+    );
+  }
+  throw new SetupError(
+    `PostgreSQL is not running on ${settings.pgHost}:${settings.pgPort} and could not be started: install it (apt-get install postgresql) or set PGHOST/PGPORT`,
+  );
+}
+
+/**
+ * The database, one owner role + schema per service, and the role Vault uses to mint
+ * per-lease users. Owner roles cannot log in; leased users inherit them.
+ */
+export async function bootstrapDatabase(secrets: Secrets): Promise<void> {
+  const admin = new Client({ connectionString: adminPgUrl('postgres') });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [settings.pgDatabase]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${ident(settings.pgDatabase)}`);
+  } finally {
+    await admin.end();
+  }
+  const db = new Client({ connectionString: adminPgUrl() });
+  await db.connect();
+  try {
+    // Serialise concurrent `up`s: role creation is not idempotent under a race.
+    await db.query('SELECT pg_advisory_lock(727001)');
+    await ensureRole(db, 'vault_admin', `LOGIN CREATEROLE PASSWORD ${literal(secrets.vaultDbPassword)}`);
+    await db.query(`ALTER ROLE vault_admin WITH LOGIN CREATEROLE PASSWORD ${literal(secrets.vaultDbPassword)}`);
+    await db.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    for (const svc of SERVICES) {
+      const owner = `${svc}_owner`;
+      await ensureRole(db, owner, 'NOLOGIN');
+      await db.query(`CREATE SCHEMA IF NOT EXISTS ${ident(svc)} AUTHORIZATION ${ident(owner)}`);
+      await db.query(`ALTER SCHEMA ${ident(svc)} OWNER TO ${ident(owner)}`);
+      await db.query(`ALTER ROLE ${ident(owner)} SET search_path = ${ident(svc)}`);
+      // Vault must be able to grant the owner role to the users it creates.
+      await db.query(`GRANT ${ident(owner)} TO vault_admin WITH ADMIN OPTION`);
+    }
+    await db.query('SELECT pg_advisory_unlock(727001)');
+  } finally {
+    await db.end();
+  }
+}
+
+async function ensureRole(db: Client, name: string, options: string): Promise<void> {
+  const r = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+  if (r.rowCount === 0) await db.query(`CREATE ROLE ${ident(name)} ${options}`);
+}
+
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/* ---------- Redis ---------- */
+
+async function redisAnswers(): Promise<boolean> {
+  if (!(await portOpen(settings.redisPort, settings.redisHost))) return false;
+  const { default: Redis } = await import('ioredis');
+  const r = new Redis({ host: settings.redisHost, port: settings.redisPort, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function ensureRedis(): Promise<void> {
+  if (await redisAnswers()) return;
+  const local = settings.redisHost === '127.0.0.1' || settings.redisHost === 'localhost';
+  const server = which('redis-server');
+  if (local && server) {
+    say.step("starting the machine's Redis");
+    fs.mkdirSync(LOGS, { recursive: true });
+    run(server, [
+      '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(settings.redisPort),
+      '--save', '', '--appendonly', 'no', '--logfile', logFile('redis'),
+    ], { log: 'setup' });
+    await waitFor('Redis', redisAnswers, 10_000);
+    return;
+  }
+  throw new SetupError(
+    `Redis is not running on ${settings.redisHost}:${settings.redisPort} and could not be started: install it (apt-get install redis-server) or set CM_REDIS_HOST/CM_REDIS_PORT`,
+  );
+}
+
+/* ---------- OpenBao (Vault API) ---------- */
+
+async function vault<T = unknown>(token: string, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${settings.vaultAddr}/v1/${p}`, {
+    method,
+    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`Vault ${method} ${p}: ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+async function vaultTokenWorks(token: string): Promise<boolean> {
+  try {
+    await vault(token, 'GET', 'auth/token/lookup-self');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureVault(secrets: Secrets): Promise<void> {
+  const port = Number(new URL(settings.vaultAddr).port || 8200);
+  if (!(await vaultTokenWorks(secrets.vaultRootToken))) {
+    if (await portOpen(port)) {
+      if (!ownedPid('openbao')) {
+        throw new SetupError(`Port ${port} is taken by another process (not our OpenBao): stop it or set VAULT_ADDR to a free port`);
+      }
+      throw new SetupError(`Our OpenBao on port ${port} rejects the root token: run \`npm run down\` and retry`);
+    }
+    say.step('starting OpenBao (dev mode)');
+    startDetached('openbao', path.join(VENV_BIN, 'bao'), [
+      'server', '-dev', `-dev-root-token-id=${secrets.vaultRootToken}`, `-dev-listen-address=127.0.0.1:${port}`,
+    ]);
+    await waitFor('OpenBao', () => vaultTokenWorks(secrets.vaultRootToken), 30_000);
+  }
+  await configureVault(secrets);
+}
+
+/** Idempotent: engines, the database connection, one role and policy and token per service, KV secrets. */
+export async function configureVault(secrets: Secrets): Promise<void> {
+  const root = secrets.vaultRootToken;
+  const mounts = await vault<Record<string, unknown>>(root, 'GET', 'sys/mounts');
+  const mounted = (mounts as { data?: Record<string, unknown> }).data ?? mounts;
+  if (!('database/' in mounted)) await vault(root, 'POST', 'sys/mounts/database', { type: 'database' });
+  if (!('secret/' in mounted)) await vault(root, 'POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+
+  await vault(root, 'POST', 'database/config/checkout_mesh', {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: `postgresql://{{username}}:{{password}}@${settings.pgHost}:${settings.pgPort}/${settings.pgDatabase}?sslmode=disable`,
+    username: 'vault_admin',
+    password: secrets.vaultDbPassword,
+    allowed_roles: SERVICES.join(','),
+    // Vault would otherwise rotate vault_admin's password away from what we store.
+    verify_connection: true,
+  });
+  for (const svc of SERVICES) {
+    await vault(root, 'POST', `database/roles/${svc}`, {
+      db_name: 'checkout_mesh',
+      default_ttl: settings.dbLeaseTtl,
+      max_ttl: settings.dbLeaseMaxTtl,
+      creation_statements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${svc}_owner;`,
+        `ALTER ROLE "{{name}}" SET search_path = ${svc};`,
+      ],
+      // Revocation runs only after our pool drained; it must not kill sessions, just remove the user.
+      revocation_statements: [`REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;`, `DROP OWNED BY "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],
+    });
+  }
+  const policies: Record<string, string> = {};
+  for (const svc of [...SERVICES, 'bff', 'chaos']) {
+    const dbPart = (SERVICES as readonly string[]).includes(svc)
+      ? `path "database/creds/${svc}" { capabilities = ["read"] }\n`
+      : '';
+    policies[svc] = `${dbPart}path "secret/data/${svc}/*" { capabilities = ["read"] }
+path "secret/data/shared/*" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+path "sys/leases/revoke" { capabilities = ["update"] }
+path "sys/health" { capabilities = ["read"] }
+`;
+  }
+  // Identity manages the JWT signing keys (rotation writes new key material).
+  policies.identity += 'path "secret/data/identity/*" { capabilities = ["create", "read", "update"] }\n';
+  for (const [svc, policy] of Object.entries(policies)) {
+    await vault(root, 'PUT', `sys/policies/acl/${svc}`, { policy });
+    const id = secrets.serviceTokens[svc];
+    if (!(await vaultTokenWorks(id))) {
+      await vault(root, 'POST', 'auth/token/create-orphan', {
+        id,
+        policies: [svc],
+        period: '768h',
+        no_default_policy: false,
+        display_name: `svc-${svc}`,
+      });
+    }
+  }
+  await vault(root, 'POST', 'secret/data/payments/stripe', { data: { webhookSecret: secrets.stripeWebhookSecret } });
+  await vault(root, 'POST', 'secret/data/payments/paypal', { data: { webhookId: secrets.paypalWebhookId } });
+}
+
+/* ---------- MiniStack ---------- */
+
+export async function ensureMinistack(): Promise<void> {
+  const url = new URL(settings.awsEndpoint);
+  const port = Number(url.port || 4566);
+  const healthy = () => httpOk(`${settings.awsEndpoint}/_ministack/health`);
+  if (await healthy()) return;
+  if (await portOpen(port)) {
+    throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
+  }
+  say.step('starting MiniStack (local Lambda execution)');
+  startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
+    BIND_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    LAMBDA_EXECUTOR: 'local',
+    MINISTACK_REGION: settings.region,
+  }, ROOT);
+  await waitFor('MiniStack', healthy, 60_000);
+}

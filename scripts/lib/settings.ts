@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { LOCAL, SECRETS_FILE } from './paths';
+
+/**
+ * Local runtime settings. Ports and hosts come from the environment (same names the
+ * Docker compose file uses), with the defaults of a developer machine. Secrets are
+ * generated once per checkout into .local/secrets.json (git-ignored), never committed.
+ */
+export const SERVICES = ['identity', 'catalog', 'claims', 'payments', 'orders'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+const env = process.env;
+export const settings = {
+  region: env.AWS_REGION ?? 'us-east-1',
+  awsEndpoint: env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
+  pgHost: env.PGHOST ?? '127.0.0.1',
+  pgPort: Number(env.PGPORT ?? 5432),
+  pgAdminUser: env.CM_PG_ADMIN_USER ?? 'postgres',
+  pgDatabase: env.PGDATABASE ?? 'checkout_mesh',
+  redisHost: env.CM_REDIS_HOST ?? '127.0.0.1',
+  redisPort: Number(env.CM_REDIS_PORT ?? 6379),
+  vaultAddr: env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
+  /** Default and max TTL of leased database credentials (seconds). */
+  dbLeaseTtl: Number(env.CM_DB_LEASE_TTL ?? 3600),
+  dbLeaseMaxTtl: Number(env.CM_DB_LEASE_MAX_TTL ?? 4 * 3600),
+  stackName: env.CM_STACK_NAME ?? 'CheckoutMesh',
+};
+
+export const redisUrl = () => `redis://${settings.redisHost}:${settings.redisPort}/0`;
+export const adminPgUrl = (database = settings.pgDatabase) =>
+  `postgres://${settings.pgAdminUser}@${settings.pgHost}:${settings.pgPort}/${database}`;
+
+export interface Secrets {
+  vaultRootToken: string;
+  /** Password of the role Vault uses to create per-lease database users. */
+  vaultDbPassword: string;
+  /** One Vault token per service, created with a fixed id so deployed config stays stable. */
+  serviceTokens: Record<string, string>;
+  stripeWebhookSecret: string;
+  paypalWebhookId: string;
+}
+
+export function secrets(): Secrets {
+  fs.mkdirSync(LOCAL, { recursive: true });
+  let current: Partial<Secrets> = {};
+  if (fs.existsSync(SECRETS_FILE)) current = JSON.parse(fs.readFileSync(SECRETS_FILE, 'utf8')) as Partial<Secrets>;
+  const token = () => `local-${randomBytes(16).toString("hex")}`;
+  const tokens: Record<string, string> = { ...(current.serviceTokens ?? {}) };
+  for (const svc of [...SERVICES, 'bff', 'chaos']) tokens[svc] ??= token();
+  const next: Secrets = {
+    vaultRootToken: current.vaultRootToken ?? token(),
+    vaultDbPassword: current.vaultDbPassword ?? randomBytes(18).toString('base64url'),
+    serviceTokens: tokens,
+    stripeWebhookSecret: current.stripeWebhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`,
+    paypalWebhookId: current.paypalWebhookId ?? `WH-LOCAL-${randomBytes(8).toString('hex').toUpperCase()}`,
+  };
+  if (JSON.stringify(next) !== JSON.stringify(current)) {
+    fs.writeFileSync(SECRETS_FILE, JSON.stringify(next, null, 2), { mode: 0o600 });
+  }
+  return next;
+}
