@@ -7,6 +7,8 @@ const common = {
   // middy 5 and jose 6 ship ESM only: let swc turn them into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // ...and resolve middy's import-only exports map to its entry file.
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
 };
 module.exports = {
   projects: [

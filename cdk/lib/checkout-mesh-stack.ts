@@ -42,6 +42,8 @@ export class CheckoutMeshStack extends Stack {
         ORDERS_TOPIC_ARN: platform.topics.orders.topicArn,
       },
     });
+    // Orders resumes the saga's WaitForPayment on payment outcomes.
+    platform.consumerQueue('orders-payment-events', 'payments', ['PaymentSucceeded', 'PaymentFailed']);
     saga.grantStartExecution(orders.fn);
     saga.grantRead(orders.fn);
     saga.grantTaskResponse(orders.fn);
