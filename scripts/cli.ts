@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { say, SetupError } from './lib/log';
 import { ENDPOINTS_FILE, LOCAL } from './lib/paths';
-import { httpOk, ownedPid, portOpen, stopOwned } from './lib/proc';
+import { httpOk, isAlive, ownedPid, portOpen, stopOwned } from './lib/proc';
 import { secrets, settings } from './lib/settings';
 import { bootstrapDatabase, ensureMinistack, ensurePostgres, ensureRedis, ensureVault, ensureVenv } from './lib/infra';
 import { migrate } from './lib/migrate';
@@ -25,10 +25,39 @@ function checkNode(): void {
   if (major < 20) throw new SetupError(`Node.js 20 or newer is required (found ${process.versions.node})`);
 }
 
+/** One `up` at a time per checkout: a second caller waits for the first (two deploys would collide). */
+async function withUpLock<T>(fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(LOCAL, { recursive: true });
+  const lock = `${LOCAL}/up.lock`;
+  for (let waited = 0; ; waited += 500) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const holder = Number(fs.readFileSync(lock, 'utf8') || 0);
+      if (!holder || !isAlive(holder)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (waited === 0) say.info(`another \`up\` (pid ${holder}) is running; waiting for it`);
+      if (waited > 600_000) throw new SetupError(`another \`up\` (pid ${holder}) has held .local/up.lock for 10 minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 async function up(opts: { force?: boolean } = {}): Promise<Endpoints> {
+  return withUpLock(() => upLocked(opts));
+}
+
+async function upLocked(opts: { force?: boolean }): Promise<Endpoints> {
   const started = Date.now();
   checkNode();
-  fs.mkdirSync(LOCAL, { recursive: true });
   const sec = secrets();
   await ensureVenv();
   say.step('Postgres and Redis');

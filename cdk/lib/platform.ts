@@ -65,8 +65,9 @@ export class Platform extends Construct {
       }),
     );
     this.queues[name] = { queue, dlq };
-    new CfnOutput(this, `${name}QueueUrl`, { value: queue.queueUrl });
-    new CfnOutput(this, `${name}DlqUrl`, { value: dlq.queueUrl });
+    // Stable output keys (no construct-path hash) so scripts and tests can find them.
+    new CfnOutput(this, `${name}QueueUrl`, { value: queue.queueUrl }).overrideLogicalId(`${pascal(name)}QueueUrl`);
+    new CfnOutput(this, `${name}DlqUrl`, { value: dlq.queueUrl }).overrideLogicalId(`${pascal(name)}DlqUrl`);
     return { queue, dlq };
   }
 
@@ -92,3 +93,4 @@ export class Platform extends Construct {
 }
 
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
+const pascal = (s: string) => s.split(/[^a-zA-Z0-9]/).map(cap).join('');
