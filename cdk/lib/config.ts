@@ -49,14 +49,16 @@ export function loadConfig(scope: Construct): DeployConfig {
     ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as { serviceTokens?: Record<string, string> })
     : {};
   const env = process.env;
+  // CM_LAMBDA_* override what the Lambdas see when it differs from what this machine sees
+  // (Docker: Lambdas in containers reach postgres/redis/openbao by their compose names).
   return {
     target,
-    pgHost: env.PGHOST ?? '127.0.0.1',
+    pgHost: env.CM_LAMBDA_PGHOST ?? env.PGHOST ?? '127.0.0.1',
     pgPort: Number(env.PGPORT ?? 5432),
     pgDatabase: env.PGDATABASE ?? 'checkout_mesh',
-    redisUrl: `redis://${env.CM_REDIS_HOST ?? '127.0.0.1'}:${env.CM_REDIS_PORT ?? 6379}/0`,
-    vaultAddr: env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
-    awsEndpoint: env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
+    redisUrl: env.CM_LAMBDA_REDIS_URL ?? `redis://${env.CM_REDIS_HOST ?? '127.0.0.1'}:${env.CM_REDIS_PORT ?? 6379}/0`,
+    vaultAddr: env.CM_LAMBDA_VAULT_ADDR ?? env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
+    awsEndpoint: env.CM_LAMBDA_AWS_ENDPOINT ?? env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
     vaultTokens: secrets.serviceTokens ?? {},
     failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
   };

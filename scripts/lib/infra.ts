@@ -259,7 +259,9 @@ path "sys/health" { capabilities = ["read"] }
 export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
   const port = Number(url.port || 4566);
-  const healthy = () => httpOk(`${settings.awsEndpoint}/_ministack/health`);
+  // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
+  const healthy = async () =>
+    (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
   if (await healthy()) return;
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);

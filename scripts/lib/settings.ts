@@ -58,5 +58,7 @@ export function secrets(): Secrets {
   if (JSON.stringify(next) !== JSON.stringify(current)) {
     fs.writeFileSync(SECRETS_FILE, JSON.stringify(next, null, 2), { mode: 0o600 });
   }
+  // An externally run Vault (Docker, shared dev Vault) is driven with its own root token.
+  if (process.env.VAULT_TOKEN) return { ...next, vaultRootToken: process.env.VAULT_TOKEN };
   return next;
 }
