@@ -22,6 +22,8 @@ export interface ServiceFunctionProps {
   timeout?: Duration;
   memorySize?: number;
   reservedConcurrency?: number;
+  /** Repo folders copied next to the bundle (e.g. web/ for the BFF). */
+  copyDirs?: string[];
 }
 
 /**
@@ -73,6 +75,12 @@ export class ServiceFunction extends NodejsFunction {
         // middy and jose ship ESM; prefer their module entry so esbuild can tree-shake.
         mainFields: ['module', 'main'],
         logLevel: LogLevel.ERROR,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, outputDir: string) =>
+            (props.copyDirs ?? []).map((dir) => `cp -R "${path.join(FUNCTIONS_DIR, '..', dir)}" "${path.join(outputDir, dir)}"`),
+        },
       },
     });
   }

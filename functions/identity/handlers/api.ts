@@ -1,12 +1,57 @@
-import { httpApi } from '../../shared/http';
-import { notImplemented, serviceRuntime } from '../../shared/service';
+import { bearerToken, redisReady } from '../../shared/auth';
+import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
+import { serviceRuntime } from '../../shared/service';
+import { PgUserRepo } from '../adapters/pg-users';
+import { VaultKeyStore } from '../adapters/vault-keys';
+import { AuthService, Credentials, LoginBody, RefreshBody } from '../core/auth-service';
+import { KeyRing } from '../core/keys';
+import { ACCESS_TOKEN_TTL_SEC } from '../core/tokens';
 
 const runtime = serviceRuntime('identity', { postgres: true, redis: true });
+
+let service: AuthService | undefined;
+function auth(): AuthService {
+  if (!service) {
+    if (!runtime.cfg.VAULT_TOKEN) throw new Error('VAULT_TOKEN is required for the signing keys');
+    const keys = new KeyRing(new VaultKeyStore(runtime.cfg.VAULT_ADDR, runtime.cfg.VAULT_TOKEN), {
+      accessTtlSec: ACCESS_TOKEN_TTL_SEC,
+      cacheMs: 30_000,
+    });
+    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis: runtime.redis() });
+  }
+  return service;
+}
+
+/** The BFF forwards the browser's address; direct callers are identified by their own. */
+const clientIp = (req: HttpRequest) => req.headers['x-client-ip'] || req.sourceIp;
+const noStore = { 'cache-control': 'no-store' };
 
 export const handler = httpApi(
   [
     runtime.healthRoute,
-    ...notImplemented(['POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'GET /me', 'GET /.well-known/jwks.json']),
+    route('POST', '/auth/register', async (req) => {
+      await auth().register(parseJsonBody(req, Credentials));
+      return json(
+        202,
+        { status: 'accepted', detail: 'If this email was not registered yet, the account now exists: log in to continue' },
+        noStore,
+      );
+    }),
+    route('POST', '/auth/login', async (req) => json(200, await auth().login(parseJsonBody(req, LoginBody), clientIp(req)), noStore)),
+    route('POST', '/auth/refresh', async (req) => json(200, await auth().refresh(parseJsonBody(req, RefreshBody).refreshToken), noStore)),
+    route('POST', '/auth/logout', async (req) => {
+      await auth().logout(bearerToken(req));
+      return { status: 204, headers: noStore };
+    }),
+    route('GET', '/me', async (req) => json(200, await auth().me(bearerToken(req)), noStore)),
+    route('GET', '/.well-known/jwks.json', async () =>
+      json(200, await auth().jwks(), { 'cache-control': 'public, max-age=60', 'content-type': 'application/jwk-set+json' }),
+    ),
   ],
-  { beforeEach: runtime.beforeEach },
+  {
+    beforeEach: async () => {
+      await runtime.beforeEach();
+      await redisReady(runtime.redis());
+    },
+  },
 );

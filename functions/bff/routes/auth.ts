@@ -1,0 +1,52 @@
+import { requireAuth } from '../../shared/auth';
+import { config } from '../../shared/config';
+import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import { HttpProblem } from '../../shared/problem';
+import { ServiceClient } from '../../shared/service-client';
+
+/**
+ * The public auth surface. Register, login, refresh and logout are passed to identity
+ * (which owns the checks); /api/me is verified here first (JWKS, iss/aud/exp, ES256 only,
+ * denylist) like any protected route, then answered by identity.
+ */
+const PASS_HEADERS = ['content-type', 'cache-control', 'retry-after', 'www-authenticate', 'ratelimit', 'ratelimit-policy'];
+
+export function authRoutes(): Route[] {
+  let client: ServiceClient | undefined;
+  const identity = () => (client ??= ServiceClient.fromConfig('identity', config()));
+
+  const forward = (method: string, upstreamPath: string) => async (req: HttpRequest): Promise<HttpResult> => {
+    const headers: Record<string, string> = { 'x-client-ip': req.sourceIp };
+    if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
+    if (req.headers.authorization) headers.authorization = req.headers.authorization;
+    let res;
+    try {
+      res = await identity().call(method, upstreamPath, {
+        headers,
+        body: method === 'GET' ? undefined : req.rawBody.toString('utf8'),
+        correlationId: req.correlationId,
+      });
+    } catch (err) {
+      const timeout = (err as Error).name === 'TimeoutError';
+      throw new HttpProblem(timeout ? 504 : 502, timeout ? 'upstreamTimeout' : 'upstreamUnavailable', 'The identity service did not answer');
+    }
+    const out: Record<string, string> = {};
+    for (const h of PASS_HEADERS) {
+      const v = res.headers.get(h);
+      if (v) out[h] = v;
+    }
+    return { status: res.status, headers: out, body: res.body || undefined };
+  };
+
+  return [
+    route('POST', '/api/auth/register', forward('POST', '/auth/register')),
+    route('POST', '/api/auth/login', forward('POST', '/auth/login')),
+    route('POST', '/api/auth/refresh', forward('POST', '/auth/refresh')),
+    route('POST', '/api/auth/logout', forward('POST', '/auth/logout')),
+    route('GET', '/api/me', async (req) => {
+      await requireAuth(req);
+      return forward('GET', '/me')(req);
+    }),
+    route('GET', '/.well-known/jwks.json', forward('GET', '/.well-known/jwks.json')),
+  ];
+}

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { route, type Route } from '../../shared/http';
+import { HttpProblem } from '../../shared/problem';
+
+/**
+ * The web pages (web/ in the repo), copied next to the bundle at build time and served by
+ * the BFF: `/` is index.html, `/web/<file>` the assets. No CDN, nothing fetched at run time.
+ */
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirname, 'web')): Route[] {
+  const root = path.resolve(webRoot);
+  const serve = (file: string) => {
+    const full = path.resolve(root, file);
+    // Never serve outside the web root (../ tricks).
+    if (!full.startsWith(root + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) {
+      throw new HttpProblem(404, 'notFound', `No page ${file}`);
+    }
+    const ext = path.extname(full);
+    const binary = !/^text|svg|json/.test(TYPES[ext] ?? '');
+    const content = fs.readFileSync(full);
+    return {
+      status: 200,
+      headers: {
+        'content-type': TYPES[ext] ?? 'application/octet-stream',
+        'cache-control': ext === '.html' ? 'no-cache' : 'public, max-age=300',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      },
+      body: binary ? content : content.toString('utf8'),
+    };
+  };
+  return [route('GET', '/', () => serve('index.html')), route('GET', '/web/{file+}', (req) => serve(req.params.file))];
+}

@@ -1,0 +1,180 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type Redis from 'ioredis';
+import { config } from './config';
+import type { HttpRequest } from './http';
+import { HttpProblem } from './problem';
+import { serviceRedis } from './redis';
+import { ServiceClient } from './service-client';
+
+/**
+ * Access-token verification shared by the BFF (remote JWKS) and identity (local key ring).
+ *
+ * A token is accepted only when: its header says ES256 (nothing else is on the allow-list,
+ * so `none`, HS256-with-the-public-key and RS/ES confusion all fail), its `kid` resolves to
+ * a published key, the signature verifies, `iss`, `aud` and `exp` match, and neither its
+ * `jti` nor its session (refresh family, `sid`) is on the Redis denylist. Anything else is
+ * 401 problem+json with a uniform detail.
+ */
+export const ACCESS_TOKEN_ALG = 'ES256';
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+export const JWT_ISSUER = process.env.JWT_ISSUER ?? 'https://identity.checkout-mesh.dev';
+export const JWT_AUDIENCE = process.env.JWT_AUDIENCE ?? 'checkout-mesh-api';
+export const CLOCK_TOLERANCE_SEC = 5;
+export type Role = 'customer' | 'admin';
+
+/** Redis keys both identity (writer) and every verifier (reader) use. */
+export const authKeys = {
+  /** Set on logout until the access token's `exp`. */
+  deniedJti: (jti: string) => `auth:denylist:jti:${jti}`,
+  /** Set when a refresh family (a login session) is revoked: logout or refresh-token reuse. */
+  revokedSession: (sid: string) => `auth:denylist:sid:${sid}`,
+};
+
+export interface Principal {
+  sub: string;
+  roles: Role[];
+  jti: string;
+  /** The refresh family (login session) the token belongs to. */
+  sid?: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+export const unauthorized = (detail = 'The access token is missing, invalid, expired or revoked') =>
+  new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+
+/** The bearer token of a request, or a 401. */
+export function bearerToken(req: Pick<HttpRequest, 'headers'>): string {
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
+  if (!m) throw new HttpProblem(401, 'unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
+    headers: { 'www-authenticate': 'Bearer' },
+  });
+  return m[1];
+}
+
+export interface VerifyOptions {
+  issuer?: string;
+  audience?: string;
+}
+
+/** Signature and claims only (no denylist): 401 on any failure. */
+export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts: VerifyOptions = {}): Promise<Principal> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keys, {
+      algorithms: [ACCESS_TOKEN_ALG],
+      issuer: opts.issuer ?? JWT_ISSUER,
+      audience: opts.audience ?? JWT_AUDIENCE,
+      typ: ACCESS_TOKEN_TYP,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      clockTolerance: CLOCK_TOLERANCE_SEC,
+    }));
+  } catch {
+    throw unauthorized();
+  }
+  const roles = payload.roles;
+  if (
+    typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' ||
+    !Array.isArray(roles) || !roles.every((r) => r === 'customer' || r === 'admin')
+  ) {
+    throw unauthorized();
+  }
+  return {
+    sub: payload.sub,
+    roles: roles as Role[],
+    jti: payload.jti,
+    exp: payload.exp,
+    ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
+  };
+}
+
+/**
+ * The shared client fails commands fast while it is not connected (no offline queue); on a
+ * cold start the first command would race the connect. Wait briefly for 'ready' instead.
+ */
+export async function redisReady(redis: unknown, timeoutMs = 1500): Promise<void> {
+  const r = redis as Partial<Redis>;
+  if (typeof r.status !== 'string' || typeof r.once !== 'function') return;
+  if (!['connecting', 'connect', 'reconnecting', 'wait'].includes(r.status)) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    r.once!('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** 401 when the token's jti or session was revoked; 503 when the denylist cannot be read (fail closed). */
+export async function assertNotRevoked(redis: Pick<Redis, 'exists'>, p: Principal): Promise<void> {
+  let revoked: number;
+  try {
+    await redisReady(redis);
+    const keys = [authKeys.deniedJti(p.jti), ...(p.sid ? [authKeys.revokedSession(p.sid)] : [])];
+    revoked = await redis.exists(...keys);
+  } catch {
+    throw new HttpProblem(503, 'dependencyDown', 'The token denylist is unavailable; try again shortly', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+  if (revoked > 0) throw unauthorized();
+}
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/**
+ * A verifier on a remote JWKS. jose caches the set, refetches it when a token names an
+ * unknown `kid` (at most once per cooldown) and when the cache ages out.
+ */
+export function createVerifier(opts: {
+  jwksUrl: string | URL;
+  redis: () => Pick<Redis, 'exists'>;
+  issuer?: string;
+  audience?: string;
+  cooldownMs?: number;
+}): AccessTokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
+    timeoutDuration: 3000,
+    cooldownDuration: opts.cooldownMs ?? 10_000,
+    cacheMaxAge: 10 * 60_000,
+  });
+  return {
+    async verify(token) {
+      const principal = await verifyAccessJwt(token, jwks, opts);
+      await assertNotRevoked(opts.redis(), principal);
+      return principal;
+    },
+  };
+}
+
+let defaultVerifier: AccessTokenVerifier | undefined;
+
+/** The identity service's JWKS URL: JWKS_URL, or the identity API from SERVICE_APIS. */
+export function identityJwksUrl(): string {
+  if (process.env.JWKS_URL) return process.env.JWKS_URL;
+  return `${ServiceClient.fromConfig('identity', config()).baseUrl}/.well-known/jwks.json`;
+}
+
+export function verifier(): AccessTokenVerifier {
+  defaultVerifier ??= createVerifier({ jwksUrl: identityJwksUrl(), redis: () => serviceRedis(config().REDIS_URL) });
+  return defaultVerifier;
+}
+
+/** For tests: use another verifier (or reset to the default with undefined). */
+export function setVerifier(v: AccessTokenVerifier | undefined): void {
+  defaultVerifier = v;
+}
+
+/** The caller's principal, or 401 problem+json. */
+export async function requireAuth(req: Pick<HttpRequest, 'headers'>): Promise<Principal> {
+  return verifier().verify(bearerToken(req));
+}
+
+/** 403 problem+json unless the principal has the role. */
+export function requireRole(principal: Principal, role: Role): Principal {
+  if (!principal.roles.includes(role)) throw new HttpProblem(403, 'forbidden', `This action needs the "${role}" role`);
+  return principal;
+}
