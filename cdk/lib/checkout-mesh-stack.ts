@@ -71,6 +71,7 @@ export class CheckoutMeshStack extends Stack {
       config,
       timeout: Duration.seconds(29),
       memorySize: 512,
+      copyDirs: ['web'],
       environment: { SERVICE_APIS: serviceApisEnv(serviceApis) },
     });
     const publicApi = new RestApi(bffScope, 'PublicApi', {
