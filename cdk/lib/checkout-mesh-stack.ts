@@ -19,6 +19,8 @@ export class CheckoutMeshStack extends Stack {
     const identity = apiService(this, 'identity', ctx);
     // Two concurrent workers: the counterpart of two replicas, so the xmin race spans processes.
     const catalog = apiService(this, 'catalog', ctx, { reservedConcurrency: 2 });
+    // The catalog's own POST /race calls its public API, which it finds in SERVICE_APIS.
+    catalog.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: catalog.api }));
     const claims = apiService(this, 'claims', ctx);
     const payments = apiService(this, 'payments', ctx, {
       environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },

@@ -1,12 +1,76 @@
-import { httpApi } from '../../shared/http';
-import { notImplemented, serviceRuntime } from '../../shared/service';
+import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
+import { HttpProblem } from '../../shared/problem';
+import { serviceRuntime } from '../../shared/service';
+import { ServiceClient } from '../../shared/service-client';
+import { PgProductRepository } from '../adapters/pg-repository';
+import { RedisProductCache } from '../adapters/redis-cache';
+import { CatalogService } from '../core/catalog-service';
+import { noneMatchHits, toEtag } from '../core/etag';
+import { ListQuery, ProductId, ProductPatch, RaceRequest, ReserveRequest, StockPatch, type Product } from '../core/model';
+import { runRace } from '../core/race';
+import { z } from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
+const repo = new PgProductRepository({
+  query: (text, params) => runtime.db().query(text, params),
+  transaction: (fn) => runtime.db().transaction(fn),
+});
+const catalog = new CatalogService(repo, new RedisProductCache(runtime.redis));
+
+const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path.id');
+const productResult = (status: number, p: Product): HttpResult =>
+  json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
 export const handler = httpApi(
   [
     runtime.healthRoute,
-    ...notImplemented(['GET /products', 'GET /products/{id}', 'PATCH /products/{id}', 'PATCH /products/{id}/stock', 'POST /race', 'POST /internal/reservations', 'DELETE /internal/reservations/{orderId}']),
+    route('GET', '/products', async (req) => {
+      const query = validate(ListQuery, req.query, 'query');
+      return json(200, await catalog.list(query), { 'cache-control': 'no-cache' });
+    }),
+    route('GET', '/products/{id}', async (req) => {
+      const product = await catalog.get(productId(req));
+      if (noneMatchHits(req.headers['if-none-match'], product.version)) {
+        return { status: 304, headers: { etag: toEtag(product.version), 'cache-control': 'no-cache' } };
+      }
+      return productResult(200, product);
+    }),
+    route('PATCH', '/products/{id}/stock', async (req) => {
+      const id = productId(req);
+      const { delta } = parseJsonBody(req, StockPatch);
+      return productResult(200, await catalog.addStock(id, req.headers['if-match'], delta));
+    }),
+    route('PATCH', '/products/{id}', async (req) => {
+      const id = productId(req);
+      const patch = parseJsonBody(req, ProductPatch);
+      return productResult(200, await catalog.update(id, req.headers['if-match'], patch));
+    }),
+    route('POST', '/race', async (req) => {
+      const body = parseJsonBody(req, RaceRequest);
+      const self = selfClient();
+      const result = await runRace(
+        (method, path, opts) => self.call(method, path, { ...opts, correlationId: req.correlationId, timeoutMs: 25_000 }),
+        body,
+      );
+      return json(200, result, { 'cache-control': 'no-store' });
+    }),
+    route('POST', '/internal/reservations', async (req) => {
+      const body = parseJsonBody(req, ReserveRequest);
+      const { reservation, replayed } = await catalog.reserve(body);
+      return json(replayed ? 200 : 201, reservation, replayed ? { 'idempotent-replayed': 'true' } : {});
+    }),
+    route('DELETE', '/internal/reservations/{orderId}', async (req) => {
+      const orderId = validate(z.string().uuid(), req.params.orderId, 'path.orderId');
+      const { reservation, changed } = await catalog.release(orderId);
+      return json(200, { ...reservation, changed });
+    }),
   ],
   { beforeEach: runtime.beforeEach },
 );
+
+function selfClient(): ServiceClient {
+  if (!runtime.cfg.SERVICE_APIS.catalog) {
+    throw new HttpProblem(503, 'dependencyDown', 'The race needs the catalog API address (SERVICE_APIS.catalog)');
+  }
+  return ServiceClient.fromConfig('catalog', runtime.cfg);
+}

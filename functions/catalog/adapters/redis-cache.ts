@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { Product } from '../core/model';
+import type { ProductCache } from '../core/ports';
+import { logger } from '../../shared/logger';
+
+export interface RedisProductCacheOptions {
+  /** Entry lifetime; bounds staleness even if an invalidation is lost. Default 60 s. */
+  ttlMs?: number;
+  /** Lock that lets one loader per key refill a cold entry. Default 2 s. */
+  lockMs?: number;
+  /** How long a caller that lost the lock waits for the winner's fill before reading Postgres itself. */
+  waitMs?: number;
+  prefix?: string;
+}
+
+// Fill only if no write happened since the reader looked at the generation: a reader that
+// loaded the old row before a write cannot put it back after the write invalidated it.
+const FILL = `
+local gen = redis.call('GET', KEYS[2]) or '0'
+if gen ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`;
+const INVALIDATE = `
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i + 1])
+  redis.call('PEXPIRE', KEYS[i + 1], ARGV[1])
+  redis.call('DEL', KEYS[i])
+end
+return 1`;
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Cache-aside for single products in Redis, with:
+ * - single flight: concurrent misses in one process share one load, and across processes a
+ *   short SET NX lock lets one loader fill while the others poll the key briefly;
+ * - generation-checked fills, so invalidation on write cannot be undone by a slow reader;
+ * - degradation: any Redis error (down, timeout) means "load from Postgres", never an error.
+ */
+export class RedisProductCache implements ProductCache {
+  private readonly inFlight = new Map<string, Promise<Product | null>>();
+  private readonly ttlMs: number;
+  private readonly lockMs: number;
+  private readonly waitMs: number;
+  private readonly prefix: string;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly redis: () => Redis,
+    opts: RedisProductCacheOptions = {},
+  ) {
+    this.ttlMs = opts.ttlMs ?? 60_000;
+    this.lockMs = opts.lockMs ?? 2_000;
+    this.waitMs = opts.waitMs ?? 300;
+    this.prefix = opts.prefix ?? 'catalog:product:v1:';
+  }
+
+  private keys(id: string) {
+    return { value: `${this.prefix}${id}`, gen: `${this.prefix}${id}:gen`, lock: `${this.prefix}${id}:lock` };
+  }
+
+  async getOrLoad(id: string, load: () => Promise<Product | null>): Promise<Product | null> {
+    const shared = this.inFlight.get(id);
+    if (shared) return shared;
+    const p = this.fetch(id, load).finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, p);
+    return p;
+  }
+
+  private async fetch(id: string, load: () => Promise<Product | null>): Promise<Product | null> {
+    const k = this.keys(id);
+    let redis: Redis;
+    let cached: [string | null, string | null];
+    try {
+      redis = this.redis();
+      cached = await redis.mget(k.value, k.gen) as [string | null, string | null];
+    } catch (err) {
+      return this.degraded(err, load);
+    }
+    if (cached[0] !== null) {
+      this.hits++;
+      return JSON.parse(cached[0]) as Product;
+    }
+    this.misses++;
+    const token = randomUUID();
+    let locked = false;
+    try {
+      locked = (await redis.set(k.lock, token, 'PX', this.lockMs, 'NX')) === 'OK';
+    } catch (err) {
+      return this.degraded(err, load);
+    }
+    if (!locked) {
+      // Someone else is loading this key: give them a moment rather than stampeding Postgres.
+      const deadline = Date.now() + this.waitMs;
+      while (Date.now() < deadline) {
+        await sleep(25);
+        try {
+          const v = await redis.get(k.value);
+          if (v !== null) {
+            this.hits++;
+            return JSON.parse(v) as Product;
+          }
+        } catch (err) {
+          return this.degraded(err, load);
+        }
+      }
+      return load();
+    }
+    try {
+      const product = await load();
+      if (product) {
+        await redis
+          .eval(FILL, 2, k.value, k.gen, JSON.stringify(product), cached[1] ?? '0', String(this.ttlMs))
+          .catch((err: Error) => logger.warn('catalog cache fill failed', { error: err.message }));
+      }
+      return product;
+    } finally {
+      await redis.eval(UNLOCK, 1, k.lock, token).catch(() => undefined);
+    }
+  }
+
+  async invalidate(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const keys = ids.flatMap((id) => {
+      const k = this.keys(id);
+      return [k.value, k.gen];
+    });
+    try {
+      await this.redis().eval(INVALIDATE, keys.length, ...keys, String(24 * 3600 * 1000));
+    } catch (err) {
+      // The TTL bounds how long another process could still serve the old entry.
+      logger.warn('catalog cache invalidation failed', { error: (err as Error).message, ids });
+    }
+  }
+
+  private degraded(err: unknown, load: () => Promise<Product | null>): Promise<Product | null> {
+    logger.warn('catalog cache unavailable; reading Postgres', { error: (err as Error).message });
+    return load();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

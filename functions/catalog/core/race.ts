@@ -1,0 +1,101 @@
+import { HttpProblem } from '../../shared/problem';
+import type { RaceRequest } from './model';
+
+/** The minimal HTTP client the race needs; the catalog's ServiceClient fits it. */
+export type Send = (
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: unknown },
+) => Promise<{ status: number; headers: { get(name: string): string | null }; body: string }>;
+
+export interface RaceResult {
+  productId: string;
+  writers: number;
+  delta: number;
+  initialEtag: string;
+  initialStock: number;
+  finalEtag: string | null;
+  finalStock: number;
+  expectedFinalStock: number;
+  winners: number;
+  preconditionFailed: number;
+  otherStatuses: Record<string, number>;
+  /** Exactly one winner and final = initial + winners × delta. */
+  consistent: boolean;
+  durationMs: number;
+}
+
+/**
+ * Reads the product once, then fires N stock PATCHes that all carry that one ETag, at the
+ * public catalog API (so they spread over Lambda workers), and reports who won.
+ */
+export async function runRace(rawSend: Send, req: RaceRequest, opts: { throttleBudgetMs?: number } = {}): Promise<RaceResult> {
+  const send = retryThrottled(rawSend, opts.throttleBudgetMs ?? 20_000);
+  const path = `/products/${req.productId}`;
+  const first = await send('GET', path, { headers: { 'cache-control': 'no-cache' } });
+  if (first.status === 404) throw new HttpProblem(404, 'notFound', `No product ${req.productId}`);
+  if (first.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `Reading the product answered ${first.status}`);
+  const etag = first.headers.get('etag');
+  if (!etag) throw new HttpProblem(502, 'upstreamUnavailable', 'The product read carried no ETag');
+  const initialStock = (JSON.parse(first.body) as { stock: number }).stock;
+
+  const started = Date.now();
+  const statuses = await Promise.all(
+    Array.from({ length: req.writers }, () =>
+      send('PATCH', `${path}/stock`, { headers: { 'if-match': etag }, body: { delta: req.delta } }).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    ),
+  );
+  const durationMs = Date.now() - started;
+
+  const last = await send('GET', path, {});
+  const finalStock = last.status === 200 ? (JSON.parse(last.body) as { stock: number }).stock : Number.NaN;
+  return summarize(req, { etag, initialStock, finalStock, finalEtag: last.headers.get('etag'), statuses, durationMs });
+}
+
+export function summarize(
+  req: RaceRequest,
+  r: { etag: string; initialStock: number; finalStock: number; finalEtag: string | null; statuses: number[]; durationMs: number },
+): RaceResult {
+  let winners = 0;
+  let preconditionFailed = 0;
+  const otherStatuses: Record<string, number> = {};
+  for (const s of r.statuses) {
+    if (s >= 200 && s < 300) winners++;
+    else if (s === 412) preconditionFailed++;
+    else otherStatuses[String(s)] = (otherStatuses[String(s)] ?? 0) + 1;
+  }
+  const expectedFinalStock = r.initialStock + winners * req.delta;
+  return {
+    productId: req.productId,
+    writers: req.writers,
+    delta: req.delta,
+    initialEtag: r.etag,
+    initialStock: r.initialStock,
+    finalEtag: r.finalEtag,
+    finalStock: r.finalStock,
+    expectedFinalStock,
+    winners,
+    preconditionFailed,
+    otherStatuses,
+    consistent: winners === 1 && r.finalStock === expectedFinalStock,
+    durationMs: r.durationMs,
+  };
+}
+
+/**
+ * A 429 from the platform (the catalog runs with a small reserved concurrency) says "not now",
+ * not "lost the race": retry it with jittered backoff until the budget is spent.
+ */
+export function retryThrottled(send: Send, budgetMs: number, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Send {
+  return async (method, path, opts) => {
+    const deadline = Date.now() + budgetMs;
+    for (let attempt = 0; ; attempt++) {
+      const res = await send(method, path, opts);
+      if (res.status !== 429 || Date.now() >= deadline) return res;
+      await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+    }
+  };
+}
