@@ -63,6 +63,9 @@ function sourceDigest(secrets: Secrets): string {
   for (const file of ['package-lock.json', 'cdk.json']) hash.update(fs.readFileSync(path.join(ROOT, file)));
   hash.update(JSON.stringify(secrets.serviceTokens));
   hash.update(JSON.stringify(emulatorEnv()));
+  // Everything cdk/lib/config.ts reads from the environment changes the template too.
+  const configEnv = Object.entries(process.env).filter(([k]) => /^(PG|CM_|VAULT_ADDR$)/.test(k)).sort();
+  hash.update(JSON.stringify(configEnv));
   return hash.digest('hex');
 }
 
