@@ -137,7 +137,7 @@ export function createVerifier(opts: {
   cooldownMs?: number;
 }): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
-    timeoutDuration: 3000,
+    timeoutDuration: 5000,
     cooldownDuration: opts.cooldownMs ?? 10_000,
     cacheMaxAge: 10 * 60_000,
   });
