@@ -32,13 +32,12 @@ const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 
 /**
  * Cache-aside for single products in Redis, with:
- * - single flight: concurrent misses in one process share one load, and across processes a
- *   short SET NX lock lets one loader fill while the others poll the key briefly;
+ * - single flight: on a miss a short SET NX lock lets one loader (in any process) fill the key
+ *   while the other readers poll it briefly before falling back to Postgres themselves;
  * - generation-checked fills, so invalidation on write cannot be undone by a slow reader;
  * - degradation: any Redis error (down, timeout) means "load from Postgres", never an error.
  */
 export class RedisProductCache implements ProductCache {
-  private readonly inFlight = new Map<string, Promise<Product | null>>();
   private readonly ttlMs: number;
   private readonly lockMs: number;
   private readonly waitMs: number;
@@ -60,15 +59,9 @@ export class RedisProductCache implements ProductCache {
     return { value: `${this.prefix}${id}`, gen: `${this.prefix}${id}:gen`, lock: `${this.prefix}${id}:lock` };
   }
 
+  // No in-process sharing of loads on purpose: a read that starts after a write's 2xx must not
+  // join a load that began before the write. The Redis lock does the stampede protection.
   async getOrLoad(id: string, load: () => Promise<Product | null>): Promise<Product | null> {
-    const shared = this.inFlight.get(id);
-    if (shared) return shared;
-    const p = this.fetch(id, load).finally(() => this.inFlight.delete(id));
-    this.inFlight.set(id, p);
-    return p;
-  }
-
-  private async fetch(id: string, load: () => Promise<Product | null>): Promise<Product | null> {
     const k = this.keys(id);
     let redis: Redis;
     let cached: [string | null, string | null];
