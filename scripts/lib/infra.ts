@@ -22,8 +22,9 @@ export async function ensureVenv(): Promise<void> {
     say.step('creating .venv');
     try {
       run(python, ['-m', 'venv', VENV], { log: 'setup' });
-    } catch {
-      throw new SetupError('python3 -m venv failed: install the venv module (e.g. apt-get install python3-venv) and retry');
+    } catch (err) {
+      const reason = (err as Error).message.split('\n').slice(-1)[0];
+      throw new SetupError(`python3 -m venv failed (${reason}): install the venv module (e.g. apt-get install python3-venv) and retry`);
     }
   }
   say.step('installing pinned MiniStack and OpenBao into .venv (first run only)');

@@ -107,7 +107,10 @@ export function which(cmd: string): string | undefined {
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; log?: string } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...opts.env }, cwd: opts.cwd, maxBuffer: 64 << 20 });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (opts.log) fs.appendFileSync(logFile(opts.log), `$ ${cmd} ${args.join(' ')}\n${output}\n`);
+  if (opts.log) {
+    fs.mkdirSync(LOGS, { recursive: true });
+    fs.appendFileSync(logFile(opts.log), `$ ${cmd} ${args.join(' ')}\n${output}\n`);
+  }
   if (r.status !== 0) {
     const tail = output.trim().split('\n').slice(-15).join('\n');
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n${tail}`);
