@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The claims contract. A claim reserves (principal, key) for one execution of a
+ * side-effecting request; the fingerprint (a hash of method + path + canonical body)
+ * tells a retry of the same request from a different request reusing the key.
+ */
+export const ClaimRequest = z.object({
+  principal: z.string().min(1).max(512),
+  key: z.string().min(1).max(255),
+  fingerprint: z.string().min(1).max(128),
+  /** How long the caller may hold the claim before another caller can take it over. */
+  leaseSeconds: z.number().int().min(1).max(900).optional(),
+});
+export type ClaimRequest = z.infer<typeof ClaimRequest>;
+
+export const StoredResponse = z.object({
+  status: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().default(''),
+});
+export type StoredResponse = z.infer<typeof StoredResponse>;
+
+export const OutcomeRequest = StoredResponse.extend({
+  /** The lease token handed out with `acquired`: a caller whose claim was taken over cannot write. */
+  leaseToken: z.string().uuid().optional(),
+});
+export type OutcomeRequest = z.infer<typeof OutcomeRequest>;
+
+export type ClaimState = 'in_flight' | 'completed' | 'failed';
+
+export interface ClaimRow {
+  id: string;
+  principal: string;
+  key: string;
+  fingerprint: string;
+  state: ClaimState;
+  lease_token: string;
+  lease_expires_at: Date;
+  attempts: number;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  expires_at: Date;
+}
+
+export type ClaimOutcome =
+  | { outcome: 'acquired'; claimId: string; leaseToken: string; attempt: number; takenOver: boolean }
+  | { outcome: 'replay'; claimId: string; response: StoredResponse }
+  | { outcome: 'mismatch'; claimId: string }
+  | { outcome: 'in_flight'; claimId: string; retryAfter: number };
+
+/** What to do with an existing row for a new claim attempt (the row is locked by the caller). */
+export type Decision =
+  | { kind: 'replay' }
+  | { kind: 'mismatch' }
+  | { kind: 'in_flight'; retryAfter: number }
+  /** The row is free to take: expired (start afresh), failed (retry), or an abandoned lease. */
+  | { kind: 'take'; fresh: boolean; takenOver: boolean };
+
+export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint'>, now: Date): Decision {
+  // An expired claim is gone as far as the contract goes: the key starts a new life.
+  if (row.expires_at.getTime() <= now.getTime()) return { kind: 'take', fresh: true, takenOver: false };
+  if (row.fingerprint !== req.fingerprint) return { kind: 'mismatch' };
+  if (row.state === 'completed') return { kind: 'replay' };
+  if (row.state === 'failed') return { kind: 'take', fresh: false, takenOver: false };
+  const leftMs = row.lease_expires_at.getTime() - now.getTime();
+  if (leftMs > 0) return { kind: 'in_flight', retryAfter: Math.max(1, Math.ceil(leftMs / 1000)) };
+  // The owner held the lease past its end: it died or hung. Take the claim over.
+  return { kind: 'take', fresh: false, takenOver: true };
+}
+
+export interface ClaimsSettings {
+  /** Lifetime of a claim (and so of an Idempotency-Key), seconds. */
+  ttlSeconds: number;
+  /** Default in-flight lease, seconds. */
+  leaseSeconds: number;
+}
+
+export function claimsSettings(env: NodeJS.ProcessEnv = process.env): ClaimsSettings {
+  const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d);
+  return { ttlSeconds: num(env.CLAIMS_TTL_SECONDS, 24 * 3600), leaseSeconds: num(env.CLAIMS_LEASE_SECONDS, 30) };
+}
