@@ -110,6 +110,19 @@ describe('auth through the public API', () => {
     expect(unknown.status).toBe(401);
     expect(wrong.headers.get('content-type')).toBe('application/problem+json');
     expect(wrong.body.detail).toBe(unknown.body.detail);
+    expect(wrong.body.instance).toBe('/api/auth/login');
+  });
+
+  it('throttles failed logins per account: 429 problem+json with Retry-After', async () => {
+    const creds = await newUser();
+    for (let i = 0; i < 10; i++) {
+      expect((await post('/api/auth/login', { email: creds.email, password: `wrong-${i}-password` })).status).toBe(401);
+    }
+    const limited = await post('/api/auth/login', creds);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toBe('application/problem+json');
+    expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('rejects expired, wrong aud, wrong iss, alg none, HS256-with-public-key, tampered, unknown kid and missing tokens', async () => {

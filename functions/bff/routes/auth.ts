@@ -35,7 +35,16 @@ export function authRoutes(): Route[] {
       const v = res.headers.get(h);
       if (v) out[h] = v;
     }
-    return { status: res.status, headers: out, body: res.body || undefined };
+    let body: string | undefined = res.body || undefined;
+    // Problems name the public path as their instance, not identity's internal one.
+    if (body && out['content-type']?.startsWith('application/problem+json')) {
+      try {
+        body = JSON.stringify({ ...JSON.parse(body), instance: req.path });
+      } catch {
+        /* pass it on as it is */
+      }
+    }
+    return { status: res.status, headers: out, body };
   };
 
   return [
