@@ -7,6 +7,7 @@ import { Platform } from './platform';
 import { ServiceFunction, serviceHttpApi } from './service-function';
 import { serviceApisEnv, type ServiceContext } from './service-context';
 import { apiService } from './services/simple';
+import { paymentsMesh } from './services/payments';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -26,6 +27,7 @@ export class CheckoutMeshStack extends Stack {
       environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },
     });
     platform.topics.payments.grantPublish(payments.fn);
+    paymentsMesh(this, ctx, payments);
 
     // Orders: API + the saga step Lambda the state machine calls.
     const ordersScope = new Construct(this, 'OrdersSaga');

@@ -1,0 +1,37 @@
+import Stripe from 'stripe';
+import { HttpProblem } from '../../shared/problem';
+import type { ProviderEvent } from '../core/webhooks';
+
+/** Stripe's signed events: verified by the SDK on the raw body, 5-minute tolerance. */
+export const STRIPE_TOLERANCE_SECONDS = 300;
+
+// constructEvent needs no API key; the placeholder never leaves the process.
+const stripe = new Stripe('sk_test_webhook_verification_only');
+
+export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string, now?: number): Stripe.Event {
+  if (!signature) throw new HttpProblem(400, 'validation', 'Missing Stripe-Signature header');
+  try {
+    return stripe.webhooks.constructEvent(rawBody, signature, secret, STRIPE_TOLERANCE_SECONDS, undefined, now);
+  } catch (err) {
+    // Bad signature, stale timestamp or unparsable payload: reject without touching state.
+    throw new HttpProblem(400, 'validation', `Stripe signature verification failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const OUTCOMES: Record<string, ProviderEvent['outcome']> = {
+  'payment_intent.succeeded': 'succeeded',
+  'payment_intent.payment_failed': 'failed',
+};
+
+export function toProviderEvent(event: Stripe.Event): ProviderEvent {
+  const obj = event.data?.object as { id?: string; metadata?: Record<string, string>; last_payment_error?: { message?: string } } | undefined;
+  return {
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    providerRef: obj?.id,
+    outcome: OUTCOMES[event.type],
+    metadata: obj?.metadata ?? {},
+    failureMessage: obj?.last_payment_error?.message,
+  };
+}

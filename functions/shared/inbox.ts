@@ -1,0 +1,50 @@
+import type { PoolClient } from 'pg';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseEnvelope, type EventEnvelope, type TransactionalPool } from './events';
+import { logger } from './logger';
+
+/**
+ * Idempotent consumers: the event id goes into the service's `inbox` table in the same
+ * transaction as the effect; a repeat delivery finds the id there and applies nothing.
+ * Concurrent deliveries of one id serialise on the primary key: the second waits for the
+ * first to commit, then inserts nothing.
+ */
+export async function applyOnce(
+  pool: TransactionalPool,
+  consumer: string,
+  eventId: string,
+  effect: (client: PoolClient) => Promise<void>,
+  opts: { table?: string } = {},
+): Promise<boolean> {
+  const table = opts.table ?? 'inbox';
+  if (!/^[a-z_][a-z0-9_.]*$/.test(table)) throw new Error(`bad inbox table name ${table}`);
+  return pool.transaction(async (client) => {
+    const ins = await client.query(
+      `INSERT INTO ${table} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [consumer, eventId],
+    );
+    if (ins.rowCount !== 1) return false;
+    await effect(client);
+    return true;
+  });
+}
+
+/**
+ * An SQS event source handler with partial batch responses (ReportBatchItemFailures):
+ * records are handled in order; a failed one is reported and the rest still run. A body
+ * that is not an event envelope fails too, so it ends in the DLQ after maxReceiveCount.
+ */
+export function sqsEventHandler(handle: (event: EventEnvelope, record: SQSRecord) => Promise<void>) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records ?? []) {
+      try {
+        await handle(parseEnvelope(record.body), record);
+      } catch (err) {
+        logger.warn('event handling failed', { messageId: record.messageId, error: (err as Error).message });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+}
