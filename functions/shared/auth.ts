@@ -170,7 +170,8 @@ export function setVerifier(v: AccessTokenVerifier | undefined): void {
 
 /** The caller's principal, or 401 problem+json. */
 export async function requireAuth(req: Pick<HttpRequest, 'headers'>): Promise<Principal> {
-  return verifier().verify(bearerToken(req));
+  const token = bearerToken(req);
+  return verifier().verify(token);
 }
 
 /** 403 problem+json unless the principal has the role. */

@@ -20,7 +20,7 @@ export interface LoginLimits {
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
-  perIp: { limit: Number(process.env.LOGIN_MAX_PER_IP ?? 300), windowSec: 300 },
+  perIp: { limit: Number(process.env.LOGIN_MAX_PER_IP ?? 1000), windowSec: 300 },
   perAccount: { limit: Number(process.env.LOGIN_MAX_FAILURES_PER_ACCOUNT ?? 10), windowSec: 900 },
 };
 
