@@ -1,0 +1,89 @@
+import Stripe from 'stripe';
+import { Client } from 'pg';
+import { endpoints } from '../support/endpoints';
+
+/**
+ * Done-when of the payments issue on the emulator: a signed Stripe webhook through the public
+ * API -> payments Lambda (state + outbox in one transaction) -> dispatcher (after-commit kick)
+ * -> SNS payments topic -> payments-audit SQS queue -> consumer Lambda -> exactly one audit row.
+ */
+const e = endpoints();
+const stripe = new Stripe('sk_test_e2e');
+let admin: Client;
+let secret: string;
+
+beforeAll(async () => {
+  admin = new Client({ connectionString: e.postgresUrl });
+  await admin.connect();
+  const res = await fetch(`${e.vaultAddr}/v1/secret/data/payments/stripe`, { headers: { 'X-Vault-Token': e.vaultToken } });
+  secret = ((await res.json()) as { data: { data: { webhookSecret: string } } }).data.data.webhookSecret;
+});
+
+afterAll(async () => {
+  await admin?.end();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function newSession() {
+  const pi = `pi_e2e_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  const { rows } = await admin.query<{ id: string }>(
+    `INSERT INTO payments.payment_sessions (order_id, provider, provider_ref, amount_cents, currency)
+     VALUES ($1, 'stripe', $2, 1999, 'eur') RETURNING id`,
+    [`order-${pi}`, pi],
+  );
+  return { id: rows[0].id, pi };
+}
+
+const send = (body: string, signature: string) =>
+  fetch(`${e.apiBaseUrl}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body,
+  });
+
+const audits = async (sessionId: string) =>
+  (await admin.query('SELECT event_id, event_type, deliveries FROM payments.event_audit WHERE aggregate_id = $1', [sessionId])).rows;
+
+describe('payments through the public API and the event mesh', () => {
+  it('a signed Stripe webhook delivered 3 times leads to exactly one event at the audit consumer', async () => {
+    const { id, pi } = await newSession();
+    const body = JSON.stringify({ id: `evt_${pi}`, object: 'event', type: 'payment_intent.succeeded', data: { object: { id: pi, object: 'payment_intent' } } });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await send(body, stripe.webhooks.generateTestHeaderString({ payload: body, secret }));
+      expect(res.status).toBe(200);
+      outcomes.push(((await res.json()) as { outcome: string }).outcome);
+    }
+    expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate']);
+
+    let rows: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 90 && rows.length === 0; i++) {
+      rows = await audits(id);
+      if (rows.length === 0) await sleep(1000);
+    }
+    expect(rows).toEqual([{ event_id: expect.any(String), event_type: 'PaymentSucceeded', deliveries: 1 }]);
+    const outbox = await admin.query('SELECT event_id::text, sent_at FROM payments.outbox WHERE aggregate_id = $1', [id]);
+    expect(outbox.rows).toHaveLength(1);
+    expect(outbox.rows[0].event_id).toBe(rows[0].event_id);
+    expect(outbox.rows[0].sent_at).not.toBeNull();
+
+    // Nothing more arrives later (no second publish, no second application).
+    await sleep(3000);
+    expect(await audits(id)).toEqual(rows);
+  });
+
+  it('rejects a tampered webhook with 400 problem+json and publishes nothing', async () => {
+    const { id, pi } = await newSession();
+    const body = JSON.stringify({ id: `evt_${pi}`, object: 'event', type: 'payment_intent.succeeded', data: { object: { id: pi, object: 'payment_intent' } } });
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    const res = await send(body.replace('"object":"event"', '"object":"evil"'), header);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const stale = stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: Math.floor(Date.now() / 1000) - 600 });
+    expect((await send(body, stale)).status).toBe(400);
+    const s = await admin.query('SELECT status FROM payments.payment_sessions WHERE id = $1', [id]);
+    expect(s.rows[0].status).toBe('pending');
+    expect((await admin.query('SELECT 1 FROM payments.outbox WHERE aggregate_id = $1', [id])).rows).toHaveLength(0);
+  });
+});

@@ -1,0 +1,154 @@
+import Stripe from 'stripe';
+import { Client } from 'pg';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { endpoints, localSecrets } from '../support/endpoints';
+
+/**
+ * POST /webhooks/stripe through the payments API handler, in process, on real Postgres and
+ * the real Vault secret: signature checks, one effect per event id, outbox row in the same
+ * transaction. (The after-commit kick is off here: DISPATCHER_FUNCTION_NAME is unset.)
+ */
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+let handler: Handler;
+let admin: Client;
+let secret: string;
+const stripe = new Stripe('sk_test_integration');
+
+beforeAll(async () => {
+  const e = endpoints();
+  Object.assign(process.env, {
+    SERVICE_NAME: 'payments',
+    VAULT_ADDR: e.vaultAddr,
+    VAULT_TOKEN: localSecrets().serviceTokens.payments,
+    DB_ROLE: 'payments',
+    PGHOST: new URL(e.postgresUrl).hostname,
+    PGPORT: new URL(e.postgresUrl).port || '5432',
+    PAYMENTS_TOPIC_ARN: e.stack.PaymentsTopicArn,
+  });
+  delete process.env.DISPATCHER_FUNCTION_NAME;
+  handler = (await import('../../functions/payments/handlers/api')).handler as unknown as Handler;
+  admin = new Client({ connectionString: e.postgresUrl });
+  await admin.connect();
+  const res = await fetch(`${e.vaultAddr}/v1/secret/data/payments/stripe`, { headers: { 'X-Vault-Token': e.vaultToken } });
+  secret = ((await res.json()) as { data: { data: { webhookSecret: string } } }).data.data.webhookSecret;
+});
+
+afterAll(async () => {
+  await admin?.end();
+  const { serviceDb } = await import('../../functions/shared/db');
+  const { config } = await import('../../functions/shared/config');
+  await serviceDb(config()).close();
+});
+
+const post = (body: string, signature?: string) =>
+  handler(
+    {
+      httpMethod: 'POST',
+      path: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'Stripe-Signature': signature } : {}) },
+      body,
+      isBase64Encoded: false,
+      queryStringParameters: null,
+      requestContext: { identity: { sourceIp: '127.0.0.1' } },
+    } as unknown as APIGatewayProxyEvent,
+    {} as Context,
+  );
+
+let n = 0;
+async function session() {
+  const pi = `pi_it_${Date.now()}_${n++}`;
+  const { rows } = await admin.query<{ id: string }>(
+    `INSERT INTO payments.payment_sessions (order_id, provider, provider_ref, amount_cents, currency)
+     VALUES ($1, 'stripe', $2, 4200, 'eur') RETURNING id`,
+    [`order-${pi}`, pi],
+  );
+  return { id: rows[0].id, pi };
+}
+
+const stripeEvent = (pi: string, type = 'payment_intent.succeeded') =>
+  JSON.stringify({ id: `evt_${pi}_${type.length}`, object: 'event', type, data: { object: { id: pi, object: 'payment_intent' } } });
+
+async function state(sessionId: string, pi: string) {
+  const s = await admin.query('SELECT status FROM payments.payment_sessions WHERE id = $1', [sessionId]);
+  const o = await admin.query('SELECT event_type, envelope FROM payments.outbox WHERE aggregate_id = $1', [sessionId]);
+  const w = await admin.query("SELECT outcome FROM payments.webhook_inbox WHERE provider = 'stripe' AND event_id LIKE $1", [`evt_${pi}%`]);
+  return { status: s.rows[0].status as string, outbox: o.rows, inbox: w.rows.map((r) => r.outcome as string) };
+}
+
+describe('POST /webhooks/stripe', () => {
+  it('applies a signed event once even when it is delivered 3 times', async () => {
+    const { id, pi } = await session();
+    const body = stripeEvent(pi);
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(body, stripe.webhooks.generateTestHeaderString({ payload: body, secret }));
+      results.push({ status: res.statusCode, ...(JSON.parse(res.body) as { duplicate: boolean; outcome: string }) });
+    }
+    expect(results.map((r) => [r.status, r.outcome])).toEqual([
+      [200, 'applied'],
+      [200, 'duplicate'],
+      [200, 'duplicate'],
+    ]);
+    const s = await state(id, pi);
+    expect(s.status).toBe('succeeded');
+    expect(s.inbox).toEqual(['applied']);
+    expect(s.outbox).toHaveLength(1);
+    expect(s.outbox[0].event_type).toBe('PaymentSucceeded');
+    expect(s.outbox[0].envelope).toMatchObject({
+      type: 'PaymentSucceeded',
+      source: 'payments',
+      data: { sessionId: id, orderId: `order-${pi}`, amountCents: 4200, currency: 'eur', provider: 'stripe' },
+    });
+  });
+
+  it('applies concurrent deliveries of one event once', async () => {
+    const { id, pi } = await session();
+    const body = stripeEvent(pi, 'payment_intent.payment_failed');
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    const results = await Promise.all([post(body, header), post(body, header), post(body, header)]);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(results.filter((r) => JSON.parse(r.body).outcome === 'applied')).toHaveLength(1);
+    const s = await state(id, pi);
+    expect(s.status).toBe('failed');
+    expect(s.outbox.map((r) => r.event_type)).toEqual(['PaymentFailed']);
+  });
+
+  it('rejects a tampered body with 400 problem+json and touches nothing', async () => {
+    const { id, pi } = await session();
+    const body = stripeEvent(pi);
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    const res = await post(body.replace('payment_intent.succeeded', 'payment_intent.payment_failed'), header);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 400, type: expect.stringMatching(/validation-error$/) });
+    expect(await state(id, pi)).toEqual({ status: 'pending', outbox: [], inbox: [] });
+  });
+
+  it('rejects a stale timestamp, a wrong secret and a missing signature with 400', async () => {
+    const { id, pi } = await session();
+    const body = stripeEvent(pi);
+    const stale = stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: Math.floor(Date.now() / 1000) - 600 });
+    expect((await post(body, stale)).statusCode).toBe(400);
+    const wrong = stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_not_the_secret' });
+    expect((await post(body, wrong)).statusCode).toBe(400);
+    expect((await post(body)).statusCode).toBe(400);
+    expect(await state(id, pi)).toEqual({ status: 'pending', outbox: [], inbox: [] });
+    // The same event, correctly signed, still applies afterwards.
+    const good = await post(body, stripe.webhooks.generateTestHeaderString({ payload: body, secret }));
+    expect(JSON.parse(good.body).outcome).toBe('applied');
+  });
+
+  it('acknowledges event types without a payment outcome and unknown payment intents without effects', async () => {
+    const { id, pi } = await session();
+    const other = stripeEvent(pi, 'charge.updated');
+    const res = await post(other, stripe.webhooks.generateTestHeaderString({ payload: other, secret }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body).outcome).toBe('ignored');
+    const unknown = stripeEvent(`${pi}_nobody`);
+    const res2 = await post(unknown, stripe.webhooks.generateTestHeaderString({ payload: unknown, secret }));
+    expect(JSON.parse(res2.body).outcome).toBe('unknown-session');
+    const s = await state(id, pi);
+    expect(s.status).toBe('pending');
+    expect(s.outbox).toEqual([]);
+  });
+});
