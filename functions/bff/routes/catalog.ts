@@ -1,5 +1,5 @@
 import { RaceRequest } from '../../catalog/core/model';
-import { runRace } from '../../catalog/core/race';
+import { retryThrottled, runRace } from '../../catalog/core/race';
 import { config } from '../../shared/config';
 import { json, parseJsonBody, route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
@@ -23,12 +23,10 @@ export function catalogRoutes(): Route[] {
     for (const h of FORWARD_REQUEST) if (req.headers[h] !== undefined) headers[h] = req.headers[h];
     let res;
     try {
-      res = await catalog().call(method, target(req), {
-        headers,
-        body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined,
-        correlationId: req.correlationId,
-        timeoutMs,
-      });
+      // A 429 here is the catalog's reserved concurrency throttling: the request did not run,
+      // so trying again shortly is safe for every catalog route (writes are guarded by If-Match).
+      const send = retryThrottled((m, path, o) => catalog().call(m, path, { ...o, correlationId: req.correlationId, timeoutMs }), 5_000);
+      res = await send(method, target(req), { headers, body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `catalog: ${(err as Error).message}`);

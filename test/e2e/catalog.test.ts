@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { endpoints } from '../support/endpoints';
+
+/**
+ * The catalog contract through the deployed stack: the public API (BFF) for products and the
+ * race, the catalog's own API for the saga's internal reservations. Each run makes its own products.
+ */
+const e = endpoints();
+const api = e.apiBaseUrl;
+let admin: Client;
+const created: string[] = [];
+const orders: string[] = [];
+const category = `e2e-${randomUUID().slice(0, 8)}`;
+
+async function newProduct(stock: number, name = 'E2E Widget'): Promise<string> {
+  const id = randomUUID();
+  await admin.query(
+    `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, $4, 2500, $5)`,
+    [id, `e2e-${id}`, `${name} ${id.slice(0, 8)}`, category, stock],
+  );
+  created.push(id);
+  return id;
+}
+
+/** The catalog runs with reserved concurrency 2, so a direct call may be throttled (429): retry it like a client. */
+async function direct(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, init);
+    if (res.status !== 429 || attempt >= 30) return res;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const patch = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${api}${path}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+beforeAll(async () => {
+  admin = new Client({ connectionString: e.postgresUrl });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  if (orders.length) await admin.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [orders]);
+  if (created.length) await admin.query('DELETE FROM catalog.products WHERE id = ANY($1::uuid[])', [created]);
+  await admin.end();
+});
+
+describe('products through the public API', () => {
+  it('ETag / If-None-Match / If-Match: 304, 428, 200, 412', async () => {
+    const id = await newProduct(10);
+    const read = await fetch(`${api}/api/products/${id}`);
+    expect(read.status).toBe(200);
+    const etag = read.headers.get('etag')!;
+    expect(etag).toMatch(/^"\d+"$/);
+    expect(await read.json()).toMatchObject({ id, stock: 10, category });
+
+    const notModified = await fetch(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('etag')).toBe(etag);
+
+    const noPrecondition = await patch(`/api/products/${id}/stock`, { delta: 5 });
+    expect(noPrecondition.status).toBe(428);
+    expect(noPrecondition.headers.get('content-type')).toBe('application/problem+json');
+    expect(await noPrecondition.json()).toMatchObject({ status: 428, type: expect.stringMatching(/precondition-required$/) });
+
+    const won = await patch(`/api/products/${id}/stock`, { delta: 5 }, { 'if-match': etag });
+    expect(won.status).toBe(200);
+    const newEtag = won.headers.get('etag')!;
+    expect(newEtag).not.toBe(etag);
+    expect(await won.json()).toMatchObject({ stock: 15 });
+
+    const stale = await patch(`/api/products/${id}/stock`, { delta: 5 }, { 'if-match': etag });
+    expect(stale.status).toBe(412);
+    expect(stale.headers.get('etag')).toBe(newEtag);
+    expect(await stale.json()).toMatchObject({ status: 412, type: expect.stringMatching(/precondition-failed$/) });
+
+    // A read after the write sees it (the cache was invalidated), and the old tag no longer gives 304.
+    const after = await fetch(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).toBe(newEtag);
+    expect(await after.json()).toMatchObject({ stock: 15 });
+
+    const renamed = await patch(`/api/products/${id}`, { name: 'Renamed', priceCents: 999 }, { 'if-match': newEtag });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ name: 'Renamed', priceCents: 999, stock: 15 });
+
+    const negative = await patch(`/api/products/${id}/stock`, { delta: -100 }, { 'if-match': renamed.headers.get('etag')! });
+    expect(negative.status).toBe(409);
+    expect(await negative.json()).toMatchObject({ type: expect.stringMatching(/insufficient-stock$/) });
+  });
+
+  it('validation: bad ids, unknown fields and bad deltas are 400 problem+json; unknown product is 404', async () => {
+    const id = await newProduct(1);
+    expect((await fetch(`${api}/api/products/not-a-uuid`)).status).toBe(400);
+    expect((await fetch(`${api}/api/products/${randomUUID()}`)).status).toBe(404);
+    const unknownField = await patch(`/api/products/${id}/stock`, { delta: 1, extra: 1 }, { 'if-match': '"1"' });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.headers.get('content-type')).toBe('application/problem+json');
+    expect((await patch(`/api/products/${id}/stock`, { delta: 1.5 }, { 'if-match': '"1"' })).status).toBe(400);
+    expect((await patch(`/api/products/${id}`, { stock: 3 }, { 'if-match': '"1"' })).status).toBe(400);
+    expect((await fetch(`${api}/api/products?limit=0`)).status).toBe(400);
+  });
+
+  it('lists with paging and text + category filters', async () => {
+    const a = await newProduct(1, 'Lantern');
+    const b = await newProduct(1, 'Lantern');
+    await newProduct(1, 'Compass');
+    const res = await fetch(`${api}/api/products?category=${category}&q=lantern&limit=1`);
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { items: Array<{ id: string }>; total: number; nextOffset: number | null };
+    expect(page.total).toBe(2);
+    expect(page.items).toHaveLength(1);
+    expect(page.nextOffset).toBe(1);
+    const next = (await (await fetch(`${api}/api/products?category=${category}&q=lantern&limit=1&offset=1`)).json()) as typeof page;
+    expect([page.items[0].id, next.items[0].id].sort()).toEqual([a, b].sort());
+    expect(next.nextOffset).toBeNull();
+  });
+
+  it('race: 100 writers with one ETag → 1 winner, 99 × 412, final = initial + delta', async () => {
+    const id = await newProduct(50);
+    const res = await fetch(`${api}/api/catalog/race`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ productId: id, writers: 100, delta: 7 }),
+    });
+    expect(res.status).toBe(200);
+    const result = await res.json();
+    expect(result).toMatchObject({ winners: 1, preconditionFailed: 99, otherStatuses: {}, initialStock: 50, finalStock: 57, consistent: true });
+    const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);
+    expect(rows[0].stock).toBe(57);
+  });
+});
+
+describe('internal reservations (catalog API)', () => {
+  const catalog = e.services.catalog;
+  const reserve = (body: unknown) =>
+    direct(`${catalog}/internal/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('reserve is idempotent per order, 409 insufficient-stock when it cannot be met, release is idempotent', async () => {
+    const id = await newProduct(3);
+    const orderId = randomUUID();
+    orders.push(orderId);
+    const first = await reserve({ orderId, items: [{ productId: id, quantity: 2 }] });
+    expect(first.status).toBe(201);
+    const again = await reserve({ orderId, items: [{ productId: id, quantity: 2 }] });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+
+    const other = randomUUID();
+    orders.push(other);
+    const short = await reserve({ orderId: other, items: [{ productId: id, quantity: 2 }] });
+    expect(short.status).toBe(409);
+    expect(await short.json()).toMatchObject({ type: expect.stringMatching(/insufficient-stock$/), available: 1, requested: 2 });
+
+    const product = await (await fetch(`${api}/api/products/${id}`)).json();
+    expect(product).toMatchObject({ stock: 1, reserved: 2 });
+
+    for (const changed of [true, false]) {
+      const del = await direct(`${catalog}/internal/reservations/${orderId}`, { method: 'DELETE' });
+      expect(del.status).toBe(200);
+      expect(await del.json()).toMatchObject({ orderId, status: 'released', changed });
+    }
+    expect(await (await fetch(`${api}/api/products/${id}`)).json()).toMatchObject({ stock: 3, reserved: 0 });
+    expect((await reserve({ orderId: randomUUID(), items: [{ productId: id, quantity: -1 }] })).status).toBe(400);
+  });
+});
