@@ -7,6 +7,7 @@ import { Platform } from './platform';
 import { ServiceFunction, serviceHttpApi } from './service-function';
 import { serviceApisEnv, type ServiceContext } from './service-context';
 import { apiService } from './services/simple';
+import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
@@ -23,6 +24,7 @@ export class CheckoutMeshStack extends Stack {
     // The catalog's own POST /race calls its public API, which it finds in SERVICE_APIS.
     catalog.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: catalog.api }));
     const claims = apiService(this, 'claims', ctx);
+    claimsPurge(this, ctx);
     const payments = apiService(this, 'payments', ctx, {
       environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },
     });

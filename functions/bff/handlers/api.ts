@@ -3,6 +3,11 @@ import { healthRoutes } from '../routes/health';
 import { staticRoutes } from '../routes/static';
 import { catalogRoutes } from '../routes/catalog';
 import { authRoutes } from '../routes/auth';
+import { gatewayRoutes } from '../routes/gateway';
+import { rateLimit } from '../middleware/rate-limit';
 
 /** The public door: every browser call lands here and is routed to a service. */
-export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes()], { maxBodyBytes: 64 * 1024 });
+export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes()], {
+  maxBodyBytes: 64 * 1024,
+  middlewares: [rateLimit()],
+});

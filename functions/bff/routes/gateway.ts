@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { config } from '../../shared/config';
+import { json, parseJsonBody, route, type Route } from '../../shared/http';
+import { HttpProblem } from '../../shared/problem';
+import { serviceRedis } from '../../shared/redis';
+import { ServiceClient } from '../../shared/service-client';
+import { breakerReport, breakerSettings, Downstream, downstreamRegistry, registerDownstream } from '../downstream';
+import { idempotent } from '../middleware/idempotency';
+
+/**
+ * Gateway routes: breaker state (/api/ops/breakers), a breaker drill against a controllable
+ * failing downstream, and demo routes that show the Idempotency-Key and rate-limit contracts
+ * end to end before the storefront's own write routes exist.
+ */
+const EchoBody = z.object({ counterId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/) }).passthrough();
+const DRILL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+const MAX_DRILLS = 50;
+/** An instance id: tells the drill caller which BFF instance (and so which breakers) answered. */
+const INSTANCE = Math.random().toString(36).slice(2, 10);
+
+const redis = () => serviceRedis(config().REDIS_URL);
+const echoKey = (counterId: string) => `demo:idempotent-echo:${counterId}`;
+
+function drill(name: string): Downstream {
+  const full = `drill:${name}`;
+  const existing = downstreamRegistry().get(full);
+  if (existing) return existing;
+  if ([...downstreamRegistry().keys()].filter((k) => k.startsWith('drill:')).length >= MAX_DRILLS) {
+    throw new HttpProblem(409, 'conflict', 'Too many drill breakers on this instance');
+  }
+  let client: ServiceClient | undefined;
+  const base = breakerSettings();
+  // Drill breakers judge after 4 calls and cool down for 2 s (BREAKER_DRILL_RESET_MS), without retries.
+  return registerDownstream(
+    new Downstream(
+      full,
+      (method, path, opts) => (client ??= ServiceClient.fromConfig('claims', config())).call(method, path, opts),
+      { ...base, volumeThreshold: 4, resetTimeoutMs: Number(process.env.BREAKER_DRILL_RESET_MS ?? 2000) },
+      { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+    ),
+  );
+}
+
+export function gatewayRoutes(): Route[] {
+  return [
+    route('GET', '/api/ops/breakers', () =>
+      json(200, { instance: INSTANCE, breakers: breakerReport() }, { 'cache-control': 'no-store' }),
+    ),
+    // GET /api/ops/breakers/drill/{name}?status=503&delayMs=300: one call through the drill
+    // breaker {name} to the claims service's fault route (failure plans only).
+    route('GET', '/api/ops/breakers/drill/{name}', async (req) => {
+      if (!config().FAILURE_PLANS_ENABLED) throw new HttpProblem(404, 'notFound', 'Failure plans are disabled');
+      if (!DRILL_NAME.test(req.params.name)) throw new HttpProblem(400, 'validation', 'name: 1-40 of A-Z a-z 0-9 _ -');
+      const status = Number(req.query.status ?? 200);
+      const delayMs = Number(req.query.delayMs ?? 0);
+      if (!Number.isInteger(status) || status < 200 || status > 599) throw new HttpProblem(400, 'validation', 'status must be 200..599');
+      const d = drill(req.params.name);
+      const started = Date.now();
+      try {
+        const res = await d.call('GET', `/faults/${status}?delayMs=${Math.max(0, Math.min(delayMs, 5000)) || 0}`, {
+          correlationId: req.correlationId,
+        });
+        const body = { instance: INSTANCE, upstreamStatus: res.status, latencyMs: Date.now() - started, breaker: d.snapshot() };
+        return json(res.status >= 500 ? 502 : 200, body, { 'cache-control': 'no-store' });
+      } catch (err) {
+        if (err instanceof HttpProblem) {
+          throw new HttpProblem(err.status, err.status === 503 ? 'circuitOpen' : 'upstreamUnavailable', err.message, {
+            headers: err.headers,
+            extensions: { ...err.extensions, instance: INSTANCE, latencyMs: Date.now() - started, breaker: d.snapshot() },
+          });
+        }
+        throw err;
+      }
+    }),
+    // The Idempotency-Key contract with a countable side effect: INCR a Redis counter.
+    route(
+      'POST',
+      '/api/demo/idempotent-echo',
+      idempotent(async (req) => {
+        const body = parseJsonBody(req, EchoBody);
+        const value = await redis().incr(echoKey(body.counterId));
+        return json(201, { counterId: body.counterId, value, echo: body }, { location: `/api/demo/idempotent-echo/${body.counterId}` });
+      }),
+    ),
+    route('GET', '/api/demo/idempotent-echo/{counterId}', async (req) => {
+      const raw = await redis().get(echoKey(req.params.counterId));
+      return json(200, { counterId: req.params.counterId, value: Number(raw ?? 0) }, { 'cache-control': 'no-store' });
+    }),
+    // The "demo" rate-limit class (5 tokens, 1/s by default); ?bucket= gives a fresh bucket.
+    route('GET', '/api/demo/rate-limited', () => json(200, { ok: true }, { 'cache-control': 'no-store' })),
+  ];
+}
