@@ -88,6 +88,17 @@ describe('identity access tokens', () => {
     await expect(verifyAccessJwt(fresh.token, set)).resolves.toMatchObject({ jti: fresh.jti });
   });
 
+  it("re-reads the store when a token names a kid another instance just rotated in", async () => {
+    let now = Date.now();
+    const store = new MemoryKeyStore();
+    const signer = new KeyRing(store, { accessTtlSec: 900, cacheMs: 0, now: () => now });
+    const verifierRing = new KeyRing(store, { accessTtlSec: 900, cacheMs: 60_000, now: () => now });
+    await verifierRing.signingKey(); // caches the first key set
+    await signer.rotate();
+    const fresh = await issueAccessToken(signer, claims, { now });
+    await expect(verifyAccessJwt(fresh.token, await verifierRing.verificationKeys())).resolves.toMatchObject({ jti: fresh.jti });
+  });
+
   it('prunes a key only after every token it signed has expired', () => {
     const key = (kid: string, signFrom: number) => ({ kid, signFrom }) as StoredKey;
     const t = 10_000_000;

@@ -25,6 +25,8 @@ export function authRoutes(): Route[] {
         headers,
         body: method === 'GET' ? undefined : req.rawBody.toString('utf8'),
         correlationId: req.correlationId,
+        // Room for an identity cold start (Vault lease, pool, scrypt) within the BFF's 29 s.
+        timeoutMs: 10_000,
       });
     } catch (err) {
       const timeout = (err as Error).name === 'TimeoutError';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import { ACCESS_TOKEN_ALG } from '../../shared/auth';
 
 /**
@@ -67,6 +67,7 @@ export class KeyRing {
   private loading?: Promise<{ doc: KeyDocument; version: number }>;
   private readonly imported = new Map<string, Promise<CryptoKey>>();
   private readonly now: () => number;
+  private lastForcedReload = 0;
 
   constructor(
     private readonly store: KeyStore,
@@ -100,9 +101,24 @@ export class KeyRing {
     };
   }
 
-  /** A local key resolver over the current JWKS (identity verifies its own tokens with it). */
+  /**
+   * A local key resolver over the current JWKS (identity verifies its own tokens with it).
+   * An unknown kid re-reads the store (another instance may have rotated), at most once per
+   * 5 s so made-up kids cannot turn into a flood of secret-store reads.
+   */
   async verificationKeys(): Promise<JWTVerifyGetKey> {
-    return createLocalJWKSet(await this.jwks());
+    let set = createLocalJWKSet(await this.jwks());
+    return async (header, token) => {
+      try {
+        return await set(header, token);
+      } catch (err) {
+        if (!(err instanceof errors.JWKSNoMatchingKey) || this.now() - this.lastForcedReload < 5000) throw err;
+        this.lastForcedReload = this.now();
+        this.invalidate();
+        set = createLocalJWKSet(await this.jwks());
+        return set(header, token);
+      }
+    };
   }
 
   /**
