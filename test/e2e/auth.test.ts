@@ -7,6 +7,8 @@ import { endpoints } from '../support/endpoints';
  * with the real signing key read from Vault (root token), so only the claim under test is wrong.
  */
 const e = endpoints();
+// Per-project testTimeout is not applied in every jest invocation: set it here (cold starts take seconds).
+jest.setTimeout(60_000);
 const api = e.apiBaseUrl;
 const ISS = 'https://identity.checkout-mesh.dev';
 const AUD = 'checkout-mesh-api';

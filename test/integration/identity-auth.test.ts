@@ -14,6 +14,8 @@ import { endpoints } from '../support/endpoints';
 
 /** Identity's use cases against real Postgres, Redis and OpenBao (keys under a per-run Vault path). */
 const e = endpoints();
+// Per-project testTimeout is not applied in every jest invocation: set it here (cold starts take seconds).
+jest.setTimeout(60_000);
 const run = randomUUID().slice(0, 8);
 const keyPaths: string[] = [];
 let redis: Redis;
