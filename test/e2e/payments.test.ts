@@ -2,6 +2,9 @@ import Stripe from 'stripe';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
 
+// testTimeout in a jest project is not applied when several projects run together.
+jest.setTimeout(180_000);
+
 /**
  * Done-when of the payments issue on the emulator: a signed Stripe webhook through the public
  * API -> payments Lambda (state + outbox in one transaction) -> dispatcher (after-commit kick)

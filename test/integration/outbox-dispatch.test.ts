@@ -4,6 +4,9 @@ import { appendOutbox, dispatchOutbox, newEvent, type EventEnvelope, type Transa
 import { applyOnce } from '../../functions/shared/inbox';
 import { endpoints } from '../support/endpoints';
 
+// testTimeout in a jest project is not applied when several projects run together.
+jest.setTimeout(120_000);
+
 /**
  * The outbox dispatcher and the inbox on real Postgres, in a throw-away schema shaped like
  * payments' (so the deployed sweep never competes for these rows).

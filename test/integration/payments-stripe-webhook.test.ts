@@ -3,6 +3,9 @@ import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { endpoints, localSecrets } from '../support/endpoints';
 
+// testTimeout in a jest project is not applied when several projects run together.
+jest.setTimeout(120_000);
+
 /**
  * POST /webhooks/stripe through the payments API handler, in process, on real Postgres and
  * the real Vault secret: signature checks, one effect per event id, outbox row in the same

@@ -1,6 +1,6 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { httpApi, json, route, type HttpRequest } from '../../shared/http';
+import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { notImplemented, serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
@@ -9,6 +9,9 @@ import { applyProviderEvent } from '../core/webhooks';
 import { providerSecret } from '../adapters/secrets';
 import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { kickDispatcher } from '../adapters/mesh';
+import { stripeGateway } from '../adapters/stripe-gateway';
+import { createSession, CreateSessionSchema, getSession, operate, type Gateways } from '../core/sessions';
+import type { Operation, PaymentGateway } from '../core/gateway';
 
 const sns = new SNSClient({});
 const lambda = new LambdaClient({});
@@ -31,12 +34,43 @@ async function stripeWebhook(req: HttpRequest) {
   return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
 }
 
+let stripe: PaymentGateway | undefined;
+const gateways = async (): Promise<Gateways> => {
+  if (!stripe) {
+    // The API key lives in Vault next to the webhook secret; locally a test key talks to a fake (STRIPE_API_BASE).
+    const { apiKey } = (await providerSecret('stripe', vault())) as { apiKey?: string };
+    stripe = stripeGateway(apiKey ?? 'sk_test_local', process.env.STRIPE_API_BASE || undefined);
+  }
+  const s = stripe;
+  return (provider) => {
+    if (provider === 'stripe') return s;
+    throw new HttpProblem(501, 'notImplemented', 'PayPal payment sessions are not implemented yet');
+  };
+};
+
+async function postSession(req: HttpRequest) {
+  const input = parseJsonBody(req, CreateSessionSchema);
+  const { created, session } = await createSession(runtime.db(), await gateways(), input);
+  return json(created ? 201 : 200, session, created ? { location: `/internal/payment-sessions/${session.id}` } : { 'idempotent-replayed': 'true' });
+}
+
+const operation = (op: Operation) => async (req: HttpRequest) => {
+  const result = await operate(runtime.db(), await gateways(), req.params.id, op, req.correlationId);
+  if (!result.replayed) await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  return json(200, { session: result.session, operation: result.operation }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+};
+
 export const handler = httpApi(
   [
     runtime.healthRoute,
     route('POST', '/webhooks/stripe', stripeWebhook),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
-    ...notImplemented(['POST /webhooks/paypal', 'POST /internal/payment-sessions']),
+    route('POST', '/internal/payment-sessions', postSession),
+    route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),
+    route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
+    route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
+    route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
+    ...notImplemented(['POST /webhooks/paypal']),
   ],
   { beforeEach: runtime.beforeEach },
 );

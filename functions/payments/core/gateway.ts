@@ -1,0 +1,30 @@
+/** The port every payment provider adapter implements (Stripe now; PayPal later). */
+export interface CreateSessionInput {
+  sessionId: string;
+  orderId: string;
+  amountCents: number;
+  currency: string;
+}
+
+export interface ProviderSession {
+  providerRef: string;
+  clientSecret?: string;
+  status: string;
+}
+
+export type Operation = 'capture' | 'cancel' | 'refund';
+
+/** A provider refused the operation for the payment's state (e.g. capture before authorisation). */
+export class ProviderRejected extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'ProviderRejected';
+  }
+}
+
+export interface PaymentGateway {
+  readonly provider: 'stripe' | 'paypal';
+  createSession(input: CreateSessionInput, idempotencyKey: string): Promise<ProviderSession>;
+  /** Each call carries an idempotency key so a retried call is not repeated at the provider. */
+  operate(op: Operation, providerRef: string, idempotencyKey: string): Promise<{ providerStatus: string; providerId?: string }>;
+}
