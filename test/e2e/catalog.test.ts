@@ -6,6 +6,8 @@ import { endpoints } from '../support/endpoints';
  * The catalog contract through the deployed stack: the public API (BFF) for products and the
  * race, the catalog's own API for the saga's internal reservations. Each run makes its own products.
  */
+// testTimeout in a jest project entry is not applied; set it here.
+jest.setTimeout(180_000);
 const e = endpoints();
 const api = e.apiBaseUrl;
 let admin: Client;
@@ -118,17 +120,28 @@ describe('products through the public API', () => {
   });
 
   it('race: 100 writers with one ETag → 1 winner, 99 × 412, final = initial + delta', async () => {
-    const id = await newProduct(50);
-    const res = await fetch(`${api}/api/catalog/race`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ productId: id, writers: 100, delta: 7 }),
-    });
-    expect(res.status).toBe(200);
-    const result = await res.json();
-    expect(result).toMatchObject({ winners: 1, preconditionFailed: 99, otherStatuses: {}, initialStock: 50, finalStock: 57, consistent: true });
-    const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);
-    expect(rows[0].stock).toBe(57);
+    // A redeploy by someone else mid-run can make the platform answer 5xx; such a run proves
+    // nothing either way, so it is repeated on a fresh product. Two winners fail at once.
+    for (let attempt = 1; ; attempt++) {
+      const id = await newProduct(50);
+      const res = await fetch(`${api}/api/catalog/race`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ productId: id, writers: 100, delta: 7 }),
+      });
+      const result = (await res.json()) as { winners?: number; otherStatuses?: Record<string, number> };
+      if (res.status === 200) expect(result.winners).toBeLessThanOrEqual(1);
+      const transient = res.status >= 500 || Object.keys(result.otherStatuses ?? {}).length > 0;
+      if (transient && attempt < 3) {
+        console.warn('race attempt inconclusive, retrying', res.status, JSON.stringify(result));
+        continue;
+      }
+      expect(res.status).toBe(200);
+      expect(result).toMatchObject({ winners: 1, preconditionFailed: 99, otherStatuses: {}, initialStock: 50, finalStock: 57, consistent: true });
+      const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);
+      expect(rows[0].stock).toBe(57);
+      return;
+    }
   });
 });
 

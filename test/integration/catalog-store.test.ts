@@ -12,6 +12,8 @@ import { endpoints } from '../support/endpoints';
  * The catalog's core and adapters against the real Postgres and Redis of `npm run up`.
  * Every test works on its own products (random ids), removed afterwards.
  */
+// testTimeout in a jest project entry is not applied; set it here.
+jest.setTimeout(120_000);
 let pool: Pool;
 let redis: Redis;
 let deadRedis: Redis;
@@ -48,7 +50,7 @@ const db: Db = {
 };
 
 const repo = () => new PgProductRepository(db);
-const service = (r: Redis = redis) => new CatalogService(repo(), new RedisProductCache(() => r, { prefix }));
+const service = (r: Redis = redis, waitMs?: number) => new CatalogService(repo(), new RedisProductCache(() => r, { prefix, waitMs }));
 
 async function newProduct(stock = 100): Promise<string> {
   const id = randomUUID();
@@ -64,7 +66,7 @@ const stockOf = async (id: string) => (await pool.query<{ stock: number; reserve
 
 beforeAll(async () => {
   const e = endpoints();
-  pool = new Pool({ connectionString: e.postgresUrl, max: 25, options: '-c search_path=catalog' });
+  pool = new Pool({ connectionString: e.postgresUrl, max: 20, options: '-c search_path=catalog' });
   redis = new Redis(e.redisUrl, { maxRetriesPerRequest: 1 });
   // Nothing listens on port 1: every command fails at once, as when Redis is down.
   deadRedis = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 200, retryStrategy: () => 1000 });
@@ -148,7 +150,8 @@ describe('Redis L2 cache', () => {
 
   it('a cold key under a stampede is loaded a handful of times, not once per reader', async () => {
     const id = await newProduct();
-    const processes = [service(), service(), service()];
+    // A generous wait so a slow CI machine does not turn lock losers into loaders.
+    const processes = [service(redis, 3000), service(redis, 3000), service(redis, 3000)];
     queries = 0;
     const reads = await Promise.all(Array.from({ length: 60 }, (_, i) => processes[i % 3].get(id)));
     expect(reads.every((p) => p.id === id)).toBe(true);
