@@ -23,7 +23,8 @@ export class CheckoutMeshStack extends Stack {
     const catalog = apiService(this, 'catalog', ctx, { reservedConcurrency: 2 });
     // The catalog's own POST /race calls its public API, which it finds in SERVICE_APIS.
     catalog.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: catalog.api }));
-    const claims = apiService(this, 'claims', ctx);
+    // Claims holds row locks per key: a few workers (and Postgres connections) serve every BFF; excess calls are throttled (429) and retried by the BFF.
+    const claims = apiService(this, 'claims', ctx, { reservedConcurrency: 4 });
     claimsPurge(this, ctx);
     const payments = apiService(this, 'payments', ctx, {
       environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },

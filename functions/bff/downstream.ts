@@ -33,6 +33,8 @@ export interface RetrySettings {
   retries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Extra retries for 429 (throttled) answers to retryable calls. */
+  throttleRetries?: number;
 }
 
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
@@ -46,7 +48,7 @@ export function breakerSettings(env: NodeJS.ProcessEnv = process.env): BreakerSe
   };
 }
 export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
-  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500) };
+  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25) };
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -140,10 +142,19 @@ export class Downstream {
    * response after the retries; 503 circuit-open while open; 502/504 when unreachable.
    */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<ServiceResponse> {
-    const retries = (opts.retry ?? isIdempotentMethod(method)) ? this.retry.retries : 0;
+    const retryable = opts.retry ?? isIdempotentMethod(method);
+    const retries = retryable ? this.retry.retries : 0;
+    let throttled = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.breaker.fire(method, path, opts);
+        const res = await this.breaker.fire(method, path, opts);
+        // Throttled by the platform (reserved concurrency): not a failure, retry after a pause.
+        if (res.status === 429 && retryable && throttled < (this.retry.throttleRetries ?? 0)) {
+          await this.sleep(backoffDelay(Math.min(throttled++, 5), { ...this.retry, maxDelayMs: Math.max(this.retry.maxDelayMs, 1000) }));
+          attempt--;
+          continue;
+        }
+        return res;
       } catch (err) {
         const e = err as Error & { code?: string };
         if (e.code === 'EOPENBREAKER') {

@@ -105,6 +105,17 @@ describe('claims store (Postgres)', () => {
     expect(await s.complete(t.claimId, { status: 200, headers: {}, body: 'new', leaseToken: t.leaseToken })).toEqual({ result: 'stored', state: 'completed' });
   });
 
+  it('the same owner asking again (its first answer was lost) gets its own claim back, others see it in flight', async () => {
+    const s = store();
+    const p = principal();
+    const first = await s.claim({ principal: p, key: 'k-owner-0000001', fingerprint: 'fp', owner: 'req-1' });
+    expect(first.outcome).toBe('acquired');
+    const again = await s.claim({ principal: p, key: 'k-owner-0000001', fingerprint: 'fp', owner: 'req-1' });
+    expect(again).toEqual(first);
+    expect((await s.claim({ principal: p, key: 'k-owner-0000001', fingerprint: 'fp', owner: 'req-2' })).outcome).toBe('in_flight');
+    expect((await s.claim({ principal: p, key: 'k-owner-0000001', fingerprint: 'fp' })).outcome).toBe('in_flight');
+  });
+
   it('expired claims are purged, and an expired key starts afresh', async () => {
     const s = store(30, 1);
     const p = principal();

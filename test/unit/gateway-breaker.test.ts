@@ -84,3 +84,17 @@ describe('Downstream (circuit breaker + retries)', () => {
     expect(backoffDelay(3, s, () => 0)).toBe(0);
   });
 });
+
+describe('Downstream throttling', () => {
+  it('retries 429 (throttled) answers of retryable calls without counting them as failures', async () => {
+    let calls = 0;
+    const d = new Downstream('throttled', async () => (++calls <= 3 ? res(429) : res(201)), settings, { retries: 0, baseDelayMs: 1, maxDelayMs: 2, throttleRetries: 5 }, async () => undefined);
+    expect((await d.call('POST', '/claims', { retry: true })).status).toBe(201);
+    expect(calls).toBe(4);
+    expect(d.state).toBe('closed');
+    calls = 0;
+    expect((await d.call('POST', '/claims')).status).toBe(429);
+    expect(calls).toBe(1);
+    d.shutdown();
+  });
+});

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResult, RouteHandler } from '../../shared/http';
 import { logger } from '../../shared/logger';
 import { HttpProblem } from '../../shared/problem';
@@ -68,20 +68,24 @@ export type ClaimAnswer =
 
 /** How the wrapper reaches claims (the claims service through its breaker, or a test double). */
 export interface ClaimsPort {
-  claim(input: { principal: string; key: string; fingerprint: string; leaseSeconds?: number }, correlationId: string): Promise<ClaimAnswer>;
+  claim(input: { principal: string; key: string; fingerprint: string; leaseSeconds?: number; owner?: string }, correlationId: string): Promise<ClaimAnswer>;
   complete(claimId: string, outcome: StoredResponse & { leaseToken?: string }, correlationId: string): Promise<void>;
 }
 
+/** Claims calls may meet a cold start (Vault lease + pool) under a burst: allow more than the default. */
+const CLAIMS_TIMEOUT_MS = Number(process.env.CLAIMS_TIMEOUT_MS ?? 8000);
+
 export const claimsService: ClaimsPort = {
   async claim(input, correlationId) {
-    const res = await downstream('claims').call('POST', '/claims', { body: input, correlationId, retry: true });
+    // Retried on timeouts and throttling: `owner` makes a re-ask return our own claim.
+    const res = await downstream('claims').call('POST', '/claims', { body: input, correlationId, retry: true, timeoutMs: CLAIMS_TIMEOUT_MS });
     if (res.status !== 200 && res.status !== 201) {
       throw new HttpProblem(503, 'dependencyDown', `claims answered ${res.status}; the request was not run`, { headers: { 'retry-after': '1' } });
     }
     return JSON.parse(res.body) as ClaimAnswer;
   },
   async complete(claimId, outcome, correlationId) {
-    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId });
+    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: CLAIMS_TIMEOUT_MS });
     if (res.status !== 200) throw new Error(`claims answered ${res.status} to the outcome`);
   },
 };
@@ -133,7 +137,8 @@ export function idempotent(handler: RouteHandler, opts: IdempotentOptions = {}):
     if (!key) throw new HttpProblem(400, 'validation', 'Idempotency-Key must be a UUID or 16–255 visible ASCII characters');
     const principal = await clientOf(req);
     const fingerprint = requestFingerprint(req);
-    const claim = await claims.claim({ principal, key, fingerprint, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) }, req.correlationId);
+    const owner = randomUUID();
+    const claim = await claims.claim({ principal, key, fingerprint, owner, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) }, req.correlationId);
 
     switch (claim.outcome) {
       case 'replay':

@@ -35,11 +35,11 @@ export class ClaimStore {
         const id = randomUUID();
         const leaseToken = randomUUID();
         const inserted = await c.query<{ id: string }>(
-          `INSERT INTO claims (id, principal, key, fingerprint, state, lease_token, lease_expires_at, expires_at)
-           VALUES ($1, $2, $3, $4, 'in_flight', $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7))
+          `INSERT INTO claims (id, principal, key, fingerprint, state, lease_token, lease_expires_at, expires_at, owner)
+           VALUES ($1, $2, $3, $4, 'in_flight', $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8)
            ON CONFLICT (principal, key) DO NOTHING
            RETURNING id`,
-          [id, req.principal, req.key, req.fingerprint, leaseToken, lease, this.settings.ttlSeconds],
+          [id, req.principal, req.key, req.fingerprint, leaseToken, lease, this.settings.ttlSeconds, req.owner ?? null],
         );
         if (inserted.rowCount === 1) {
           return { outcome: 'acquired', claimId: id, leaseToken, attempt: 1, takenOver: false } as ClaimOutcome;
@@ -62,15 +62,17 @@ export class ClaimStore {
             return { outcome: 'mismatch', claimId: row.id } as ClaimOutcome;
           case 'in_flight':
             return { outcome: 'in_flight', claimId: row.id, retryAfter: d.retryAfter } as ClaimOutcome;
+          case 'reissue':
+            return { outcome: 'acquired', claimId: row.id, leaseToken: row.lease_token, attempt: row.attempts, takenOver: false } as ClaimOutcome;
           case 'take': {
             const token = randomUUID();
             const upd = await c.query<{ attempts: number }>(
               `UPDATE claims SET state = 'in_flight', lease_token = $2, lease_expires_at = now() + make_interval(secs => $3),
-                 fingerprint = $4, attempts = CASE WHEN $5 THEN 1 ELSE attempts + 1 END,
+                 fingerprint = $4, owner = $7, attempts = CASE WHEN $5 THEN 1 ELSE attempts + 1 END,
                  response_status = NULL, response_headers = NULL, response_body = NULL, updated_at = now(),
                  expires_at = CASE WHEN $5 THEN now() + make_interval(secs => $6) ELSE expires_at END
                WHERE id = $1 RETURNING attempts`,
-              [row.id, token, lease, req.fingerprint, d.fresh, this.settings.ttlSeconds],
+              [row.id, token, lease, req.fingerprint, d.fresh, this.settings.ttlSeconds, req.owner ?? null],
             );
             return { outcome: 'acquired', claimId: row.id, leaseToken: token, attempt: upd.rows[0].attempts, takenOver: d.takenOver } as ClaimOutcome;
           }

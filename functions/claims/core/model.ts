@@ -11,6 +11,8 @@ export const ClaimRequest = z.object({
   fingerprint: z.string().min(1).max(128),
   /** How long the caller may hold the claim before another caller can take it over. */
   leaseSeconds: z.number().int().min(1).max(900).optional(),
+  /** The caller's id for this attempt: the same owner asking again gets its in-flight claim back. */
+  owner: z.string().min(1).max(128).optional(),
 });
 export type ClaimRequest = z.infer<typeof ClaimRequest>;
 
@@ -37,6 +39,7 @@ export interface ClaimRow {
   state: ClaimState;
   lease_token: string;
   lease_expires_at: Date;
+  owner?: string | null;
   attempts: number;
   response_status: number | null;
   response_headers: Record<string, string> | null;
@@ -55,16 +58,19 @@ export type Decision =
   | { kind: 'replay' }
   | { kind: 'mismatch' }
   | { kind: 'in_flight'; retryAfter: number }
+  /** The same owner asks again for its live claim (its first answer was lost). */
+  | { kind: 'reissue' }
   /** The row is free to take: expired (start afresh), failed (retry), or an abandoned lease. */
   | { kind: 'take'; fresh: boolean; takenOver: boolean };
 
-export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint'>, now: Date): Decision {
+export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint' | 'owner'>, now: Date): Decision {
   // An expired claim is gone as far as the contract goes: the key starts a new life.
   if (row.expires_at.getTime() <= now.getTime()) return { kind: 'take', fresh: true, takenOver: false };
   if (row.fingerprint !== req.fingerprint) return { kind: 'mismatch' };
   if (row.state === 'completed') return { kind: 'replay' };
   if (row.state === 'failed') return { kind: 'take', fresh: false, takenOver: false };
   const leftMs = row.lease_expires_at.getTime() - now.getTime();
+  if (leftMs > 0 && req.owner && row.owner === req.owner) return { kind: 'reissue' };
   if (leftMs > 0) return { kind: 'in_flight', retryAfter: Math.max(1, Math.ceil(leftMs / 1000)) };
   // The owner held the lease past its end: it died or hung. Take the claim over.
   return { kind: 'take', fresh: false, takenOver: true };
