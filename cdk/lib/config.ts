@@ -22,6 +22,8 @@ export interface DeployConfig {
   /** Per-service Vault tokens (local dev only; on AWS use a Vault auth method instead). */
   vaultTokens: Record<string, string>;
   failurePlansEnabled: boolean;
+  /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
+  chaosEnabled: boolean;
 }
 
 export function loadConfig(scope: Construct): DeployConfig {
@@ -42,6 +44,7 @@ export function loadConfig(scope: Construct): DeployConfig {
       vaultAddr: need('vaultAddr'),
       vaultTokens: {},
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
+      chaosEnabled: ctx('chaosEnabled') === 'true',
     };
   }
   const secretsFile = path.resolve(__dirname, '..', '..', '.local', 'secrets.json');
@@ -61,5 +64,6 @@ export function loadConfig(scope: Construct): DeployConfig {
     awsEndpoint: env.CM_LAMBDA_AWS_ENDPOINT ?? env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
     vaultTokens: secrets.serviceTokens ?? {},
     failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
+    chaosEnabled: (env.CM_CHAOS ?? 'true') === 'true',
   };
 }

@@ -47,6 +47,7 @@ export class ServiceFunction extends NodejsFunction {
       REDIS_URL: config.redisUrl,
       VAULT_ADDR: config.vaultAddr,
       FAILURE_PLANS_ENABLED: String(config.failurePlansEnabled),
+      CHAOS_ENABLED: String(config.chaosEnabled),
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.database ? { DB_ROLE: props.service } : {}),
       ...(config.awsEndpoint ? { AWS_ENDPOINT_URL: config.awsEndpoint } : {}),

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { HttpProblem } from './problem';
 import { logger } from './logger';
+import { ChaosRules, chaosMiddleware } from './chaos';
+import { serviceRedis } from './redis';
 
 /**
  * HTTP plumbing shared by every API Lambda: one request shape for REST (v1) and
@@ -208,8 +210,16 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
     },
   };
 
+  // Chaos rules apply to every deployed handler (CHAOS_ENABLED is set by CDK), before routing.
+  const chaos: HttpMiddleware[] = [];
+  if (process.env.CHAOS_ENABLED === 'true' && process.env.SERVICE_NAME) {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+    chaos.push(chaosMiddleware(process.env.SERVICE_NAME, new ChaosRules(() => serviceRedis(redisUrl))));
+  }
+
   return middy(core)
     .use(requestContext)
+    .use(chaos)
     .use(opts.middlewares ?? [])
     .use(problems);
 }

@@ -4,10 +4,11 @@ import { staticRoutes } from '../routes/static';
 import { catalogRoutes } from '../routes/catalog';
 import { authRoutes } from '../routes/auth';
 import { gatewayRoutes } from '../routes/gateway';
+import { chaosRoutes } from '../routes/chaos';
 import { rateLimit } from '../middleware/rate-limit';
 
 /** The public door: every browser call lands here and is routed to a service. */
-export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes()], {
+export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes()], {
   maxBodyBytes: 64 * 1024,
   middlewares: [rateLimit()],
 });
