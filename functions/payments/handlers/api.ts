@@ -1,7 +1,7 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
-import { notImplemented, serviceRuntime } from '../../shared/service';
+import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
 import { VaultClient } from '../../shared/vault';
@@ -10,6 +10,7 @@ import { providerSecret } from '../adapters/secrets';
 import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { kickDispatcher } from '../adapters/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
+import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
 import { createSession, CreateSessionSchema, getSession, operate, type Gateways } from '../core/sessions';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
@@ -30,6 +31,17 @@ async function stripeWebhook(req: HttpRequest) {
   if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
   const event = verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], webhookSecret);
   const result = await runtime.db().transaction((client) => applyProviderEvent(client, toProviderEvent(event), req.correlationId));
+  if (result.outcome === 'applied') await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
+}
+
+async function paypalWebhook(req: HttpRequest) {
+  const { webhookId } = (await providerSecret('paypal', vault())) as { webhookId?: string };
+  if (!webhookId) throw new HttpProblem(503, 'dependencyDown', 'PayPal webhook id is not configured');
+  // Locally the PayPal fake serves the certificate; PAYPAL_CERT_URL_PREFIXES adds its URL to the allow-list.
+  const extra = (process.env.PAYPAL_CERT_URL_PREFIXES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const event = await verifyPayPalEvent(req.rawBody, paypalHeaders(req.headers), webhookId, [...DEFAULT_CERT_PREFIXES, ...extra]);
+  const result = await runtime.db().transaction((client) => applyProviderEvent(client, paypalToProviderEvent(event), req.correlationId));
   if (result.outcome === 'applied') await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
   return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
 }
@@ -70,7 +82,7 @@ export const handler = httpApi(
     route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
     route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
-    ...notImplemented(['POST /webhooks/paypal']),
+    route('POST', '/webhooks/paypal', paypalWebhook),
   ],
   { beforeEach: runtime.beforeEach },
 );
