@@ -142,6 +142,7 @@ describe('identity login', () => {
     expect(err).toMatchObject({ status: 429 });
     expect(Number(err.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(err.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(err.headers['ratelimit-policy']).toBe('"login-account";q=3;w=60');
   });
 
   it('rate limits attempts per IP', async () => {

@@ -39,10 +39,15 @@ export const limitKeys = {
   account: (email: string) => `identity:login:acct:${digest(email)}`,
 };
 
-const tooMany = (pttl: number) => {
+/** 429 with Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft 08 syntax). */
+const tooMany = (name: string, w: Window, pttl: number) => {
   const retryAfter = Math.max(1, Math.ceil(pttl / 1000));
   return new HttpProblem(429, 'rateLimited', 'Too many login attempts; try again later', {
-    headers: { 'retry-after': String(retryAfter) },
+    headers: {
+      'retry-after': String(retryAfter),
+      'ratelimit-policy': `"${name}";q=${w.limit};w=${w.windowSec}`,
+      ratelimit: `"${name}";r=0;t=${retryAfter}`,
+    },
   });
 };
 
@@ -60,10 +65,12 @@ export class LoginLimiter {
   /** Counts the attempt against the IP and checks the account; throws 429 when over a limit. */
   async before(email: string, ip: string): Promise<void> {
     const ipHit = await this.hit(limitKeys.ip(ip), this.limits.perIp);
-    if (ipHit.count > this.limits.perIp.limit) throw tooMany(ipHit.pttl);
+    if (ipHit.count > this.limits.perIp.limit) throw tooMany('login-ip', this.limits.perIp, ipHit.pttl);
     const key = limitKeys.account(email);
     const [failures, pttl] = await this.redis.multi().get(key).pttl(key).exec().then((r) => [Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? -1)]);
-    if (failures >= this.limits.perAccount.limit) throw tooMany(pttl > 0 ? pttl : this.limits.perAccount.windowSec * 1000);
+    if (failures >= this.limits.perAccount.limit) {
+      throw tooMany('login-account', this.limits.perAccount, pttl > 0 ? pttl : this.limits.perAccount.windowSec * 1000);
+    }
   }
 
   async failed(email: string): Promise<void> {
