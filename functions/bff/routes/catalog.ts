@@ -18,7 +18,8 @@ export function catalogRoutes(): Route[] {
   let client: ServiceClient | undefined;
   const catalog = () => (client ??= ServiceClient.fromConfig('catalog', config()));
 
-  const proxy = (method: string, target: (req: HttpRequest) => string, timeoutMs?: number) => async (req: HttpRequest): Promise<HttpResult> => {
+  // A catalog cold start leases Vault credentials and opens a pool: allow it more than the default.
+  const proxy = (method: string, target: (req: HttpRequest) => string, timeoutMs = 10_000) => async (req: HttpRequest): Promise<HttpResult> => {
     const headers: Record<string, string> = {};
     for (const h of FORWARD_REQUEST) if (req.headers[h] !== undefined) headers[h] = req.headers[h];
     let res;

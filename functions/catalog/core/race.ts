@@ -20,6 +20,8 @@ export interface RaceResult {
   winners: number;
   preconditionFailed: number;
   otherStatuses: Record<string, number>;
+  /** Distinct catalog workers (processes) that answered a writer with a product (x-catalog-worker). */
+  workersSeen: number;
   /** Exactly one winner and final = initial + winners × delta. */
   consistent: boolean;
   durationMs: number;
@@ -40,10 +42,15 @@ export async function runRace(rawSend: Send, req: RaceRequest, opts: { throttleB
   const initialStock = (JSON.parse(first.body) as { stock: number }).stock;
 
   const started = Date.now();
+  const workers = new Set<string>();
   const statuses = await Promise.all(
     Array.from({ length: req.writers }, () =>
       send('PATCH', `${path}/stock`, { headers: { 'if-match': etag }, body: { delta: req.delta } }).then(
-        (r) => r.status,
+        (r) => {
+          const worker = r.headers.get('x-catalog-worker');
+          if (worker) workers.add(worker);
+          return r.status;
+        },
         () => 0,
       ),
     ),
@@ -52,13 +59,13 @@ export async function runRace(rawSend: Send, req: RaceRequest, opts: { throttleB
 
   const last = await send('GET', path, {});
   const finalStock = last.status === 200 ? (JSON.parse(last.body) as { stock: number }).stock : Number.NaN;
-  return summarize(req, { etag, initialStock, finalStock, finalEtag: last.headers.get('etag'), statuses, durationMs });
+  return { ...summarize(req, { etag, initialStock, finalStock, finalEtag: last.headers.get('etag'), statuses, durationMs }), workersSeen: workers.size };
 }
 
 export function summarize(
   req: RaceRequest,
   r: { etag: string; initialStock: number; finalStock: number; finalEtag: string | null; statuses: number[]; durationMs: number },
-): RaceResult {
+): Omit<RaceResult, 'workersSeen'> {
   let winners = 0;
   let preconditionFailed = 0;
   const otherStatuses: Record<string, number> = {};

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { serviceRuntime } from '../../shared/service';
@@ -17,11 +18,14 @@ const repo = new PgProductRepository({
 });
 const catalog = new CatalogService(repo, new RedisProductCache(runtime.redis));
 
+/** Names this Lambda worker (process) in responses, so the race can show it spanned workers. */
+const WORKER_ID = randomUUID().slice(0, 8);
+
 const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path.id');
 const productResult = (status: number, p: Product): HttpResult =>
   json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
-export const handler = httpApi(
+const api = httpApi(
   [
     runtime.healthRoute,
     route('GET', '/products', async (req) => {
@@ -74,3 +78,10 @@ function selfClient(): ServiceClient {
   }
   return ServiceClient.fromConfig('catalog', runtime.cfg);
 }
+
+/** Every response names the worker that produced it (problems included), for the race report. */
+export const handler = async (...args: Parameters<typeof api>) => {
+  const res = await api(...args);
+  if (res?.headers) res.headers['x-catalog-worker'] = WORKER_ID;
+  return res;
+};
