@@ -29,7 +29,7 @@ async function newProduct(stock: number, name = 'E2E Widget'): Promise<string> {
 async function direct(url: string, init: RequestInit): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, init);
-    if (res.status !== 429 || attempt >= 30) return res;
+    if (res.status !== 429 || attempt >= 100) return res;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
