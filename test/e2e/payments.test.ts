@@ -1,6 +1,8 @@
 import Stripe from 'stripe';
 import { Client } from 'pg';
-import { endpoints } from '../support/endpoints';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { newEvent } from '../../functions/shared/events';
+import { awsClientConfig, endpoints } from '../support/endpoints';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(180_000);
@@ -88,5 +90,43 @@ describe('payments through the public API and the event mesh', () => {
     const s = await admin.query('SELECT status FROM payments.payment_sessions WHERE id = $1', [id]);
     expect(s.rows[0].status).toBe('pending');
     expect((await admin.query('SELECT 1 FROM payments.outbox WHERE aggregate_id = $1', [id])).rows).toHaveLength(0);
+  });
+
+  it('the payments-audit queue has a DLQ, and redrive moves its messages back to the consumer, which applies them once', async () => {
+    const sqs = new SQSClient(awsClientConfig());
+    const urlOf = async (QueueName: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+    const queueUrl = await urlOf('checkout-mesh-payments-audit');
+    const dlqUrl = await urlOf('checkout-mesh-payments-audit-dlq');
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
+    expect(Number(JSON.parse(attrs.Attributes!.RedrivePolicy!).maxReceiveCount)).toBeGreaterThan(1);
+
+    // An event that ended in the DLQ (e.g. the database was down for every retry), twice.
+    const { id } = await newSession();
+    const event = newEvent('PaymentSucceeded', 'payments', { sessionId: id, orderId: 'redrive-test' });
+    for (let i = 0; i < 2; i++) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { type: { DataType: 'String', StringValue: event.type } } }));
+    }
+    const res = await fetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { moved: number }).moved).toBeGreaterThanOrEqual(2);
+
+    let rows: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 60 && rows.length === 0; i++) {
+      rows = await audits(id);
+      if (rows.length === 0) await sleep(1000);
+    }
+    await sleep(2000);
+    expect(await audits(id)).toEqual([{ event_id: event.id, event_type: 'PaymentSucceeded', deliveries: 1 }]);
+
+    const unknown = await fetch(`${e.services.payments}/ops/dlq/no-such-queue/redrive`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('GET /ops/outbox reports the pending count and the oldest age', async () => {
+    const res = await fetch(`${e.services.payments}/ops/outbox`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { pending: number; oldestAgeSeconds: number | null };
+    expect(body.pending).toEqual(expect.any(Number));
+    expect(body.oldestAgeSeconds === null || typeof body.oldestAgeSeconds === 'number').toBe(true);
   });
 });

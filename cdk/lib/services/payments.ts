@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Arn, Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -42,5 +43,12 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     timeout: Duration.seconds(20),
   });
   audit.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
+  // Ops: POST /ops/dlq/{queue}/redrive moves a consumer's DLQ messages back to its queue.
+  payments.fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      resources: [Arn.format({ service: 'sqs', resource: 'checkout-mesh-*' }, Stack.of(scope))],
+    }),
+  );
   return { dispatcher, audit, queue };
 }

@@ -1,5 +1,7 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { redriveDlq } from '../adapters/dlq';
 import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
@@ -16,6 +18,7 @@ import type { Operation, PaymentGateway } from '../core/gateway';
 
 const sns = new SNSClient({});
 const lambda = new LambdaClient({});
+const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
   postgres: true,
   extraChecks: {
@@ -76,6 +79,7 @@ export const handler = httpApi(
   [
     runtime.healthRoute,
     route('POST', '/webhooks/stripe', stripeWebhook),
+    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
     route('POST', '/internal/payment-sessions', postSession),
     route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),

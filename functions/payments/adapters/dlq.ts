@@ -1,0 +1,45 @@
+import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { HttpProblem } from '../../shared/problem';
+
+/**
+ * Moves messages from checkout-mesh-<queue>-dlq back to checkout-mesh-<queue>. Each message is
+ * sent to the main queue before it is deleted from the DLQ (a crash in between duplicates it;
+ * consumers are idempotent by event id). Queues are looked up by name, not stack outputs.
+ */
+export async function redriveDlq(sqs: SQSClient, queue: string, max = 500): Promise<{ queue: string; moved: number }> {
+  if (!/^[a-z0-9][a-z0-9-]{0,60}$/.test(queue)) throw new HttpProblem(400, 'validation', 'Bad queue name');
+  const urlOf = async (QueueName: string) => {
+    try {
+      return (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+    } catch {
+      throw new HttpProblem(404, 'notFound', `No queue ${QueueName}`);
+    }
+  };
+  const mainUrl = await urlOf(`checkout-mesh-${queue}`);
+  const dlqUrl = await urlOf(`checkout-mesh-${queue}-dlq`);
+  let moved = 0;
+  while (moved < max) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - moved),
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = got.Messages ?? [];
+    if (messages.length === 0) break;
+    for (const m of messages) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: mainUrl, MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes }));
+    }
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    moved += messages.length;
+  }
+  return { queue, moved };
+}
