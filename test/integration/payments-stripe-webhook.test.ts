@@ -154,4 +154,18 @@ describe('POST /webhooks/stripe', () => {
     expect(s.status).toBe('pending');
     expect(s.outbox).toEqual([]);
   });
+
+  it('an authorisation (manual capture) emits one PaymentSucceeded and a later succeeded event adds nothing', async () => {
+    const { id, pi } = await session();
+    const held = stripeEvent(pi, 'payment_intent.amount_capturable_updated');
+    const r1 = await post(held, stripe.webhooks.generateTestHeaderString({ payload: held, secret }));
+    expect(JSON.parse(r1.body).outcome).toBe('applied');
+    const s1 = await state(id, pi);
+    expect(s1.status).toBe('authorized');
+    expect(s1.outbox.map((r) => r.envelope.data.captured)).toEqual([false]);
+    const done = stripeEvent(pi, 'payment_intent.succeeded');
+    const r2 = await post(done, stripe.webhooks.generateTestHeaderString({ payload: done, secret }));
+    expect(JSON.parse(r2.body).outcome).toBe('no-transition');
+    expect((await state(id, pi)).outbox).toHaveLength(1);
+  });
 });

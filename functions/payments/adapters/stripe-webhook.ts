@@ -21,6 +21,8 @@ export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined
 const OUTCOMES: Record<string, ProviderEvent['outcome']> = {
   'payment_intent.succeeded': 'succeeded',
   'payment_intent.payment_failed': 'failed',
+  // Manual capture: the customer confirmed and the funds are held; the saga captures next.
+  'payment_intent.amount_capturable_updated': 'succeeded',
 };
 
 export function toProviderEvent(event: Stripe.Event): ProviderEvent {
@@ -31,6 +33,7 @@ export function toProviderEvent(event: Stripe.Event): ProviderEvent {
     eventType: event.type,
     providerRef: obj?.id,
     outcome: OUTCOMES[event.type],
+    authorizedOnly: event.type === 'payment_intent.amount_capturable_updated',
     metadata: obj?.metadata ?? {},
     failureMessage: obj?.last_payment_error?.message,
   };

@@ -14,6 +14,8 @@ export interface ProviderEvent {
   providerRef?: string;
   /** What the event means for the session, or undefined when we ignore this type. */
   outcome?: 'succeeded' | 'failed';
+  /** Funds are held (manual capture) rather than collected: the session becomes `authorized`. */
+  authorizedOnly?: boolean;
   /** orderId / sessionId the provider echoes back in metadata, if any. */
   metadata?: Record<string, string>;
   failureMessage?: string;
@@ -62,12 +64,14 @@ export async function applyProviderEvent(client: PoolClient, ev: ProviderEvent, 
     await record('unknown-session');
     return { duplicate: false, outcome: 'unknown-session' };
   }
-  // Only a pending or authorized session moves; a late or replayed outcome changes nothing.
-  if (!['pending', 'authorized'].includes(session.status)) {
+  // Success moves only a pending session (one PaymentSucceeded per session); failure a pending or
+  // authorized one. A late or out-of-order outcome changes nothing.
+  const from = ev.outcome === 'succeeded' ? ['pending'] : ['pending', 'authorized'];
+  if (!from.includes(session.status)) {
     await record('no-transition');
     return { duplicate: false, outcome: 'no-transition', sessionId: session.id };
   }
-  const status = ev.outcome === 'succeeded' ? 'succeeded' : 'failed';
+  const status = ev.outcome === 'failed' ? 'failed' : ev.authorizedOnly ? 'authorized' : 'succeeded';
   await client.query('UPDATE payment_sessions SET status = $2, updated_at = now() WHERE id = $1', [session.id, status]);
   const event = newEvent(
     ev.outcome === 'succeeded' ? PaymentEventType.succeeded : PaymentEventType.failed,
@@ -79,6 +83,7 @@ export async function applyProviderEvent(client: PoolClient, ev: ProviderEvent, 
       amountCents: Number(session.amount_cents),
       currency: session.currency,
       providerEventId: ev.eventId,
+      ...(ev.outcome === 'succeeded' ? { captured: !ev.authorizedOnly } : {}),
       ...(ev.failureMessage ? { reason: ev.failureMessage } : {}),
     },
     { correlationId },
