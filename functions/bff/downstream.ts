@@ -35,6 +35,8 @@ export interface RetrySettings {
   maxDelayMs: number;
   /** Extra retries for 429 (throttled) answers to retryable calls. */
   throttleRetries?: number;
+  /** Time budget of one logical call, retries included (ms). */
+  budgetMs?: number;
 }
 
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
@@ -48,7 +50,7 @@ export function breakerSettings(env: NodeJS.ProcessEnv = process.env): BreakerSe
   };
 }
 export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
-  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25) };
+  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25), budgetMs: num(env.DOWNSTREAM_BUDGET_MS, 20_000) };
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -145,12 +147,17 @@ export class Downstream {
     const retryable = opts.retry ?? isIdempotentMethod(method);
     const retries = retryable ? this.retry.retries : 0;
     let throttled = 0;
+    // Never retry past the budget: answering 503 beats the Lambda timing out.
+    const deadline = Date.now() + (this.retry.budgetMs ?? 20_000);
+    const canWait = (ms: number) => Date.now() + ms < deadline;
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.breaker.fire(method, path, opts);
         // Throttled by the platform (reserved concurrency): not a failure, retry after a pause.
-        if (res.status === 429 && retryable && throttled < (this.retry.throttleRetries ?? 0)) {
-          await this.sleep(backoffDelay(Math.min(throttled++, 5), { ...this.retry, maxDelayMs: Math.max(this.retry.maxDelayMs, 1000) }));
+        const pause = backoffDelay(Math.min(throttled, 5), { ...this.retry, maxDelayMs: Math.max(this.retry.maxDelayMs, 1000) });
+        if (res.status === 429 && retryable && throttled < (this.retry.throttleRetries ?? 0) && canWait(pause)) {
+          throttled++;
+          await this.sleep(pause);
           attempt--;
           continue;
         }
@@ -164,8 +171,9 @@ export class Downstream {
             extensions: { service: this.name, breaker: this.state },
           });
         }
-        if (attempt < retries) {
-          await this.sleep(backoffDelay(attempt, this.retry));
+        const pause = backoffDelay(attempt, this.retry);
+        if (attempt < retries && canWait(pause)) {
+          await this.sleep(pause);
           continue;
         }
         if (e instanceof UpstreamStatusError) return e.response;

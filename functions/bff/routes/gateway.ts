@@ -36,7 +36,9 @@ function drill(name: string): Downstream {
       full,
       (method, path, opts) => (client ??= ServiceClient.fromConfig('claims', config())).call(method, path, opts),
       { ...base, volumeThreshold: 4, resetTimeoutMs: Number(process.env.BREAKER_DRILL_RESET_MS ?? 2000) },
-      { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+      // No retries of failures (each call is one observation), but throttled calls (claims runs
+      // with reserved concurrency) wait for a worker like any client would.
+      { retries: 0, baseDelayMs: 50, maxDelayMs: 500, throttleRetries: 20, budgetMs: 20_000 },
     ),
   );
 }
@@ -59,6 +61,7 @@ export function gatewayRoutes(): Route[] {
       try {
         const res = await d.call('GET', `/faults/${status}?delayMs=${Math.max(0, Math.min(delayMs, 5000)) || 0}`, {
           correlationId: req.correlationId,
+          timeoutMs: 10_000, // a cold claims worker (Vault lease + pool) is not the failure under study
         });
         const body = { instance: INSTANCE, upstreamStatus: res.status, latencyMs: Date.now() - started, breaker: d.snapshot() };
         return json(res.status >= 500 ? 502 : 200, body, { 'cache-control': 'no-store' });

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { endpoints } from '../support/endpoints';
+
+/**
+ * The gateway contracts through the public API: Idempotency-Key (via claims), the Redis
+ * token-bucket rate limit with RateLimit headers, and the per-service circuit breaker.
+ */
+jest.setTimeout(180_000);
+const e = endpoints();
+const api = e.apiBaseUrl;
+
+// Every request below is issued at once; the agent keeps the client's own socket use sane
+// (the emulator starts one Lambda worker per concurrent request it cannot serve warm).
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(process.env.GATEWAY_E2E_SOCKETS ?? 48) });
+afterAll(() => agent.destroy());
+
+interface Res {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+function request(method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(api + path);
+    const req = http.request(url, { method, agent, headers: { ...(opts.body ? { 'content-length': Buffer.byteLength(opts.body).toString() } : {}), ...(opts.headers ?? {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (opts.body) req.write(opts.body);
+    req.end();
+  });
+}
+
+const echo = (body: unknown, key?: string) =>
+  request('POST', '/api/demo/idempotent-echo', {
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+  });
+const counter = async (id: string) => (await request('GET', `/api/demo/idempotent-echo/${id}`)).json().value as number;
+
+describe('Idempotency-Key contract', () => {
+  it('400 without a key and with a malformed key (nothing runs)', async () => {
+    const counterId = `c-${randomUUID()}`;
+    const missing = await echo({ counterId });
+    expect(missing.status).toBe(400);
+    expect(missing.headers['content-type']).toBe('application/problem+json');
+    expect(missing.json()).toMatchObject({ status: 400, type: expect.stringMatching(/idempotency-key-missing$/) });
+    const malformed = await echo({ counterId }, 'short');
+    expect(malformed.status).toBe(400);
+    expect(await counter(counterId)).toBe(0);
+  });
+
+  it('200 concurrent identical POSTs with one key: exactly one effect, the rest replays or 409', async () => {
+    const key = randomUUID();
+    const counterId = `c-${randomUUID()}`;
+    const payload = { counterId, items: [{ sku: 'A', qty: 2 }], note: 'concurrent' };
+    // Warm the BFF and claims workers first (each distinct key is its own claim), so the burst
+    // measures the contract rather than dozens of simultaneous cold starts on a small machine.
+    await Promise.all(Array.from({ length: 48 }, () => echo({ counterId: `warm-${counterId}` }, randomUUID())));
+    const results = await Promise.all(Array.from({ length: 200 }, () => echo(payload, key)));
+
+    const statuses = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
+    const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).slice(0, 3).map((r) => ({ status: r.status, body: r.body }));
+    expect({ statuses, unexpected }).toEqual({ statuses, unexpected: [] });
+    const created = results.filter((r) => r.status === 201);
+    const original = created.filter((r) => r.headers['idempotent-replayed'] === undefined);
+    expect(original).toHaveLength(1);
+    for (const r of created) {
+      expect(r.body).toBe(original[0].body);
+      if (r !== original[0]) expect(r.headers['idempotent-replayed']).toBe('true');
+    }
+    for (const r of results.filter((x) => x.status === 409)) {
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(r.json().type).toMatch(/idempotency-key-in-flight$/);
+    }
+    expect(original[0].json()).toMatchObject({ counterId, value: 1 });
+    expect(await counter(counterId)).toBe(1);
+
+    // A later retry (key order changed: same canonical body) replays the same bytes.
+    const later = await echo({ note: 'concurrent', items: [{ qty: 2, sku: 'A' }], counterId }, key);
+    expect(later.status).toBe(201);
+    expect(later.headers['idempotent-replayed']).toBe('true');
+    expect(later.body).toBe(original[0].body);
+    expect(later.headers.location).toBe(original[0].headers.location);
+    expect(await counter(counterId)).toBe(1);
+  });
+
+  it('same key with another payload → 422, and no second effect', async () => {
+    const key = randomUUID();
+    const counterId = `c-${randomUUID()}`;
+    expect((await echo({ counterId }, key)).status).toBe(201);
+    const other = await echo({ counterId, extra: true }, key);
+    expect(other.status).toBe(422);
+    expect(other.json()).toMatchObject({ status: 422, type: expect.stringMatching(/idempotency-key-mismatch$/) });
+    expect(await counter(counterId)).toBe(1);
+  });
+});
+
+describe('rate limit', () => {
+  it('a burst above the bucket gets 429 with Retry-After and RateLimit headers; tokens refill at the configured rate', async () => {
+    // Warm the BFF first so the burst below is not stretched by a cold start.
+    await request('GET', `/api/demo/rate-limited?bucket=warm-${randomUUID()}`);
+    const bucket = randomUUID();
+    const get = () => request('GET', `/api/demo/rate-limited?bucket=${bucket}`);
+    const burst: Res[] = [];
+    for (let i = 0; i < 8; i++) burst.push(await get());
+
+    for (const r of burst) {
+      expect(r.headers['ratelimit-policy']).toBe('"demo";q=5;w=5');
+      expect(r.headers.ratelimit).toMatch(/^"demo";r=\d+;t=\d+$/);
+    }
+    expect(burst.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(burst[0].headers.ratelimit).toMatch(/^"demo";r=4;t=1$/);
+    const limited = burst.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    const last = limited[limited.length - 1];
+    expect(last.headers['content-type']).toBe('application/problem+json');
+    expect(last.json()).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+    // 1 token per second: the next token is at most 1 s away, the bucket full again within 5 s.
+    expect(last.headers['retry-after']).toBe('1');
+    expect(last.headers.ratelimit).toMatch(/^"demo";r=0;t=[1-5]$/);
+
+    await new Promise((r) => setTimeout(r, Number(last.headers['retry-after']) * 1000 + 100));
+    const after = await get();
+    expect(after.status).toBe(200);
+    expect(after.headers.ratelimit).toMatch(/^"demo";r=0;t=\d+$/);
+  });
+
+  it('every response carries the rate-limit headers, errors included', async () => {
+    const res = await request('GET', '/api/no-such-route');
+    expect(res.status).toBe(404);
+    expect(res.headers['ratelimit-policy']).toMatch(/^"read";q=\d+;w=\d+$/);
+    expect(res.headers.ratelimit).toMatch(/^"read";r=\d+;t=\d+$/);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens on failures, fails fast with 503 + Retry-After, half-opens and closes after recovery', async () => {
+    const name = `e2e-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+    const drill = (status: number, delayMs = 0) => request('GET', `/api/ops/breakers/drill/${name}?status=${status}&delayMs=${delayMs}`);
+
+    const healthy = await drill(200);
+    expect(healthy.status).toBe(200);
+    expect(healthy.json().breaker.state).toBe('closed');
+
+    // Closed: a failing call waits for the slow downstream (400 ms) and gets its 5xx.
+    const failing: Res[] = [];
+    let open: Res | undefined;
+    for (let i = 0; i < 40 && !open; i++) {
+      const r = await drill(503, 400);
+      if (r.status === 503) open = r;
+      else failing.push(r);
+    }
+    expect(failing.length).toBeGreaterThanOrEqual(3);
+    for (const r of failing) {
+      expect({ status: r.status, body: r.body }).toEqual({ status: 502, body: expect.any(String) });
+      expect(r.json().latencyMs).toBeGreaterThanOrEqual(400);
+    }
+    expect(open).toBeDefined();
+    const openBody = open!.json();
+    expect(open!.headers['content-type']).toBe('application/problem+json');
+    expect(openBody.type).toMatch(/circuit-open$/);
+    expect(Number(open!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Open: fails fast, far below the 400 ms the closed failing calls took.
+    const closedLatency = Math.min(...failing.map((r) => r.json().latencyMs as number));
+    expect(openBody.latencyMs).toBeLessThan(closedLatency / 4);
+    expect(openBody.breaker.state).toBe('open');
+    const instance = openBody.instance as string;
+    for (let i = 0; i < 3; i++) {
+      const r = await drill(503, 400);
+      if (r.json().instance !== instance) continue;
+      expect(r.status).toBe(503);
+      expect(r.json().latencyMs).toBeLessThan(closedLatency / 4);
+    }
+
+    // /api/ops/breakers shows it (breakers live per BFF instance: ask until that one answers).
+    let listed: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (let i = 0; i < 40 && !listed; i++) {
+      const r = (await request('GET', '/api/ops/breakers')).json();
+      const b = r.breakers.find((x: { name: string; state: string }) => x.name === `drill:${name}` && x.state === 'open');
+      if (b) listed = b;
+    }
+    expect(listed).toMatchObject({ state: 'open', stats: { failures: expect.any(Number), rejects: expect.any(Number) } });
+    expect(listed.stats.failures).toBeGreaterThanOrEqual(3);
+
+    // After the cool-down the downstream has recovered: one probe (half-open) closes it.
+    await new Promise((r) => setTimeout(r, Number(process.env.BREAKER_DRILL_RESET_MS ?? 2000) + 300));
+    let recovered: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (let i = 0; i < 40 && !recovered; i++) {
+      const r = await drill(200);
+      const body = r.json();
+      // Another instance may have opened its own breaker later and still be cooling down.
+      if (r.status === 503 && /circuit-open$/.test(body.type)) {
+        await new Promise((res) => setTimeout(res, 250));
+        continue;
+      }
+      expect({ status: r.status, body: r.body }).toEqual({ status: 200, body: expect.any(String) });
+      if (body.breaker.transitions.some((t: { to: string }) => t.to === 'open')) recovered = body;
+    }
+    expect(recovered).toBeDefined();
+    expect(recovered.breaker.state).toBe('closed');
+    expect(recovered.breaker.transitions.map((t: { to: string }) => t.to).slice(-3)).toEqual(['open', 'halfOpen', 'closed']);
+  });
+});
