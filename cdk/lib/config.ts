@@ -59,7 +59,7 @@ export function loadConfig(scope: Construct): DeployConfig {
     pgHost: env.CM_LAMBDA_PGHOST ?? env.PGHOST ?? '127.0.0.1',
     pgPort: Number(env.PGPORT ?? 5432),
     pgDatabase: env.PGDATABASE ?? 'checkout_mesh',
-    redisUrl: env.CM_LAMBDA_REDIS_URL ?? `redis://${env.CM_REDIS_HOST ?? '127.0.0.1'}:${env.CM_REDIS_PORT ?? 6379}/0`,
+    redisUrl: env.CM_LAMBDA_REDIS_URL ?? `redis://${env.CM_REDIS_HOST ?? '127.0.0.1'}:${env.CM_REDIS_PORT ?? 6379}/${Number(env.CM_REDIS_DB ?? 0)}`,
     vaultAddr: env.CM_LAMBDA_VAULT_ADDR ?? env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
     awsEndpoint: env.CM_LAMBDA_AWS_ENDPOINT ?? env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
     vaultTokens: secrets.serviceTokens ?? {},

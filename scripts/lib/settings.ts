@@ -27,7 +27,8 @@ export const settings = {
   stackName: env.CM_STACK_NAME ?? 'CheckoutMesh',
 };
 
-export const redisUrl = () => `redis://${settings.redisHost}:${settings.redisPort}/0`;
+/** CM_REDIS_DB picks a logical database, so CI can run beside a developer's data on one server. */
+export const redisUrl = () => `redis://${settings.redisHost}:${settings.redisPort}/${Number(process.env.CM_REDIS_DB ?? 0)}`;
 export const adminPgUrl = (database = settings.pgDatabase) =>
   `postgres://${settings.pgAdminUser}@${settings.pgHost}:${settings.pgPort}/${database}`;
 
