@@ -34,8 +34,21 @@ async function direct(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
+/**
+ * Public API calls. Other suites redeploy and cold-start Lambdas while this one runs; a 502/503/504
+ * from the platform then says nothing about the catalog, so it is retried a couple of times.
+ */
+async function call(url: string, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, init);
+    if (![502, 503, 504].includes(res.status) || attempt >= 3) return res;
+    console.warn('transient platform answer, retrying', res.status, init.method ?? 'GET', url, await res.text());
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const patch = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${api}${path}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  call(`${api}${path}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 beforeAll(async () => {
   admin = new Client({ connectionString: e.postgresUrl });
@@ -51,13 +64,13 @@ afterAll(async () => {
 describe('products through the public API', () => {
   it('ETag / If-None-Match / If-Match: 304, 428, 200, 412', async () => {
     const id = await newProduct(10);
-    const read = await fetch(`${api}/api/products/${id}`);
+    const read = await call(`${api}/api/products/${id}`);
     expect(read.status).toBe(200);
     const etag = read.headers.get('etag')!;
     expect(etag).toMatch(/^"\d+"$/);
     expect(await read.json()).toMatchObject({ id, stock: 10, category });
 
-    const notModified = await fetch(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
+    const notModified = await call(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
     expect(notModified.status).toBe(304);
     expect(notModified.headers.get('etag')).toBe(etag);
 
@@ -78,7 +91,7 @@ describe('products through the public API', () => {
     expect(await stale.json()).toMatchObject({ status: 412, type: expect.stringMatching(/precondition-failed$/) });
 
     // A read after the write sees it (the cache was invalidated), and the old tag no longer gives 304.
-    const after = await fetch(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
+    const after = await call(`${api}/api/products/${id}`, { headers: { 'if-none-match': etag } });
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).toBe(newEtag);
     expect(await after.json()).toMatchObject({ stock: 15 });
@@ -94,27 +107,27 @@ describe('products through the public API', () => {
 
   it('validation: bad ids, unknown fields and bad deltas are 400 problem+json; unknown product is 404', async () => {
     const id = await newProduct(1);
-    expect((await fetch(`${api}/api/products/not-a-uuid`)).status).toBe(400);
-    expect((await fetch(`${api}/api/products/${randomUUID()}`)).status).toBe(404);
+    expect((await call(`${api}/api/products/not-a-uuid`)).status).toBe(400);
+    expect((await call(`${api}/api/products/${randomUUID()}`)).status).toBe(404);
     const unknownField = await patch(`/api/products/${id}/stock`, { delta: 1, extra: 1 }, { 'if-match': '"1"' });
     expect(unknownField.status).toBe(400);
     expect(unknownField.headers.get('content-type')).toBe('application/problem+json');
     expect((await patch(`/api/products/${id}/stock`, { delta: 1.5 }, { 'if-match': '"1"' })).status).toBe(400);
     expect((await patch(`/api/products/${id}`, { stock: 3 }, { 'if-match': '"1"' })).status).toBe(400);
-    expect((await fetch(`${api}/api/products?limit=0`)).status).toBe(400);
+    expect((await call(`${api}/api/products?limit=0`)).status).toBe(400);
   });
 
   it('lists with paging and text + category filters', async () => {
     const a = await newProduct(1, 'Lantern');
     const b = await newProduct(1, 'Lantern');
     await newProduct(1, 'Compass');
-    const res = await fetch(`${api}/api/products?category=${category}&q=lantern&limit=1`);
+    const res = await call(`${api}/api/products?category=${category}&q=lantern&limit=1`);
     expect(res.status).toBe(200);
     const page = (await res.json()) as { items: Array<{ id: string }>; total: number; nextOffset: number | null };
     expect(page.total).toBe(2);
     expect(page.items).toHaveLength(1);
     expect(page.nextOffset).toBe(1);
-    const next = (await (await fetch(`${api}/api/products?category=${category}&q=lantern&limit=1&offset=1`)).json()) as typeof page;
+    const next = (await (await call(`${api}/api/products?category=${category}&q=lantern&limit=1&offset=1`)).json()) as typeof page;
     expect([page.items[0].id, next.items[0].id].sort()).toEqual([a, b].sort());
     expect(next.nextOffset).toBeNull();
   });
@@ -166,7 +179,7 @@ describe('internal reservations (catalog API)', () => {
     expect(short.status).toBe(409);
     expect(await short.json()).toMatchObject({ type: expect.stringMatching(/insufficient-stock$/), available: 1, requested: 2 });
 
-    const product = await (await fetch(`${api}/api/products/${id}`)).json();
+    const product = await (await call(`${api}/api/products/${id}`)).json();
     expect(product).toMatchObject({ stock: 1, reserved: 2 });
 
     for (const changed of [true, false]) {
@@ -174,7 +187,7 @@ describe('internal reservations (catalog API)', () => {
       expect(del.status).toBe(200);
       expect(await del.json()).toMatchObject({ orderId, status: 'released', changed });
     }
-    expect(await (await fetch(`${api}/api/products/${id}`)).json()).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await (await call(`${api}/api/products/${id}`)).json()).toMatchObject({ stock: 3, reserved: 0 });
     expect((await reserve({ orderId: randomUUID(), items: [{ productId: id, quantity: -1 }] })).status).toBe(400);
   });
 });

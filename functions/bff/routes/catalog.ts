@@ -27,7 +27,12 @@ export function catalogRoutes(): Route[] {
       // A 429 here is the catalog's reserved concurrency throttling: the request did not run,
       // so trying again shortly is safe for every catalog route (writes are guarded by If-Match).
       const send = retryThrottled((m, path, o) => catalog().call(m, path, { ...o, correlationId: req.correlationId, timeoutMs }), 5_000);
-      res = await send(method, target(req), { headers, body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined });
+      const opts = { headers, body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined };
+      // A read is safe to repeat once when the connection failed (not on a timeout: the budget is spent).
+      res = await send(method, target(req), opts).catch((err: Error) => {
+        if (method !== 'GET' || err.name === 'TimeoutError') throw err;
+        return send(method, target(req), opts);
+      });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `catalog: ${(err as Error).message}`);
