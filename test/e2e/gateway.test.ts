@@ -111,7 +111,7 @@ describe('rate limit', () => {
     const bucket = randomUUID();
     const get = () => request('GET', `/api/demo/rate-limited?bucket=${bucket}`);
     const burst: Res[] = [];
-    for (let i = 0; i < 8; i++) burst.push(await get());
+    for (let i = 0; i < 12; i++) burst.push(await get());
 
     for (const r of burst) {
       expect(r.headers['ratelimit-policy']).toBe('"demo";q=5;w=5');
@@ -131,7 +131,7 @@ describe('rate limit', () => {
     await new Promise((r) => setTimeout(r, Number(last.headers['retry-after']) * 1000 + 100));
     const after = await get();
     expect(after.status).toBe(200);
-    expect(after.headers.ratelimit).toMatch(/^"demo";r=0;t=\d+$/);
+    expect(after.headers.ratelimit).toMatch(/^"demo";r=\d;t=\d+$/);
   });
 
   it('every response carries the rate-limit headers, errors included', async () => {
