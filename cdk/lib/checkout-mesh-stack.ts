@@ -9,6 +9,7 @@ import { serviceApisEnv, type ServiceContext } from './service-context';
 import { apiService } from './services/simple';
 import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
+import { ordersSaga } from './services/orders';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -55,6 +56,7 @@ export class CheckoutMeshStack extends Stack {
     saga.grantRead(orders.fn);
     saga.grantTaskResponse(orders.fn);
     platform.topics.orders.grantPublish(orders.fn);
+    ordersSaga(this, ctx, { orders, catalog, saga });
 
     const chaosScope = new Construct(this, 'Chaos');
     const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });

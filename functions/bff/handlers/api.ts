@@ -5,10 +5,11 @@ import { catalogRoutes } from '../routes/catalog';
 import { authRoutes } from '../routes/auth';
 import { gatewayRoutes } from '../routes/gateway';
 import { chaosRoutes } from '../routes/chaos';
+import { orderRoutes } from '../routes/orders';
 import { rateLimit } from '../middleware/rate-limit';
 
 /** The public door: every browser call lands here and is routed to a service. */
-export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes()], {
+export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes(), ...orderRoutes()], {
   maxBodyBytes: 64 * 1024,
   middlewares: [rateLimit()],
 });

@@ -1,6 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { httpApi } from '../../shared/http';
-import { notImplemented, serviceRuntime } from '../../shared/service';
+import { z } from 'zod';
+import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
+import { serviceRuntime } from '../../shared/service';
+import { HttpProblem } from '../../shared/problem';
+import { ServiceClient } from '../../shared/service-client';
+import { addRule } from '../../shared/chaos';
+import { PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
+import { priceCart, type CatalogProduct } from '../core/place';
+import { findOrder, insertOrder } from '../adapters/pg';
+import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
 const runtime = serviceRuntime('orders', {
@@ -13,7 +22,81 @@ const runtime = serviceRuntime('orders', {
   },
 });
 
+let catalogClient: ServiceClient | undefined;
+const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg));
+const stateMachineArn = () => {
+  const arn = process.env.STATE_MACHINE_ARN;
+  if (!arn) throw new HttpProblem(503, 'dependencyDown', 'STATE_MACHINE_ARN is not configured');
+  return arn;
+};
+
+/** The customer comes from the BFF, which verified the access token (this API is internal). */
+function customerOf(req: HttpRequest): string {
+  const id = req.headers['x-customer-id'];
+  if (!id) throw new HttpProblem(401, 'unauthorized', 'x-customer-id is missing (orders is called through the BFF)');
+  return id;
+}
+
+async function loadProducts(ids: string[], correlationId: string): Promise<Map<string, CatalogProduct | undefined>> {
+  const entries = await Promise.all(
+    ids.map(async (id) => {
+      const res = await catalog().call('GET', `/products/${id}`, { correlationId, timeoutMs: 10_000 });
+      if (res.status === 404) return [id, undefined] as const;
+      if (res.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `catalog answered ${res.status} for product ${id}`);
+      return [id, JSON.parse(res.body) as CatalogProduct] as const;
+    }),
+  );
+  return new Map(entries);
+}
+
+async function placeOrder(req: HttpRequest) {
+  const customerId = customerOf(req);
+  const input = parseJsonBody(req, PlaceOrderSchema);
+  if (input.failurePlan && !runtime.cfg.FAILURE_PLANS_ENABLED) {
+    throw new HttpProblem(422, 'validation', 'Failure plans are disabled in this deployment');
+  }
+  const { items, amountCents } = priceCart(input.items, await loadProducts(input.items.map((i) => i.productId), req.correlationId));
+  const orderId = randomUUID();
+  const executionArn = executionArnFor(stateMachineArn(), orderId);
+  // Failure plans are chaos rules aimed at this order's step: set before the saga can reach it.
+  if (input.failurePlan) {
+    for (const rule of failurePlanRules(orderId, input.failurePlan)) await addRule(runtime.redis(), rule);
+  }
+  const { order } = await insertOrder(
+    runtime.db(),
+    { id: orderId, customerId, items, amountCents, paymentProvider: input.paymentProvider, executionArn },
+    req.correlationId,
+  );
+  await startSaga(stateMachineArn(), orderId, { orderId, correlationId: req.correlationId });
+  return json(202, order, { location: `/api/orders/${orderId}` });
+}
+
+async function getOrder(req: HttpRequest) {
+  const id = validate(z.string().uuid(), req.params.id, 'path.id');
+  const order = await findOrder(runtime.db(), id);
+  const customer = req.headers['x-customer-id'];
+  if (!order || (customer && order.customerId !== customer && req.headers['x-customer-role'] !== 'admin')) {
+    throw new HttpProblem(404, 'notFound', `Order ${id} does not exist`);
+  }
+  const { taskToken: _token, ...view } = order;
+  return { order: view, body: json(200, view, { 'cache-control': 'no-store' }) };
+}
+
 export const handler = httpApi(
-  [runtime.healthRoute, ...notImplemented(['POST /orders', 'GET /orders/{id}', 'GET /orders/{id}/trace'])],
+  [
+    runtime.healthRoute,
+    route('POST', '/orders', placeOrder),
+    route('GET', '/orders/{id}', async (req) => (await getOrder(req)).body),
+    route('GET', '/orders/{id}/trace', async (req) => {
+      const { order } = await getOrder(req);
+      const history = order.executionArn
+        ? await executionHistory(order.executionArn).catch((err: Error) => {
+            if (err.name === 'ExecutionDoesNotExist') return [];
+            throw err;
+          })
+        : [];
+      return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
+    }),
+  ],
   { beforeEach: runtime.beforeEach },
 );

@@ -1,0 +1,103 @@
+import type { QueryResult, QueryResultRow } from 'pg';
+import { appendOutbox, newEvent, type TransactionalPool } from '../../shared/events';
+import { ALLOWED_FROM, type Order, type OrderItem, type OrderState } from '../core/model';
+
+export interface Queryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query<R extends QueryResultRow = any>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+export interface OrdersDb extends TransactionalPool, Queryable {}
+
+interface Row {
+  id: string;
+  customer_id: string;
+  items: OrderItem[];
+  amount_cents: string;
+  currency: string;
+  payment_provider: 'stripe' | 'paypal';
+  state: OrderState;
+  execution_arn: string | null;
+  payment_session_id: string | null;
+  task_token: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toOrder = (r: Row): Order => ({
+  id: r.id,
+  customerId: r.customer_id,
+  items: r.items,
+  amountCents: Number(r.amount_cents),
+  currency: r.currency,
+  paymentProvider: r.payment_provider,
+  state: r.state,
+  executionArn: r.execution_arn,
+  paymentSessionId: r.payment_session_id,
+  failureReason: r.failure_reason,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+export async function insertOrder(
+  db: OrdersDb,
+  o: { id: string; customerId: string; items: OrderItem[]; amountCents: number; paymentProvider: string; executionArn: string },
+  correlationId: string,
+): Promise<{ order: Order; created: boolean }> {
+  return db.transaction(async (client) => {
+    const ins = await client.query<Row>(
+      `INSERT INTO orders (id, customer_id, items, amount_cents, payment_provider, execution_arn)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING *`,
+      [o.id, o.customerId, JSON.stringify(o.items), o.amountCents, o.paymentProvider, o.executionArn],
+    );
+    if (ins.rowCount === 1) {
+      await appendOutbox(
+        client,
+        newEvent('OrderPlaced', 'orders', { orderId: o.id, customerId: o.customerId, items: o.items, amountCents: o.amountCents }, { correlationId }),
+        { aggregateType: 'Order', aggregateId: o.id },
+      );
+      return { order: toOrder(ins.rows[0]), created: true };
+    }
+    const { rows } = await client.query<Row>('SELECT * FROM orders WHERE id = $1', [o.id]);
+    return { order: toOrder(rows[0]), created: false };
+  });
+}
+
+export async function findOrder(db: Queryable, id: string): Promise<(Order & { taskToken: string | null }) | undefined> {
+  const { rows } = await db.query<Row>('SELECT * FROM orders WHERE id = $1', [id]);
+  return rows[0] ? { ...toOrder(rows[0]), taskToken: rows[0].task_token } : undefined;
+}
+
+/**
+ * Guarded transition: moves the order to `to` only from a state allowed to precede it.
+ * Returns whether this call changed the state (false on a replay or a late step).
+ */
+export async function transition(
+  db: Queryable,
+  id: string,
+  to: OrderState,
+  extra: { paymentSessionId?: string; taskToken?: string | null; failureReason?: string } = {},
+): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE orders SET state = $2, updated_at = now(),
+        payment_session_id = COALESCE($4, payment_session_id),
+        task_token = CASE WHEN $5::boolean THEN $6 ELSE task_token END,
+        failure_reason = COALESCE($7, failure_reason)
+      WHERE id = $1 AND state = ANY($3::text[])`,
+    [id, to, ALLOWED_FROM[to], extra.paymentSessionId ?? null, extra.taskToken !== undefined, extra.taskToken ?? null, extra.failureReason ?? null],
+  );
+  return res.rowCount === 1;
+}
+
+export async function setPaymentSession(db: Queryable, id: string, sessionId: string): Promise<void> {
+  await db.query('UPDATE orders SET payment_session_id = $2, updated_at = now() WHERE id = $1', [id, sessionId]);
+}
+
+/** Stores the WaitForPayment task token (the AWAITING_PAYMENT transition carries it on first entry). */
+export async function setTaskToken(db: Queryable, id: string, token: string | null): Promise<void> {
+  await db.query('UPDATE orders SET task_token = $2, updated_at = now() WHERE id = $1', [id, token]);
+}
+
+export async function appendOrderEvent(client: Parameters<typeof appendOutbox>[0], orderId: string, type: string, data: Record<string, unknown>): Promise<void> {
+  await appendOutbox(client, newEvent(type, 'orders', { orderId, ...data }, { correlationId: orderId }), { aggregateType: 'Order', aggregateId: orderId });
+}

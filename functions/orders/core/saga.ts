@@ -1,0 +1,122 @@
+import { type Downstream, body, TechnicalFailure } from '../adapters/http';
+import { appendOrderEvent, findOrder, transition, setPaymentSession, setTaskToken, type OrdersDb } from '../adapters/pg';
+import type { SagaStepName } from './model';
+
+export interface StepEvent {
+  step: SagaStepName;
+  orderId: string;
+  input?: Record<string, unknown> & { error?: { Error?: string; Cause?: string } };
+  taskToken?: string;
+}
+
+export interface StepResult {
+  outcome: string;
+  detail: Record<string, unknown>;
+}
+
+const ok = (status: number) => status >= 200 && status < 300;
+
+/**
+ * One function per saga step. Forward steps return business outcomes as data and throw on
+ * technical failures; compensations are idempotent (a repeat finds the work done and succeeds).
+ */
+export async function runStep(db: OrdersDb, ds: Downstream, ev: StepEvent, correlationId: string): Promise<StepResult> {
+  const order = await findOrder(db, ev.orderId);
+  if (!order) throw new Error(`Order ${ev.orderId} does not exist`);
+  const sessionPath = (op: string) => `/internal/payment-sessions/${order.paymentSessionId}/${op}`;
+
+  switch (ev.step) {
+    case 'ReserveStock': {
+      const res = await ds.catalog.call('POST', '/internal/reservations', {
+        body: { orderId: order.id, items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
+        correlationId,
+      });
+      if (res.status === 409 || res.status === 404) return { outcome: 'rejected', detail: body(res) };
+      if (!ok(res.status)) throw new TechnicalFailure('catalog reservation', res);
+      await transition(db, order.id, 'RESERVED');
+      return { outcome: 'reserved', detail: { orderId: order.id } };
+    }
+    case 'CreatePaymentSession': {
+      const res = await ds.payments.call('POST', '/internal/payment-sessions', {
+        body: { orderId: order.id, amountCents: order.amountCents, currency: order.currency, provider: order.paymentProvider },
+        correlationId,
+      });
+      if (res.status === 409) return { outcome: 'rejected', detail: body(res) };
+      if (!ok(res.status)) throw new TechnicalFailure('payment session', res);
+      const session = body<{ id: string; clientSecret?: string }>(res);
+      await setPaymentSession(db, order.id, session.id);
+      await transition(db, order.id, 'AWAITING_PAYMENT');
+      return { outcome: 'created', detail: { sessionId: session.id } };
+    }
+    case 'WaitForPayment': {
+      if (!ev.taskToken) throw new Error('WaitForPayment needs a task token');
+      await setTaskToken(db, order.id, ev.taskToken);
+      return { outcome: 'waiting', detail: {} };
+    }
+    case 'CapturePayment': {
+      if (!order.paymentSessionId) throw new Error(`Order ${order.id} has no payment session`);
+      const res = await ds.payments.call('POST', sessionPath('capture'), { correlationId });
+      if (res.status === 409) return { outcome: 'declined', detail: body(res) };
+      if (!ok(res.status)) throw new TechnicalFailure('payment capture', res);
+      await transition(db, order.id, 'PAID', { taskToken: null });
+      return { outcome: 'captured', detail: { sessionId: order.paymentSessionId } };
+    }
+    case 'CompleteOrder': {
+      await db.transaction(async (client) => {
+        if (await transition(client, order.id, 'COMPLETED')) await appendOrderEvent(client as never, order.id, 'OrderCompleted', {});
+      });
+      return { outcome: 'completed', detail: {} };
+    }
+    case 'RefundPayment': {
+      await transition(db, order.id, 'COMPENSATING');
+      if (!order.paymentSessionId) return { outcome: 'nothingToRefund', detail: {} };
+      const res = await ds.payments.call('POST', sessionPath('refund'), { correlationId });
+      if (!ok(res.status) && res.status !== 404) throw new TechnicalFailure('payment refund', res);
+      return { outcome: 'refunded', detail: {} };
+    }
+    case 'CancelPaymentSession': {
+      await transition(db, order.id, 'COMPENSATING');
+      if (!order.paymentSessionId) return { outcome: 'nothingToCancel', detail: {} };
+      const res = await ds.payments.call('POST', sessionPath('cancel'), { correlationId });
+      if (!ok(res.status) && res.status !== 404) throw new TechnicalFailure('payment cancel', res);
+      return { outcome: 'cancelled', detail: {} };
+    }
+    case 'ReleaseStock': {
+      await transition(db, order.id, 'COMPENSATING');
+      const res = await ds.catalog.call('DELETE', `/internal/reservations/${order.id}`, { correlationId });
+      if (!ok(res.status) && res.status !== 404) throw new TechnicalFailure('stock release', res);
+      return { outcome: 'released', detail: {} };
+    }
+    case 'MarkOrderFailed': {
+      const reason = describeError(ev.input);
+      await db.transaction(async (client) => {
+        if (await transition(client, order.id, 'FAILED', { taskToken: null, failureReason: reason })) {
+          await appendOrderEvent(client as never, order.id, 'OrderFailed', { reason });
+        }
+      });
+      return { outcome: 'failed', detail: { reason } };
+    }
+    case 'ParkOrder': {
+      const reason = `compensation failed: ${describeError({ error: (ev.input as { compensationError?: { Error?: string; Cause?: string } })?.compensationError })}`;
+      await db.transaction(async (client) => {
+        if (await transition(client, order.id, 'NEEDS_ATTENTION', { taskToken: null, failureReason: reason })) {
+          await appendOrderEvent(client as never, order.id, 'OrderNeedsAttention', { reason });
+        }
+      });
+      return { outcome: 'parked', detail: { reason } };
+    }
+    default:
+      throw new Error(`Unknown saga step ${String((ev as { step: unknown }).step)}`);
+  }
+}
+
+/** The failure that sent the saga into compensation: a caught error, or a business outcome. */
+export function describeError(input: StepEvent['input']): string {
+  if (!input) return 'unknown';
+  if (input.error) return `${input.error.Error ?? 'Error'}: ${String(input.error.Cause ?? '').slice(0, 500)}`;
+  for (const key of ['reservation', 'paymentSession', 'payment', 'capture'] as const) {
+    const r = input[key] as { outcome?: string } | undefined;
+    if (r?.outcome && !['reserved', 'created', 'succeeded', 'captured'].includes(r.outcome)) return `${key}: ${r.outcome}`;
+  }
+  return 'unknown';
+}
