@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { endpoints } from '../support/endpoints';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { Client } from 'pg';
+import { awsClientConfig, endpoints } from '../support/endpoints';
 
 /**
  * The gateway contracts through the public API: Idempotency-Key (via claims), the Redis
@@ -208,5 +210,32 @@ describe('circuit breaker', () => {
     expect(recovered).toBeDefined();
     expect(recovered.breaker.state).toBe('closed');
     expect(recovered.breaker.transitions.map((t: { to: string }) => t.to).slice(-3)).toEqual(['open', 'halfOpen', 'closed']);
+  });
+});
+
+describe('claims purge (scheduled Lambda)', () => {
+  it('deletes expired claims and keeps live ones', async () => {
+    const db = new Client({ connectionString: e.postgresUrl });
+    await db.connect();
+    try {
+      const expired = randomUUID();
+      const live = randomUUID();
+      const insert = `INSERT INTO claims.claims (id, principal, key, fingerprint, state, lease_token, lease_expires_at, expires_at)
+                      VALUES ($1, 'e2e:purge', $2, 'fp', 'failed', $1, now(), now() + $3::interval)`;
+      await db.query(insert, [expired, `purge-${expired}`, '-1 minute']);
+      await db.query(insert, [live, `purge-${live}`, '1 hour']);
+      const lambda = new LambdaClient(awsClientConfig());
+      const fns = (await lambda.send(new ListFunctionsCommand({ MaxItems: 200 }))).Functions ?? [];
+      const purge = fns.find((f) => /ClaimsPurge/.test(f.FunctionName ?? ''));
+      expect(purge).toBeDefined();
+      const out = await lambda.send(new InvokeCommand({ FunctionName: purge!.FunctionName, Payload: Buffer.from('{}') }));
+      expect(out.FunctionError).toBeUndefined();
+      expect(JSON.parse(Buffer.from(out.Payload!).toString()).deleted).toBeGreaterThanOrEqual(1);
+      const { rows } = await db.query('SELECT id FROM claims.claims WHERE id = ANY($1::uuid[])', [[expired, live]]);
+      expect(rows.map((r) => r.id)).toEqual([live]);
+      await db.query('DELETE FROM claims.claims WHERE id = $1', [live]);
+    } finally {
+      await db.end();
+    }
   });
 });
