@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { Client } from 'pg';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { newEvent } from '../../functions/shared/events';
 import { awsClientConfig, endpoints } from '../support/endpoints';
 
@@ -129,4 +129,29 @@ describe('payments through the public API and the event mesh', () => {
     expect(body.pending).toEqual(expect.any(Number));
     expect(body.oldestAgeSeconds === null || typeof body.oldestAgeSeconds === 'number').toBe(true);
   });
+
+  it('a poison message ends in the payments-audit DLQ after maxReceiveCount failed batches, and redrive brings it back', async () => {
+    const sqs = new SQSClient(awsClientConfig());
+    const urlOf = async (QueueName: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+    const queueUrl = await urlOf('checkout-mesh-payments-audit');
+    const dlqUrl = await urlOf('checkout-mesh-payments-audit-dlq');
+    const marker = `poison-${Date.now()}`;
+    // Not an event envelope: the consumer Lambda reports it in batchItemFailures on every receive.
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ marker }) }));
+    const inDlq = async () => {
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, VisibilityTimeout: 0, MaxNumberOfMessages: 10 }));
+      return (got.Messages ?? []).some((m) => m.Body?.includes(marker));
+    };
+    // maxReceiveCount (3) x visibility timeout (30 s) on the emulator: about 90 s.
+    let found = false;
+    const deadline = Date.now() + 200_000;
+    while (!found && Date.now() < deadline) found = await inDlq();
+    expect(found).toBe(true);
+
+    const res = await fetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { moved: number }).moved).toBeGreaterThanOrEqual(1);
+    // Back on the main queue (being retried by the consumer), no longer in the DLQ.
+    expect(await inDlq()).toBe(false);
+  }, 260_000);
 });
