@@ -2,7 +2,7 @@ import { CatalogService, requireIfMatch } from '../../functions/catalog/core/cat
 import { noneMatchHits, parseIfMatch, toEtag } from '../../functions/catalog/core/etag';
 import { ListQuery, ProductPatch, RaceRequest, ReserveRequest, StockPatch, sameItems, type Product } from '../../functions/catalog/core/model';
 import type { GuardedWrite, ProductCache, ProductRepository } from '../../functions/catalog/core/ports';
-import { retryThrottled, summarize, type Send } from '../../functions/catalog/core/race';
+import { retryThrottled, runRace, summarize, type Send } from '../../functions/catalog/core/race';
 import { HttpProblem } from '../../functions/shared/problem';
 
 const ID = '00000000-0000-4000-8000-00000000aaaa';
@@ -143,5 +143,22 @@ describe('race', () => {
     const res = await retryThrottled(send, 5000, async () => undefined)('PATCH', '/x', {});
     expect(res.status).toBe(412);
     expect(calls).toBe(3);
+  });
+  it('runRace: one read, N writers with that ETag, workers counted, throttles retried', async () => {
+    let stock = 10;
+    let version = 1;
+    let throttled = 0;
+    const hdrs = (h: Record<string, string>) => ({ get: (n: string) => h[n] ?? null });
+    const send: Send = async (method, _path, opts) => {
+      if (method === 'GET') return { status: 200, headers: hdrs({ etag: `"${version}"` }), body: JSON.stringify({ stock }) };
+      if (throttled++ < 3) return { status: 429, headers: hdrs({}), body: '' };
+      const worker = `w${throttled % 2}`;
+      if (opts.headers?.['if-match'] !== `"${version}"`) return { status: 412, headers: hdrs({ 'x-catalog-worker': worker }), body: '' };
+      stock += (opts.body as { delta: number }).delta;
+      version++;
+      return { status: 200, headers: hdrs({ 'x-catalog-worker': worker }), body: '' };
+    };
+    const r = await runRace(send, { productId: ID, writers: 10, delta: 3 });
+    expect(r).toMatchObject({ winners: 1, preconditionFailed: 9, initialStock: 10, finalStock: 13, consistent: true, workersSeen: 2, otherStatuses: {} });
   });
 });
