@@ -11,6 +11,8 @@ const common = {
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
 };
 module.exports = {
+  // Project entries do not take testTimeout; set it here (unit tests finish far below it).
+  testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

@@ -1,4 +1,12 @@
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient, GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { awsClientConfig, endpoints } from '../support/endpoints';
 
 /** The deployed stack through the public API and the emulator's own APIs. */
@@ -38,34 +46,53 @@ describe('public API', () => {
 });
 
 describe('event mesh', () => {
+  const sqs = new SQSClient(awsClientConfig());
+  const urlOf = async (QueueName: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+  afterAll(() => sqs.destroy());
+
+  it('gives every deployed consumer queue its DLQ (the template intent survives the emulator)', async () => {
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await urlOf('checkout-mesh-orders-payment-events-dlq'), AttributeNames: ['QueueArn'] })))
+      .Attributes!.QueueArn;
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await urlOf('checkout-mesh-orders-payment-events'), AttributeNames: ['RedrivePolicy'] }));
+    const policy = JSON.parse(attrs.Attributes!.RedrivePolicy!);
+    expect(policy.deadLetterTargetArn).toBe(dlqArn);
+    expect(Number(policy.maxReceiveCount)).toBeGreaterThan(1);
+  });
+
   it('moves a poison message to the DLQ after maxReceiveCount receives', async () => {
-    const sqs = new SQSClient(awsClientConfig());
-    const urlOf = async (QueueName: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
-    const queueUrl = await urlOf('checkout-mesh-orders-payment-events');
-    const dlqUrl = await urlOf('checkout-mesh-orders-payment-events-dlq');
-    expect(queueUrl).toBeDefined();
-    expect(dlqUrl).toBeDefined();
-    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
-    const maxReceiveCount = Number(JSON.parse(attrs.Attributes!.RedrivePolicy!).maxReceiveCount);
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl })).catch(() => undefined);
-
-    const marker = `poison-${Date.now()}`;
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ marker }) }));
-    // A consumer that always fails: receive and never delete, with the message visible again at once.
-    let receives = 0;
-    for (let i = 0; i < maxReceiveCount * 5 && receives < maxReceiveCount; i++) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
-      receives += (got.Messages ?? []).filter((m) => m.Body?.includes(marker)).length;
+    // A queue pair of this test's own, configured like the deployed ones, so no consumer competes.
+    const suffix = `${process.pid}-${Date.now()}`;
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `e2e-poison-dlq-${suffix}` }))).QueueUrl!;
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const maxReceiveCount = 3;
+    const queueUrl = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `e2e-poison-${suffix}`,
+          Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+        }),
+      )
+    ).QueueUrl!;
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ poison: true }) }));
+      // A consumer that always fails: receive and never delete, visible again at once.
+      let receives = 0;
+      for (let i = 0; i < maxReceiveCount * 5 && receives < maxReceiveCount; i++) {
+        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
+        receives += got.Messages?.length ?? 0;
+      }
+      expect(receives).toBe(maxReceiveCount);
+      let inDlq = false;
+      for (let i = 0; i < 10 && !inDlq; i++) {
+        const main = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
+        expect(main.Messages ?? []).toEqual([]);
+        const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }));
+        inDlq = (dead.Messages ?? []).some((m) => m.Body?.includes('poison'));
+      }
+      expect(inDlq).toBe(true);
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl })).catch(() => undefined);
     }
-    expect(receives).toBe(maxReceiveCount);
-
-    let inDlq = false;
-    for (let i = 0; i < 10 && !inDlq; i++) {
-      const main = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
-      expect((main.Messages ?? []).some((m) => m.Body?.includes(marker))).toBe(false);
-      const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }));
-      inDlq = (dead.Messages ?? []).some((m) => m.Body?.includes(marker));
-    }
-    expect(inDlq).toBe(true);
   });
 });
