@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import type { SQSEvent } from 'aws-lambda';
 import { toProviderEvent, verifyStripeEvent } from '../../functions/payments/adapters/stripe-webhook';
+import { paypalSignedMessage, paypalToProviderEvent } from '../../functions/payments/adapters/paypal-webhook';
 import { newEvent, parseEnvelope } from '../../functions/shared/events';
 import { sqsEventHandler } from '../../functions/shared/inbox';
 import { HttpProblem } from '../../functions/shared/problem';
@@ -78,5 +79,19 @@ describe('sqsEventHandler', () => {
     const res = await handler({ Records: records } as unknown as SQSEvent);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
     expect(seen).toEqual([good.id]);
+  });
+});
+
+describe('PayPal event mapping', () => {
+  it('signs id|time|webhookId|crc32(body) with the CRC as an unsigned decimal', () => {
+    // CRC-32 of "123456789" is 0xCBF43926 = 3421780262 (the standard check value).
+    expect(paypalSignedMessage('tid', '2026-01-01T00:00:00Z', 'WH-1', Buffer.from('123456789'))).toBe('tid|2026-01-01T00:00:00Z|WH-1|3421780262');
+  });
+
+  it('maps capture and order events to outcomes and the PayPal order id', () => {
+    expect(paypalToProviderEvent({ id: 'WH-1', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP', supplementary_data: { related_ids: { order_id: 'ORD' } } } })).toMatchObject({ outcome: 'succeeded', providerRef: 'ORD' });
+    expect(paypalToProviderEvent({ id: 'WH-2', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: 'ORD2' } })).toMatchObject({ outcome: 'succeeded', providerRef: 'ORD2' });
+    expect(paypalToProviderEvent({ id: 'WH-3', event_type: 'PAYMENT.CAPTURE.DENIED', resource: { supplementary_data: { related_ids: { order_id: 'ORD3' } } } })).toMatchObject({ outcome: 'failed' });
+    expect(paypalToProviderEvent({ id: 'WH-4', event_type: 'BILLING.PLAN.CREATED' }).outcome).toBeUndefined();
   });
 });
