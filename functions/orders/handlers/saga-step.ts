@@ -2,8 +2,9 @@ import { config } from '../../shared/config';
 import { serviceDb } from '../../shared/db';
 import { serviceRedis } from '../../shared/redis';
 import { ServiceClient } from '../../shared/service-client';
-import { ChaosRules, applyChaos } from '../../shared/chaos';
+import { inject, listRules, matches } from '../../shared/chaos';
 import { logger } from '../../shared/logger';
+import { redisReady } from '../../shared/auth';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
 
 /**
@@ -11,7 +12,20 @@ import { runStep, type StepEvent, type StepResult } from '../core/saga';
  * targeting {service:'orders', step, orderId} (failure plans) apply before the step runs.
  */
 const cfg = config();
-const chaos = new ChaosRules(() => serviceRedis(cfg.REDIS_URL));
+/**
+ * Chaos for saga steps reads the rules fresh on every step (no per-process cache): a failure
+ * plan's rule is written just before its execution starts and must hold on every retry. If
+ * Redis cannot be read, the step fails as a technical failure and is retried, rather than
+ * silently skipping a planned fault.
+ */
+async function stepChaos(ctx: { service: string; step: string; orderId: string; correlationId: string }): Promise<void> {
+  const redis = serviceRedis(cfg.REDIS_URL);
+  // The shared client has no offline queue: wait for the connection before the first command.
+  await redisReady(redis, 3000);
+  const rules = await listRules(redis);
+  const rule = rules.find((r) => matches(r, ctx) && Math.random() < r.probability);
+  if (rule) await inject(rule, ctx);
+}
 let downstream: { catalog: ServiceClient; payments: ServiceClient } | undefined;
 
 export const handler = async (event: StepEvent): Promise<StepResult> => {
@@ -20,7 +34,7 @@ export const handler = async (event: StepEvent): Promise<StepResult> => {
   downstream ??= { catalog: ServiceClient.fromConfig('catalog', cfg), payments: ServiceClient.fromConfig('payments', cfg) };
   const correlationId = event.orderId;
   logger.info('saga step', { step: event.step, orderId: event.orderId });
-  await applyChaos(chaos, { service: 'orders', step: event.step, orderId: event.orderId, correlationId });
+  await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
   const result = await runStep(db, downstream, event, correlationId);
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
   return result;

@@ -1,0 +1,173 @@
+import crypto from 'node:crypto';
+import { Client } from 'pg';
+import { endpoints } from '../support/endpoints';
+
+/**
+ * The checkout saga through the public API on the emulator: orders placed with failure plans
+ * (chaos rules aimed at one order's step) end FAILED with exactly the compensations for the
+ * steps already done, in reverse order, and the stock back where it was. Each suite run uses
+ * its own product (inserted and removed here), so parallel suites cannot move its stock.
+ */
+const api = endpoints().apiBaseUrl;
+const PRODUCT_ID = crypto.randomUUID();
+const INITIAL_STOCK = 50;
+const orderIds: string[] = [];
+let db: Client;
+let token: string;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function login(): Promise<string> {
+  const res = await fetch(`${api}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'demo@checkout-mesh.dev', password: 'demo-password-123' }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+async function placeOrder(body: unknown, key = crypto.randomUUID()): Promise<Response> {
+  return fetch(`${api}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+}
+
+interface TraceStep {
+  step: string;
+  outcome: string;
+  compensation: boolean;
+}
+async function trace(id: string): Promise<{ state: string; steps: TraceStep[] }> {
+  const res = await fetch(`${api}/api/orders/${id}/trace`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { state: string; steps: TraceStep[] };
+}
+
+/** Waits for the execution to finish (the order in a terminal state and its last step exited). */
+async function settled(id: string, timeoutMs = 120_000): Promise<{ state: string; steps: TraceStep[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await trace(id);
+    const done = ['COMPLETED', 'FAILED', 'NEEDS_ATTENTION'].includes(t.state) && t.steps.every((s) => s.outcome !== 'running');
+    if (done || Date.now() > deadline) return t;
+    await sleep(1000);
+  }
+}
+
+async function stock(): Promise<{ stock: number; reserved: number }> {
+  const { rows } = await db.query('SELECT stock, reserved FROM catalog.products WHERE id = $1', [PRODUCT_ID]);
+  return rows[0] as { stock: number; reserved: number };
+}
+
+beforeAll(async () => {
+  db = new Client({ connectionString: endpoints().postgresUrl });
+  await db.connect();
+  await db.query(
+    `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', 'test', 1234, $3)`,
+    [PRODUCT_ID, `orders-e2e-${PRODUCT_ID}`, INITIAL_STOCK],
+  );
+  token = await login();
+});
+
+afterAll(async () => {
+  if (orderIds.length) {
+    await db.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [orderIds]);
+    await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
+  }
+  await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [PRODUCT_ID]);
+  await db.query('DELETE FROM catalog.products WHERE id = $1', [PRODUCT_ID]);
+  await db.end();
+});
+
+const cart = (quantity = 2) => ({ items: [{ productId: PRODUCT_ID, quantity }], paymentProvider: 'stripe' });
+
+it('POST /api/orders needs a login and an Idempotency-Key, and answers 202 with Location', async () => {
+  const anonymous = await fetch(`${api}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+    body: JSON.stringify(cart()),
+  });
+  expect(anonymous.status).toBe(401);
+  const noKey = await fetch(`${api}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(cart()),
+  });
+  expect(noKey.status).toBe(400);
+  const unknown = await placeOrder({ items: [{ productId: crypto.randomUUID(), quantity: 1 }] });
+  expect(unknown.status).toBe(422);
+});
+
+it('a duplicate POST with the same Idempotency-Key starts one saga', async () => {
+  const key = crypto.randomUUID();
+  const body = { ...cart(1), failurePlan: { failAt: 'ReserveStock', mode: 'error' } };
+  const first = await placeOrder(body, key);
+  expect(first.status).toBe(202);
+  const order = (await first.json()) as { id: string; state: string; executionArn: string };
+  orderIds.push(order.id);
+  expect(first.headers.get('location')).toBe(`/api/orders/${order.id}`);
+  const again = await placeOrder(body, key);
+  expect(again.status).toBe(202);
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  expect(((await again.json()) as { id: string }).id).toBe(order.id);
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM orders.orders WHERE customer_id = (SELECT customer_id FROM orders.orders WHERE id = $1) AND created_at > now() - interval \'1 minute\' AND items @> $2::jsonb', [order.id, JSON.stringify([{ productId: PRODUCT_ID, quantity: 1 }])]);
+  expect(rows[0].n).toBe(1);
+  const got = await fetch(`${api}/api/orders/${order.id}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(got.status).toBe(200);
+  expect(await got.json()).toMatchObject({ id: order.id, executionArn: order.executionArn });
+  await settled(order.id);
+});
+
+it('ReserveStock fails (error plan): FAILED, nothing to undo but MarkOrderFailed, stock untouched', async () => {
+  const before = await stock();
+  const res = await placeOrder({ ...cart(), failurePlan: { failAt: 'ReserveStock', mode: 'error' } });
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  orderIds.push(id);
+  const t = await settled(id);
+  expect(t.state).toBe('FAILED');
+  const steps = t.steps.map((s) => [s.step, s.outcome]);
+  expect(steps).toEqual([
+    ['ReserveStock', 'failed'],
+    ['MarkOrderFailed', 'succeeded'],
+  ]);
+  expect(await stock()).toEqual(before);
+});
+
+it('ReserveStock rejected (out of stock) is a business outcome routed to MarkOrderFailed', async () => {
+  const before = await stock();
+  const res = await placeOrder(cart(INITIAL_STOCK + 1000));
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  orderIds.push(id);
+  const t = await settled(id);
+  expect(t.state).toBe('FAILED');
+  expect(t.steps.map((s) => [s.step, s.outcome])).toEqual([
+    ['ReserveStock', 'succeeded'],
+    ['MarkOrderFailed', 'succeeded'],
+  ]);
+  expect(await stock()).toEqual(before);
+});
+
+it.each(['error', 'timeout'] as const)('CreatePaymentSession fails (%s plan): stock released, then FAILED', async (mode) => {
+  const before = await stock();
+  const res = await placeOrder({ ...cart(3), failurePlan: { failAt: 'CreatePaymentSession', mode } });
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  orderIds.push(id);
+  const t = await settled(id);
+  expect(t.state).toBe('FAILED');
+  expect(t.steps.map((s) => [s.step, s.outcome, s.compensation])).toEqual([
+    ['ReserveStock', 'succeeded', false],
+    ['CreatePaymentSession', 'failed', false],
+    ['ReleaseStock', 'succeeded', true],
+    ['MarkOrderFailed', 'succeeded', true],
+  ]);
+  expect(await stock()).toEqual(before);
+  const { rows } = await db.query('SELECT status FROM catalog.reservations WHERE order_id = $1', [id]);
+  expect(rows[0]?.status).toBe('released');
+});
