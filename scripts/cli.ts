@@ -6,6 +6,7 @@
  * down   = stop every process we started (Postgres and Redis belong to the machine and stay).
  * status = one line per component.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { say, SetupError } from './lib/log';
 import { ENDPOINTS_FILE, LOCAL } from './lib/paths';
@@ -109,6 +110,9 @@ async function down(): Promise<void> {
   for (const name of OWNED) {
     if (await stopOwned(name)) say.ok(`stopped ${name}`);
   }
+  // Lambda workers of an emulator that crashed (kill -9) outlive its process group: end them too.
+  const orphans = spawnSync('pkill', ['-f', `ministack-lambda-${settings.stackName}-`]);
+  if (orphans.status === 0) say.ok('stopped orphaned Lambda workers of an earlier emulator');
   fs.rmSync(`${LOCAL}/deployed.sha`, { force: true });
   say.ok('down (Postgres and Redis are the machine’s and keep running)');
 }
