@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { config } from './config';
 import type { HttpRequest } from './http';
 import { HttpProblem } from './problem';
-import { serviceRedis } from './redis';
+import { redisReady, serviceRedis } from './redis';
 import { ServiceClient } from './service-client';
 
 /**
@@ -87,23 +87,6 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
     exp: payload.exp,
     ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
   };
-}
-
-/**
- * The shared client fails commands fast while it is not connected (no offline queue); on a
- * cold start the first command would race the connect. Wait briefly for 'ready' instead.
- */
-export async function redisReady(redis: unknown, timeoutMs = 1500): Promise<void> {
-  const r = redis as Partial<Redis>;
-  if (typeof r.status !== 'string' || typeof r.once !== 'function') return;
-  if (!['connecting', 'connect', 'reconnecting', 'wait'].includes(r.status)) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    r.once!('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** 401 when the token's jti or session was revoked; 503 when the denylist cannot be read (fail closed). */

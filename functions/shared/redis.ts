@@ -27,3 +27,20 @@ export async function closeRedis(): Promise<void> {
   shared = undefined;
   await client.quit().catch(() => client.disconnect());
 }
+
+/**
+ * The shared client fails commands fast while it is not connected (no offline queue); on a
+ * cold start the first command would race the connect. Wait briefly for 'ready' instead.
+ */
+export async function redisReady(redis: unknown, timeoutMs = 1500): Promise<void> {
+  const r = redis as Partial<Redis>;
+  if (typeof r.status !== 'string' || typeof r.once !== 'function') return;
+  if (!['connecting', 'connect', 'reconnecting', 'wait'].includes(r.status)) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    r.once!('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type Output,
+} from '@aws-sdk/client-cloudformation';
 import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiBaseUrl } from '../../functions/shared/endpoints';
@@ -113,7 +118,6 @@ async function applyTemplateIntent(): Promise<void> {
     Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
   };
   const cfn = new CloudFormationClient(sdkConfig());
-  const { DescribeStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
   const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: settings.stackName }));
   const physical = new Map((res.StackResources ?? []).map((r) => [r.LogicalResourceId!, r.PhysicalResourceId!]));
   const lambda = new LambdaClient(sdkConfig());

@@ -2,18 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** What `npm run up` wrote: the deployed stack's URLs and the local services. */
-export interface Endpoints {
-  apiBaseUrl: string;
-  healthUrl: string;
-  awsEndpoint: string;
-  region: string;
-  vaultAddr: string;
-  vaultToken: string;
-  postgresUrl: string;
-  redisUrl: string;
-  services: Record<string, string>;
-  stack: Record<string, string>;
-}
+export type { Endpoints } from '../../scripts/lib/deploy';
+import type { Endpoints } from '../../scripts/lib/deploy';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

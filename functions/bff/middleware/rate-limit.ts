@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { redisReady } from '../../shared/auth';
+import { redisReady } from '../../shared/redis';
 import { config } from '../../shared/config';
 import type { HttpMiddleware, HttpRequest } from '../../shared/http';
 import { logger } from '../../shared/logger';

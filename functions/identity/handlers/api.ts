@@ -1,4 +1,5 @@
-import { bearerToken, redisReady } from '../../shared/auth';
+import { bearerToken } from '../../shared/auth';
+import { redisReady } from '../../shared/redis';
 import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { PgUserRepo } from '../adapters/pg-users';

@@ -4,7 +4,7 @@ import { serviceRedis } from '../../shared/redis';
 import { ServiceClient } from '../../shared/service-client';
 import { inject, listRules, matches } from '../../shared/chaos';
 import { logger } from '../../shared/logger';
-import { redisReady } from '../../shared/auth';
+import { redisReady } from '../../shared/redis';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
 
 /**
