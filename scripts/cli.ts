@@ -12,14 +12,14 @@ import { say, SetupError } from './lib/log';
 import { ENDPOINTS_FILE, LOCAL } from './lib/paths';
 import { httpOk, isAlive, ownedPid, portOpen, stopOwned } from './lib/proc';
 import { secrets, settings } from './lib/settings';
-import { bootstrapDatabase, ensureMinistack, ensurePostgres, ensureRedis, ensureVault, ensureVenv } from './lib/infra';
+import { bootstrapDatabase, ensureMinistack, ensurePaymentFakes, ensurePostgres, ensureRedis, ensureVault, ensureVenv, paymentFakeUrls } from './lib/infra';
 import { migrate } from './lib/migrate';
 import { MIGRATIONS } from './lib/paths';
 import { adminPgUrl } from './lib/settings';
 import { deployStack, writeEndpoints, type Endpoints } from './lib/deploy';
 import { seedAll } from './lib/seed';
 
-const OWNED = ['ministack', 'openbao'] as const;
+const OWNED = ['payment-fakes', 'ministack', 'openbao'] as const;
 
 function checkNode(): void {
   const major = Number(process.versions.node.split('.')[0]);
@@ -74,6 +74,7 @@ async function upLocked(opts: { force?: boolean }): Promise<Endpoints> {
   say.info(`${result.applied.length} applied, ${result.skipped} already applied`);
   const outputs = await deployStack(sec, opts);
   const endpoints = writeEndpoints(outputs, sec);
+  await ensurePaymentFakes(sec, endpoints.apiBaseUrl);
   const seeded = await seedAll();
   if (seeded.length) say.info(`seeded: ${seeded.join(', ')}`);
   await waitHealthy(endpoints.healthUrl);
@@ -123,6 +124,8 @@ async function status(): Promise<void> {
   line('redis', await portOpen(settings.redisPort, settings.redisHost), `${settings.redisHost}:${settings.redisPort}`);
   line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}`);
   line('ministack', await httpOk(`${settings.awsEndpoint}/_ministack/health`), `${settings.awsEndpoint} pid ${ownedPid('ministack') ?? '-'}`);
+  const fakes = paymentFakeUrls();
+  line('fakes', (await httpOk(`${fakes.stripe}/health`)) && (await httpOk(`${fakes.paypal}/health`)), `stripe ${fakes.stripe}, paypal ${fakes.paypal} pid ${ownedPid('payment-fakes') ?? '-'}`);
   if (fs.existsSync(ENDPOINTS_FILE)) {
     const e = JSON.parse(fs.readFileSync(ENDPOINTS_FILE, 'utf8')) as Endpoints;
     const res = await fetch(e.healthUrl, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);

@@ -28,7 +28,13 @@ export class CheckoutMeshStack extends Stack {
     const claims = apiService(this, 'claims', ctx, { reservedConcurrency: 4 });
     claimsPurge(this, ctx);
     const payments = apiService(this, 'payments', ctx, {
-      environment: { PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn },
+      environment: {
+        PAYMENTS_TOPIC_ARN: platform.topics.payments.topicArn,
+        PAYPAL_API_BASE: config.payments.paypalApiBase,
+        PAYPAL_CERT_URL_PREFIXES: config.payments.paypalCertPrefixes.join(','),
+        // Unset on AWS: the Stripe SDK talks to api.stripe.com.
+        ...(config.payments.stripeApiBase ? { STRIPE_API_BASE: config.payments.stripeApiBase } : {}),
+      },
     });
     platform.topics.payments.grantPublish(payments.fn);
     paymentsMesh(this, ctx, payments);
@@ -47,7 +53,6 @@ export class CheckoutMeshStack extends Stack {
     const orders = apiService(this, 'orders', ctx, {
       environment: {
         STATE_MACHINE_ARN: saga.stateMachineArn,
-        ORDERS_TOPIC_ARN: platform.topics.orders.topicArn,
       },
     });
     // Orders resumes the saga's WaitForPayment on payment outcomes.
@@ -55,8 +60,7 @@ export class CheckoutMeshStack extends Stack {
     saga.grantStartExecution(orders.fn);
     saga.grantRead(orders.fn);
     saga.grantTaskResponse(orders.fn);
-    platform.topics.orders.grantPublish(orders.fn);
-    ordersSaga(this, ctx, { orders, catalog, saga });
+    ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
 
     const chaosScope = new Construct(this, 'Chaos');
     const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
@@ -81,7 +85,12 @@ export class CheckoutMeshStack extends Stack {
       timeout: Duration.seconds(29),
       memorySize: 512,
       copyDirs: ['web'],
-      environment: { SERVICE_APIS: serviceApisEnv(serviceApis) },
+      environment: {
+        SERVICE_APIS: serviceApisEnv(serviceApis),
+        // Public, for the storefront's GET /api/config (what Stripe.js would be initialised with).
+        STRIPE_PUBLISHABLE_KEY: config.payments.stripePublishableKey,
+        STRIPE_PUBLIC_API_BASE: config.payments.browserStripeApiBase,
+      },
     });
     const publicApi = new RestApi(bffScope, 'PublicApi', {
       restApiName: 'checkout-mesh-public',

@@ -24,6 +24,19 @@ export interface DeployConfig {
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
+  /**
+   * Payment providers: where the payments Lambda calls them and what the browser is told.
+   * Locally the fakes from localstack/fakes; on AWS the real APIs (credentials stay in Vault).
+   */
+  payments: {
+    stripeApiBase?: string;
+    paypalApiBase: string;
+    /** Extra allow-listed PayPal certificate URL prefixes (the local fake's). */
+    paypalCertPrefixes: string[];
+    stripePublishableKey: string;
+    /** What the browser uses (Stripe.js / approval links), which may differ from what Lambdas use. */
+    browserStripeApiBase: string;
+  };
 }
 
 export function loadConfig(scope: Construct): DeployConfig {
@@ -45,11 +58,17 @@ export function loadConfig(scope: Construct): DeployConfig {
       vaultTokens: {},
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
+      payments: {
+        paypalApiBase: ctx('paypalApiBase') ?? 'https://api-m.sandbox.paypal.com',
+        paypalCertPrefixes: [],
+        stripePublishableKey: ctx('stripePublishableKey') ?? '',
+        browserStripeApiBase: 'https://api.stripe.com',
+      },
     };
   }
   const secretsFile = path.resolve(__dirname, '..', '..', '.local', 'secrets.json');
   const secrets = fs.existsSync(secretsFile)
-    ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as { serviceTokens?: Record<string, string> })
+    ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as { serviceTokens?: Record<string, string>; stripePublishableKey?: string })
     : {};
   const env = process.env;
   // CM_LAMBDA_* override what the Lambdas see when it differs from what this machine sees
@@ -65,5 +84,22 @@ export function loadConfig(scope: Construct): DeployConfig {
     vaultTokens: secrets.serviceTokens ?? {},
     failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
     chaosEnabled: (env.CM_CHAOS ?? 'true') === 'true',
+    payments: localPayments(env, secrets.stripePublishableKey ?? ''),
+  };
+}
+
+/** The local provider fakes (scripts/lib/infra.ts starts them on these ports). */
+function localPayments(env: NodeJS.ProcessEnv, stripePublishableKey: string): DeployConfig['payments'] {
+  const browserHost = '127.0.0.1';
+  // Docker: Lambdas in containers reach the fakes on the host by another name.
+  const lambdaHost = env.CM_LAMBDA_FAKES_HOST ?? browserHost;
+  const stripePort = Number(env.CM_STRIPE_FAKE_PORT ?? 12111);
+  const paypalPort = Number(env.CM_PAYPAL_FAKE_PORT ?? 12112);
+  return {
+    stripeApiBase: `http://${lambdaHost}:${stripePort}`,
+    paypalApiBase: `http://${lambdaHost}:${paypalPort}`,
+    paypalCertPrefixes: [`http://${lambdaHost}:${paypalPort}/v1/notifications/certs/`],
+    stripePublishableKey,
+    browserStripeApiBase: `http://${browserHost}:${stripePort}`,
   };
 }

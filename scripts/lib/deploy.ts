@@ -13,6 +13,7 @@ import { apiBaseUrl } from '../../functions/shared/endpoints';
 import { say } from './log';
 import { ENDPOINTS_FILE, LOCAL, ROOT, STACK_OUTPUTS_FILE } from './paths';
 import { runLogged } from './proc';
+import { paymentFakeUrls } from './infra';
 import { adminPgUrl, redisUrl, type Secrets, settings } from './settings';
 
 /** Environment for cdklocal and the AWS SDK against the emulator. */
@@ -67,6 +68,7 @@ function sourceDigest(secrets: Secrets): string {
   for (const dir of ['cdk', 'functions', 'stepfunctions', 'web']) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
   for (const file of ['package-lock.json', 'cdk.json']) hash.update(fs.readFileSync(path.join(ROOT, file)));
   hash.update(JSON.stringify(secrets.serviceTokens));
+  hash.update(secrets.stripePublishableKey);
   hash.update(JSON.stringify(emulatorEnv()));
   // Everything cdk/lib/config.ts reads from the environment changes the template too.
   const configEnv = Object.entries(process.env).filter(([k]) => /^(PG|CM_|VAULT_ADDR$)/.test(k)).sort();
@@ -164,6 +166,8 @@ export interface Endpoints {
   postgresUrl: string;
   redisUrl: string;
   services: Record<string, string>;
+  /** Local Stripe / PayPal fakes (what the deployed payments Lambda and the browser talk to). */
+  paymentFakes: { stripe: string; paypal: string };
   stack: Record<string, string>;
 }
 
@@ -187,6 +191,7 @@ export function writeEndpoints(outputs: Record<string, string>, secrets: Secrets
     postgresUrl: adminPgUrl(),
     redisUrl: redisUrl(),
     services,
+    paymentFakes: paymentFakeUrls(),
     stack: outputs,
   };
   fs.writeFileSync(ENDPOINTS_FILE, JSON.stringify(endpoints, null, 2));

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { LOGS, ROOT, VENV, VENV_BIN } from './paths';
+import { LOCAL, LOGS, ROOT, VENV, VENV_BIN } from './paths';
 import { SetupError, say } from './log';
-import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, waitFor, which } from './proc';
+import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, stopOwned, waitFor, which } from './proc';
 import { adminPgUrl, SERVICES, type Secrets, settings } from './settings';
 
 /* ---------- Python side: .venv with pinned MiniStack and OpenBao ---------- */
@@ -251,8 +252,13 @@ path "sys/health" { capabilities = ["read"] }
       });
     }
   }
-  await vault(root, 'POST', 'secret/data/payments/stripe', { data: { webhookSecret: secrets.stripeWebhookSecret } });
-  await vault(root, 'POST', 'secret/data/payments/paypal', { data: { webhookId: secrets.paypalWebhookId } });
+  // Local dev provider credentials: they only open the local fakes (localstack/fakes).
+  await vault(root, 'POST', 'secret/data/payments/stripe', {
+    data: { webhookSecret: secrets.stripeWebhookSecret, apiKey: secrets.stripeApiKey, publishableKey: secrets.stripePublishableKey },
+  });
+  await vault(root, 'POST', 'secret/data/payments/paypal', {
+    data: { webhookId: secrets.paypalWebhookId, clientId: secrets.paypalClientId, clientSecret: secrets.paypalClientSecret },
+  });
 }
 
 /* ---------- MiniStack ---------- */
@@ -275,4 +281,43 @@ export async function ensureMinistack(): Promise<void> {
     MINISTACK_REGION: settings.region,
   }, ROOT);
   await waitFor('MiniStack', healthy, 60_000);
+}
+
+/* ---------- Payment provider fakes ---------- */
+
+export const paymentFakeUrls = () => ({
+  stripe: `http://127.0.0.1:${settings.stripeFakePort}`,
+  paypal: `http://127.0.0.1:${settings.paypalFakePort}`,
+});
+
+/**
+ * The local Stripe and PayPal fakes (one Node process), delivering webhooks to the public API.
+ * Restarted only when what they are configured with changes (their state is in memory).
+ */
+export async function ensurePaymentFakes(secrets: Secrets, apiBaseUrl: string): Promise<void> {
+  const urls = paymentFakeUrls();
+  const env = {
+    STRIPE_FAKE_PORT: String(settings.stripeFakePort),
+    STRIPE_FAKE_WEBHOOK_URL: `${apiBaseUrl}/webhooks/stripe`,
+    STRIPE_FAKE_WEBHOOK_SECRET: secrets.stripeWebhookSecret,
+    PAYPAL_FAKE_PORT: String(settings.paypalFakePort),
+    PAYPAL_FAKE_WEBHOOK_URL: `${apiBaseUrl}/webhooks/paypal`,
+    PAYPAL_FAKE_WEBHOOK_ID: secrets.paypalWebhookId,
+    PAYPAL_FAKE_CLIENT_ID: secrets.paypalClientId,
+    PAYPAL_FAKE_CLIENT_SECRET: secrets.paypalClientSecret,
+  };
+  const digest = createHash('sha256').update(JSON.stringify(env)).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'stripe-fake.ts'))).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'paypal-fake.ts'))).digest('hex');
+  const digestFile = path.join(LOCAL, 'pids', 'payment-fakes.digest');
+  const healthy = async () => (await httpOk(`${urls.stripe}/health`)) && (await httpOk(`${urls.paypal}/health`));
+  if (ownedPid('payment-fakes') && fs.existsSync(digestFile) && fs.readFileSync(digestFile, 'utf8') === digest && (await healthy())) return;
+  await stopOwned('payment-fakes');
+  for (const port of [settings.stripeFakePort, settings.paypalFakePort]) {
+    if (await portOpen(port)) {
+      throw new SetupError(`Port ${port} (payment provider fake) is taken by another process: free it or set CM_STRIPE_FAKE_PORT / CM_PAYPAL_FAKE_PORT`);
+    }
+  }
+  say.step('starting the Stripe and PayPal fakes');
+  startDetached('payment-fakes', process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'localstack', 'fakes', 'serve.ts')], env, ROOT);
+  await waitFor('payment fakes', healthy, 30_000);
+  fs.writeFileSync(digestFile, digest);
 }

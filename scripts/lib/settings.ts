@@ -25,6 +25,9 @@ export const settings = {
   dbLeaseTtl: Number(env.CM_DB_LEASE_TTL ?? 3600),
   dbLeaseMaxTtl: Number(env.CM_DB_LEASE_MAX_TTL ?? 4 * 3600),
   stackName: env.CM_STACK_NAME ?? 'CheckoutMesh',
+  /** Local payment provider fakes (localstack/fakes), started by `up`. */
+  stripeFakePort: Number(env.CM_STRIPE_FAKE_PORT ?? 12111),
+  paypalFakePort: Number(env.CM_PAYPAL_FAKE_PORT ?? 12112),
 };
 
 /** CM_REDIS_DB picks a logical database, so CI can run beside a developer's data on one server. */
@@ -40,6 +43,12 @@ export interface Secrets {
   serviceTokens: Record<string, string>;
   stripeWebhookSecret: string;
   paypalWebhookId: string;
+  /** Test-mode keys for the local Stripe fake (shaped like Stripe's, useless anywhere else). */
+  stripeApiKey: string;
+  stripePublishableKey: string;
+  /** OAuth client of the local PayPal fake. */
+  paypalClientId: string;
+  paypalClientSecret: string;
 }
 
 export function secrets(): Secrets {
@@ -55,6 +64,10 @@ export function secrets(): Secrets {
     serviceTokens: tokens,
     stripeWebhookSecret: current.stripeWebhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`,
     paypalWebhookId: current.paypalWebhookId ?? `WH-LOCAL-${randomBytes(8).toString('hex').toUpperCase()}`,
+    stripeApiKey: current.stripeApiKey ?? `sk_test_local_${randomBytes(12).toString('hex')}`,
+    stripePublishableKey: current.stripePublishableKey ?? `pk_test_local_${randomBytes(12).toString('hex')}`,
+    paypalClientId: current.paypalClientId ?? `local-client-${randomBytes(6).toString('hex')}`,
+    paypalClientSecret: current.paypalClientSecret ?? randomBytes(18).toString('base64url'),
   };
   if (JSON.stringify(next) !== JSON.stringify(current)) {
     fs.writeFileSync(SECRETS_FILE, JSON.stringify(next, null, 2), { mode: 0o600 });

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { endpoints, localSecrets } from '../support/endpoints';
-import { startPayPalFake, type PayPalFake } from '../fakes/paypal-fake';
+import { startPayPalFake, type PayPalFake } from '../../localstack/fakes/paypal-fake';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(120_000);

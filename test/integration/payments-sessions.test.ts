@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { endpoints, localSecrets } from '../support/endpoints';
-import { startStripeFake, type StripeFake } from '../fakes/stripe-fake';
+import { startStripeFake, type StripeFake } from '../../localstack/fakes/stripe-fake';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(120_000);

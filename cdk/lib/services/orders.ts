@@ -1,4 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
@@ -9,11 +12,13 @@ export const ORDERS_PAYMENT_EVENTS_QUEUE = 'orders-payment-events';
 
 /**
  * Orders around the saga: the API reads catalog prices, and the payment-events consumer
- * resumes WaitForPayment (SendTaskSuccess) on PaymentSucceeded / PaymentFailed.
+ * resumes WaitForPayment (SendTaskSuccess) on PaymentSucceeded / PaymentFailed, and the
+ * orders outbox dispatcher.
  */
-export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { orders: ServiceParts; catalog: ServiceParts; saga: StateMachine }) {
+export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { orders: ServiceParts; catalog: ServiceParts; payments: ServiceParts; saga: StateMachine; sagaStep: IFunction & { addEnvironment(k: string, v: string): unknown } }) {
   const construct = new Construct(scope, 'OrdersMesh');
-  parts.orders.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: parts.catalog.api }));
+  // Catalog for prices; payments for the payment session shown with the order.
+  parts.orders.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: parts.catalog.api, payments: parts.payments.api }));
   const { queue } = ctx.platform.queues[ORDERS_PAYMENT_EVENTS_QUEUE];
   const consumer = new ServiceFunction(construct, 'PaymentEventsConsumer', {
     service: 'orders',
@@ -24,5 +29,26 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
   });
   consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
   parts.saga.grantTaskResponse(consumer);
-  return { consumer };
+
+  // The orders outbox (OrderPlaced, OrderCompleted, OrderFailed, OrderNeedsAttention) -> orders topic:
+  // kicked after each commit by the API and the saga steps, swept every minute.
+  const topic = ctx.platform.topics.orders;
+  const dispatcher = new ServiceFunction(construct, 'Dispatcher', {
+    service: 'orders',
+    handler: 'dispatcher',
+    config: ctx.config,
+    database: true,
+    timeout: Duration.seconds(60),
+    environment: { ORDERS_TOPIC_ARN: topic.topicArn },
+  });
+  topic.grantPublish(dispatcher);
+  for (const fn of [parts.orders.fn, parts.sagaStep]) {
+    dispatcher.grantInvoke(fn);
+    fn.addEnvironment('DISPATCHER_FUNCTION_NAME', dispatcher.functionName);
+  }
+  new Rule(construct, 'OutboxSweep', {
+    schedule: Schedule.rate(Duration.minutes(1)),
+    targets: [new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ source: 'sweep' }) })],
+  });
+  return { consumer, dispatcher };
 }

@@ -6,10 +6,11 @@ import { authRoutes } from '../routes/auth';
 import { gatewayRoutes } from '../routes/gateway';
 import { chaosRoutes } from '../routes/chaos';
 import { orderRoutes } from '../routes/orders';
+import { configRoutes } from '../routes/config';
 import { rateLimit } from '../middleware/rate-limit';
 
 /** The public door: every browser call lands here and is routed to a service. */
-export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes(), ...orderRoutes()], {
+export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes(), ...orderRoutes(), ...configRoutes()], {
   maxBodyBytes: 64 * 1024,
   middlewares: [rateLimit()],
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { kickDispatcher } from '../../shared/mesh';
 import { z } from 'zod';
 import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
@@ -12,6 +14,7 @@ import { findOrder, insertOrder } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
+const lambda = new LambdaClient({});
 const runtime = serviceRuntime('orders', {
   postgres: true,
   extraChecks: {
@@ -24,6 +27,31 @@ const runtime = serviceRuntime('orders', {
 
 let catalogClient: ServiceClient | undefined;
 const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg));
+let paymentsClient: ServiceClient | undefined;
+const payments = () => (paymentsClient ??= ServiceClient.fromConfig('payments', runtime.cfg));
+
+/** What the customer needs to pay: the Stripe client secret or the PayPal approval link. */
+interface PaymentView {
+  sessionId: string;
+  provider: string;
+  status: string;
+  providerRef: string | null;
+  clientSecret: string | null;
+  approveUrl: string | null;
+}
+
+async function paymentOf(sessionId: string | null, correlationId: string): Promise<PaymentView | null> {
+  if (!sessionId) return null;
+  try {
+    const res = await payments().call('GET', `/internal/payment-sessions/${sessionId}`, { correlationId, timeoutMs: 5000 });
+    if (res.status !== 200) return null;
+    const s = JSON.parse(res.body) as PaymentView & { id: string };
+    return { sessionId: s.id, provider: s.provider, status: s.status, providerRef: s.providerRef, clientSecret: s.clientSecret, approveUrl: s.approveUrl };
+  } catch {
+    // The order is still worth showing when payments is slow or down; the page polls again.
+    return null;
+  }
+}
 const stateMachineArn = () => {
   const arn = process.env.STATE_MACHINE_ARN;
   if (!arn) throw new HttpProblem(503, 'dependencyDown', 'STATE_MACHINE_ARN is not configured');
@@ -68,6 +96,7 @@ async function placeOrder(req: HttpRequest) {
     req.correlationId,
   );
   await startSaga(stateMachineArn(), orderId, { orderId, correlationId: req.correlationId });
+  await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
   return json(202, order, { location: `/api/orders/${orderId}` });
 }
 
@@ -82,11 +111,18 @@ async function getOrder(req: HttpRequest) {
   return { order: view, body: json(200, view, { 'cache-control': 'no-store' }) };
 }
 
+async function getOrderWithPayment(req: HttpRequest) {
+  const { order } = await getOrder(req);
+  // Payment details matter only while the customer can still pay (or to show what was paid).
+  const payment = await paymentOf(order.paymentSessionId, req.correlationId);
+  return json(200, { ...order, payment }, { 'cache-control': 'no-store' });
+}
+
 export const handler = httpApi(
   [
     runtime.healthRoute,
     route('POST', '/orders', placeOrder),
-    route('GET', '/orders/{id}', async (req) => (await getOrder(req)).body),
+    route('GET', '/orders/{id}', getOrderWithPayment),
     route('GET', '/orders/{id}/trace', async (req) => {
       const { order } = await getOrder(req);
       const history = order.executionArn

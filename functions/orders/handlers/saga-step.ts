@@ -5,6 +5,8 @@ import { ServiceClient } from '../../shared/service-client';
 import { inject, listRules, matches } from '../../shared/chaos';
 import { logger } from '../../shared/logger';
 import { redisReady } from '../../shared/redis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { kickDispatcher } from '../../shared/mesh';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
 
 /**
@@ -26,6 +28,9 @@ async function stepChaos(ctx: { service: string; step: string; orderId: string; 
   const rule = rules.find((r) => matches(r, ctx) && Math.random() < r.probability);
   if (rule) await inject(rule, ctx);
 }
+const lambda = new LambdaClient({});
+/** Steps that append to the orders outbox; the dispatcher is woken right after their commit. */
+const PUBLISHING_STEPS = new Set(['CompleteOrder', 'MarkOrderFailed', 'ParkOrder']);
 let downstream: { catalog: ServiceClient; payments: ServiceClient } | undefined;
 
 export const handler = async (event: StepEvent): Promise<StepResult> => {
@@ -37,5 +42,6 @@ export const handler = async (event: StepEvent): Promise<StepResult> => {
   await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
   const result = await runStep(db, downstream, event, correlationId);
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
+  if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
   return result;
 };

@@ -104,6 +104,8 @@ export function paypalToProviderEvent(event: { id: string; event_type: string; r
     eventType: event.event_type,
     providerRef: orderRef,
     outcome,
+    // The buyer approved: funds are not collected until we capture the order (the saga's next step).
+    authorizedOnly: event.event_type === 'CHECKOUT.ORDER.APPROVED',
     metadata: sessionId ? { sessionId } : {},
   };
 }

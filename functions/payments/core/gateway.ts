@@ -1,4 +1,4 @@
-/** The port every payment provider adapter implements (Stripe now; PayPal later). */
+/** The port every payment provider adapter implements (Stripe and PayPal). */
 export interface CreateSessionInput {
   sessionId: string;
   orderId: string;
@@ -8,7 +8,10 @@ export interface CreateSessionInput {
 
 export interface ProviderSession {
   providerRef: string;
+  /** Stripe: what the browser confirms the PaymentIntent with. */
   clientSecret?: string;
+  /** PayPal: where the buyer approves the order. */
+  approveUrl?: string;
   status: string;
 }
 

@@ -25,6 +25,7 @@ export interface SessionView {
   currency: string;
   status: string;
   clientSecret: string | null;
+  approveUrl: string | null;
 }
 
 interface Row {
@@ -36,6 +37,7 @@ interface Row {
   currency: string;
   status: string;
   client_secret: string | null;
+  approve_url: string | null;
 }
 
 const view = (r: Row): SessionView => ({
@@ -47,9 +49,10 @@ const view = (r: Row): SessionView => ({
   currency: r.currency,
   status: r.status,
   clientSecret: r.client_secret,
+  approveUrl: r.approve_url,
 });
 
-const COLUMNS = 'id, order_id, provider, provider_ref, amount_cents, currency, status, client_secret';
+const COLUMNS = 'id, order_id, provider, provider_ref, amount_cents, currency, status, client_secret, approve_url';
 
 export type Gateways = (provider: 'stripe' | 'paypal') => PaymentGateway;
 
@@ -80,8 +83,8 @@ export async function createSession(db: TransactionalPool, gateways: Gateways, i
       .createSession({ sessionId: row.id, orderId: row.order_id, amountCents: input.amountCents, currency: input.currency }, `session-${row.id}`)
       .catch(providerFailure);
     const upd = await client.query<Row>(
-      `UPDATE payment_sessions SET provider_ref = $2, client_secret = $3, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-      [row.id, ps.providerRef, ps.clientSecret ?? null],
+      `UPDATE payment_sessions SET provider_ref = $2, client_secret = $3, approve_url = $4, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [row.id, ps.providerRef, ps.clientSecret ?? null, ps.approveUrl ?? null],
     );
     return { created, session: view(upd.rows[0]) };
   });

@@ -10,8 +10,9 @@ import { VaultClient } from '../../shared/vault';
 import { applyProviderEvent } from '../core/webhooks';
 import { providerSecret } from '../adapters/secrets';
 import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
-import { kickDispatcher } from '../adapters/mesh';
+import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
+import { paypalGateway } from '../adapters/paypal-gateway';
 import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
 import { createSession, CreateSessionSchema, getSession, operate, type Gateways } from '../core/sessions';
 import type { Operation, PaymentGateway } from '../core/gateway';
@@ -49,18 +50,34 @@ async function paypalWebhook(req: HttpRequest) {
   return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
 }
 
-let stripe: PaymentGateway | undefined;
-const gateways = async (): Promise<Gateways> => {
-  if (!stripe) {
-    // The API key lives in Vault next to the webhook secret; locally a test key talks to a fake (STRIPE_API_BASE).
-    const { apiKey } = (await providerSecret('stripe', vault())) as { apiKey?: string };
-    stripe = stripeGateway(apiKey ?? 'sk_test_local', process.env.STRIPE_API_BASE || undefined);
-  }
-  const s = stripe;
-  return (provider) => {
-    if (provider === 'stripe') return s;
-    throw new HttpProblem(501, 'notImplemented', 'PayPal payment sessions are not implemented yet');
+/**
+ * Provider adapters, built on first use from credentials in Vault (secret/payments/<provider>).
+ * STRIPE_API_BASE / PAYPAL_API_BASE point them at the local fakes; unset, at the real providers.
+ * A provider without credentials answers 503 for its own sessions and does not block the other.
+ */
+const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGateway => {
+  const fail = async (): Promise<never> => {
+    throw new HttpProblem(503, 'dependencyDown', `${provider} is not configured: ${what}`);
   };
+  return { provider, createSession: fail, operate: fail };
+};
+
+let built: Record<'stripe' | 'paypal', PaymentGateway> | undefined;
+const gateways = async (): Promise<Gateways> => {
+  if (!built) {
+    const [s, p] = await Promise.all([providerSecret('stripe', vault()), providerSecret('paypal', vault())]);
+    const { apiKey } = s as { apiKey?: string };
+    const { clientId, clientSecret } = p as { clientId?: string; clientSecret?: string };
+    built = {
+      stripe: apiKey ? stripeGateway(apiKey, process.env.STRIPE_API_BASE || undefined) : unconfigured('stripe', 'secret/payments/stripe apiKey'),
+      paypal:
+        clientId && clientSecret
+          ? paypalGateway({ clientId, clientSecret }, process.env.PAYPAL_API_BASE || 'https://api-m.sandbox.paypal.com')
+          : unconfigured('paypal', 'secret/payments/paypal clientId, clientSecret'),
+    };
+  }
+  const b = built;
+  return (provider) => b[provider];
 };
 
 async function postSession(req: HttpRequest) {

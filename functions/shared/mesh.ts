@@ -1,7 +1,14 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Publish } from '../../shared/events';
-import { logger } from '../../shared/logger';
+import { config } from './config';
+import { serviceDb } from './db';
+import { dispatchOutbox, type Publish } from './events';
+import { logger } from './logger';
+
+/**
+ * The event mesh's edge: publishing outbox rows to SNS, the dispatcher Lambda every service with
+ * an outbox deploys, and the after-commit kick that wakes it.
+ */
 
 /** SNS publish with the event type as a message attribute, so subscription filter policies match. */
 export function snsPublisher(sns: SNSClient, topicArn: string): Publish {
@@ -30,4 +37,21 @@ export async function kickDispatcher(lambda: LambdaClient, functionName: string 
   } catch (err) {
     logger.warn('dispatcher kick failed; the sweep will publish', { error: (err as Error).message });
   }
+}
+
+/**
+ * A service's outbox dispatcher handler: invoked asynchronously right after a commit and every
+ * minute by the EventBridge sweep. Concurrent invocations are safe (SKIP LOCKED).
+ */
+export function outboxDispatcherHandler(topicEnv: string) {
+  const sns = new SNSClient({});
+  return async (event: unknown) => {
+    const db = serviceDb(config());
+    await db.ensureFresh();
+    const topicArn = process.env[topicEnv];
+    if (!topicArn) throw new Error(`${topicEnv} is not set`);
+    const result = await dispatchOutbox(db, snsPublisher(sns, topicArn));
+    logger.info('outbox dispatched', { ...result, trigger: (event as { source?: string })?.source ?? 'unknown' });
+    return result;
+  };
 }

@@ -1,0 +1,25 @@
+import { json, route, type Route } from '../../shared/http';
+
+/**
+ * GET /api/config: the public client configuration of the storefront — what a browser needs
+ * to talk to the payment providers (Stripe.js's publishable key and API host). Nothing secret.
+ */
+export function configRoutes(): Route[] {
+  return [
+    route('GET', '/api/config', async () =>
+      json(
+        200,
+        {
+          payments: {
+            stripe: {
+              publishableKey: process.env.STRIPE_PUBLISHABLE_KEY ?? '',
+              apiBase: process.env.STRIPE_PUBLIC_API_BASE ?? 'https://api.stripe.com',
+            },
+            paypal: {},
+          },
+        },
+        { 'cache-control': 'public, max-age=60' },
+      ),
+    ),
+  ];
+}

@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import { endpoints } from './endpoints';
+
+/**
+ * A shopper through the public API, as the storefront does it: log in, place an order with an
+ * Idempotency-Key, pay the way the provider's browser SDK would (Stripe: confirm the
+ * PaymentIntent with the publishable key and client secret; PayPal: approve on the approval
+ * page), and follow the order to its end. Used by the e2e tests, the soak and the benchmarks.
+ */
+export interface TraceStep {
+  step: string;
+  started: string;
+  ended: string | null;
+  outcome: string;
+  compensation: boolean;
+  error?: string;
+}
+
+export interface OrderView {
+  id: string;
+  state: string;
+  executionArn: string | null;
+  amountCents: number;
+  paymentProvider: 'stripe' | 'paypal';
+  paymentSessionId: string | null;
+  failureReason: string | null;
+  payment: null | {
+    sessionId: string;
+    provider: string;
+    status: string;
+    providerRef: string | null;
+    clientSecret: string | null;
+    approveUrl: string | null;
+  };
+}
+
+export const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'NEEDS_ATTENTION'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Shopper {
+  readonly api = endpoints().apiBaseUrl;
+  private token = '';
+  private clientConfig?: { payments: { stripe: { publishableKey: string; apiBase: string } } };
+
+  constructor(private readonly credentials = { email: 'demo@checkout-mesh.dev', password: 'demo-password-123' }) {}
+
+  async login(): Promise<this> {
+    const res = await fetch(`${this.api}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(this.credentials),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
+    this.token = ((await res.json()) as { accessToken: string }).accessToken;
+    return this;
+  }
+
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
+  /** POST /api/orders; the same key on a retry makes it the same order. */
+  placeOrder(body: unknown, idempotencyKey: string = crypto.randomUUID()): Promise<Response> {
+    return fetch(`${this.api}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: this.authorization, 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+  }
+
+  async order(id: string): Promise<OrderView> {
+    const res = await fetch(`${this.api}/api/orders/${id}`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 200) throw new Error(`GET order answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as OrderView;
+  }
+
+  async trace(id: string): Promise<{ state: string; steps: TraceStep[] }> {
+    const res = await fetch(`${this.api}/api/orders/${id}/trace`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 200) throw new Error(`GET trace answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as { state: string; steps: TraceStep[] };
+  }
+
+  /** Polls until the order can be paid (its payment session exists), or gives up. */
+  async awaitPayable(id: string, timeoutMs = 60_000): Promise<OrderView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const o = await this.order(id);
+      if (o.payment?.providerRef && o.state === 'AWAITING_PAYMENT') return o;
+      if (TERMINAL_STATES.includes(o.state) || Date.now() > deadline) throw new Error(`order ${id} not payable: state ${o.state}`);
+      await sleep(250);
+    }
+  }
+
+  async config() {
+    if (!this.clientConfig) {
+      const res = await fetch(`${this.api}/api/config`);
+      this.clientConfig = (await res.json()) as NonNullable<Shopper['clientConfig']>;
+    }
+    return this.clientConfig;
+  }
+
+  /**
+   * Pays like the provider's browser SDK: Stripe confirm with a test payment method
+   * (`pm_card_visa` authorises, `pm_card_chargeDeclined` declines), or PayPal approval.
+   * Returns the provider's HTTP status.
+   */
+  async pay(order: OrderView, opts: { decline?: boolean } = {}): Promise<number> {
+    const p = order.payment;
+    if (!p?.providerRef) throw new Error(`order ${order.id} has no payment yet`);
+    if (p.provider === 'paypal') {
+      if (!p.approveUrl) throw new Error('PayPal session without an approval link');
+      const url = new URL(p.approveUrl);
+      const res = await fetch(`${url.origin}/checkoutnow/${opts.decline ? 'cancel' : 'approve'}${url.search}`, { method: 'POST', redirect: 'manual' });
+      await res.text();
+      return res.status;
+    }
+    const { stripe } = (await this.config()).payments;
+    const res = await fetch(`${stripe.apiBase}/v1/payment_intents/${p.providerRef}/confirm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stripe.publishableKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_secret: p.clientSecret ?? '', payment_method: opts.decline ? 'pm_card_chargeDeclined' : 'pm_card_visa' }),
+    });
+    await res.text();
+    return res.status;
+  }
+
+  /** Waits until the order is terminal and its execution's last step has exited. */
+  async settled(id: string, timeoutMs = 120_000): Promise<{ state: string; steps: TraceStep[] }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.trace(id);
+      if ((TERMINAL_STATES.includes(t.state) && t.steps.every((s) => s.outcome !== 'running')) || Date.now() > deadline) return t;
+      await sleep(500);
+    }
+  }
+}
