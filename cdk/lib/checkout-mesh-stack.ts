@@ -46,7 +46,7 @@ export class CheckoutMeshStack extends Stack {
       handler: 'saga-step',
       config,
       database: true,
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(15),
       environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
     });
     const saga = platform.checkoutSaga(sagaStep, { paymentTimeoutSeconds: config.target === 'local' ? 20 : 900 });

@@ -70,7 +70,12 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
       requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       clockTolerance: CLOCK_TOLERANCE_SEC,
     }));
-  } catch {
+  } catch (err) {
+    // The key set could not be fetched (identity slow or down): not the caller's fault, and
+    // a 401 would log them out. Everything else is a bad token.
+    if (keySetUnavailable(err)) {
+      throw new HttpProblem(503, 'dependencyDown', 'The signing keys are unavailable; try again shortly', { headers: { 'retry-after': '1' } });
+    }
     throw unauthorized();
   }
   const roles = payload.roles;
@@ -87,6 +92,14 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
     exp: payload.exp,
     ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
   };
+}
+
+const KEY_SET_UNAVAILABLE = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC']);
+function keySetUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  // jose's own errors carry a code; a network failure of the JWKS fetch surfaces as a plain error.
+  if (typeof code === 'string') return KEY_SET_UNAVAILABLE.has(code);
+  return err instanceof TypeError && /fetch failed/i.test(err.message);
 }
 
 /** 401 when the token's jti or session was revoked; 503 when the denylist cannot be read (fail closed). */

@@ -13,20 +13,33 @@ export interface ServiceResponse {
   body: string;
 }
 
+export interface ServiceClientOptions {
+  /**
+   * Retries of a 429 answer: a throttled call (API Gateway or the function's reserved
+   * concurrency) did not run, so even a POST is safe to send again. Jittered exponential
+   * backoff from 100 ms; 0 (the default) hands the 429 to the caller.
+   */
+  throttleRetries?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class ServiceClient {
   constructor(
     readonly service: string,
     readonly baseUrl: string,
     private readonly timeoutMs: number,
+    private readonly options: ServiceClientOptions = {},
   ) {}
 
-  static fromConfig(service: string, cfg: Config): ServiceClient {
+  static fromConfig(service: string, cfg: Config, options: ServiceClientOptions = {}): ServiceClient {
     const api = cfg.SERVICE_APIS[service];
     if (!api) throw new Error(`No API configured for service "${service}" (SERVICE_APIS)`);
     return new ServiceClient(
       service,
       apiBaseUrl(api, { region: cfg.AWS_REGION, emulatorEndpoint: cfg.AWS_ENDPOINT_URL }),
       cfg.HTTP_TIMEOUT_MS,
+      options,
     );
   }
 
@@ -42,12 +55,16 @@ export class ServiceClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
-    });
-    return { status: res.status, headers: res.headers, body: await res.text() };
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
+      });
+      const text = await res.text();
+      if (res.status !== 429 || attempt >= (this.options.throttleRetries ?? 0)) return { status: res.status, headers: res.headers, body: text };
+      await sleep(Math.random() * 100 * 2 ** attempt);
+    }
   }
 }

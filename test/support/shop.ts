@@ -70,6 +70,30 @@ export class Shopper {
     });
   }
 
+  /**
+   * POST /api/orders as a real client does under load: a 429 / 5xx or a network error is retried
+   * with the SAME Idempotency-Key (so it stays one order), with backoff, a bounded number of times.
+   */
+  async placeOrderRetrying(body: unknown, opts: { attempts?: number; onRetry?: (status: number | string) => void } = {}): Promise<{ status: number; body: Record<string, unknown>; retries: number }> {
+    const key = crypto.randomUUID();
+    const attempts = opts.attempts ?? 6;
+    for (let i = 0; ; i++) {
+      let status: number | string;
+      try {
+        const res = await this.placeOrder(body, key);
+        const text = await res.text();
+        status = res.status;
+        const retryable = res.status === 429 || res.status >= 500 || (res.status === 409 && text.includes("idempotencyInFlight"));
+        if (!retryable || i + 1 >= attempts) return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, retries: i };
+      } catch (err) {
+        status = (err as Error).name;
+        if (i + 1 >= attempts) throw err;
+      }
+      opts.onRetry?.(status);
+      await sleep(Math.min(8000, 400 * 2 ** i) * (0.5 + Math.random()));
+    }
+  }
+
   async order(id: string): Promise<OrderView> {
     const res = await fetch(`${this.api}/api/orders/${id}`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) });
     if (res.status !== 200) throw new Error(`GET order answered ${res.status}: ${await res.text()}`);

@@ -68,11 +68,19 @@ export async function runStep(db: OrdersDb, ds: Downstream, ev: StepEvent, corre
       return { outcome: 'completed', detail: {} };
     }
     case 'RefundPayment': {
+      // Entered when CapturePayment or CompleteOrder failed: the money may or may not have been
+      // taken. Refund what was captured; void what was only authorised; a repeat finds it done.
       await transition(db, order.id, 'COMPENSATING');
       if (!order.paymentSessionId) return { outcome: 'nothingToRefund', detail: {} };
-      const res = await ds.payments.call('POST', sessionPath('refund'), { correlationId });
-      if (!ok(res.status) && res.status !== 404) throw new TechnicalFailure('payment refund', res);
-      return { outcome: 'refunded', detail: {} };
+      const current = await ds.payments.call('GET', `/internal/payment-sessions/${order.paymentSessionId}`, { correlationId });
+      if (current.status === 404) return { outcome: 'nothingToRefund', detail: {} };
+      if (!ok(current.status)) throw new TechnicalFailure('payment session lookup', current);
+      const status = body<{ status: string }>(current).status;
+      if (['cancelled', 'failed'].includes(status)) return { outcome: 'nothingToRefund', detail: { status } };
+      const op = ['captured', 'refunded'].includes(status) ? 'refund' : 'cancel';
+      const res = await ds.payments.call('POST', sessionPath(op), { correlationId });
+      if (!ok(res.status)) throw new TechnicalFailure(`payment ${op}`, res);
+      return { outcome: op === 'refund' ? 'refunded' : 'voided', detail: { was: status } };
     }
     case 'CancelPaymentSession': {
       await transition(db, order.id, 'COMPENSATING');

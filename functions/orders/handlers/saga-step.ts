@@ -36,7 +36,12 @@ let downstream: { catalog: ServiceClient; payments: ServiceClient } | undefined;
 export const handler = async (event: StepEvent): Promise<StepResult> => {
   const db = serviceDb(cfg);
   await db.ensureFresh();
-  downstream ??= { catalog: ServiceClient.fromConfig('catalog', cfg), payments: ServiceClient.fromConfig('payments', cfg) };
+  // Throttled calls (catalog's reserved concurrency) did not run: retry them here, inside the
+  // step, rather than spend the step's own retries (which are for real failures).
+  downstream ??= {
+    catalog: ServiceClient.fromConfig('catalog', cfg, { throttleRetries: 6 }),
+    payments: ServiceClient.fromConfig('payments', cfg, { throttleRetries: 6 }),
+  };
   const correlationId = event.orderId;
   logger.info('saga step', { step: event.step, orderId: event.orderId });
   await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
