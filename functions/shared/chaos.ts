@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import type { HttpMiddleware, HttpRequest } from './http';
 import { HttpProblem } from './problem';
 import { logger } from './logger';
+import { redisReady } from './redis';
 
 /**
  * Chaos rules: faults injected into named targets, kept in Redis so every Lambda process
@@ -165,7 +166,11 @@ export class ChaosRules {
 
   private async load(): Promise<void> {
     try {
-      const raw = await this.redis().hgetall(RULES_KEY);
+      const redis = this.redis();
+      // On a cold start the shared client (no offline queue) may still be connecting: wait for it,
+      // or the first second of a process would run without the rules that are set.
+      await redisReady(redis, 1000);
+      const raw = await redis.hgetall(RULES_KEY);
       this.rules = Object.values(raw).flatMap((r) => {
         try {
           return [JSON.parse(r) as ChaosRule];
