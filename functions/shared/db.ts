@@ -43,6 +43,10 @@ interface Generation {
 }
 
 const POOL_ENDED = /Cannot use a pool after calling end/;
+/** invalid_password, invalid_authorization_specification: a login with a user that is gone. */
+const LOGIN_REJECTED = new Set(['28P01', '28000']);
+/** What statements on a session of a dropped user fail with (its grants and settings are gone). */
+const USER_GONE_SYMPTOMS = new Set(['42P01', '42501']);
 
 export class LeasedPool {
   private current?: Generation;
@@ -142,10 +146,35 @@ export class LeasedPool {
         return await fn(gen);
       } catch (err) {
         if (attempt === 0 && err instanceof Error && POOL_ENDED.test(err.message)) continue;
+        if (attempt === 0 && (await this.leaseRevoked(gen, err))) {
+          // Our lease was revoked behind our back (an operator, Vault's expiry): its user is gone,
+          // the call failed (a transaction rolled back), so lease new credentials and run it again.
+          logger.warn('database user of our lease is gone; leasing new credentials', { role: this.opts.role, user: gen.lease.username });
+          if (gen === this.current) {
+            this.refreshing ??= this.replace(gen).finally(() => {
+              this.refreshing = undefined;
+            });
+          }
+          await this.refreshing;
+          continue;
+        }
         throw err;
       } finally {
         gen.inFlight--;
       }
+    }
+  }
+
+  /** Whether `err` means this generation's database user no longer exists. */
+  private async leaseRevoked(gen: Generation, err: unknown): Promise<boolean> {
+    const code = (err as { code?: string })?.code ?? '';
+    if (LOGIN_REJECTED.has(code)) return true;
+    if (!USER_GONE_SYMPTOMS.has(code)) return false;
+    try {
+      const { rows } = await gen.pool.query<{ gone: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS gone', [gen.lease.username]);
+      return rows[0]?.gone === true;
+    } catch (probe) {
+      return LOGIN_REJECTED.has((probe as { code?: string })?.code ?? '');
     }
   }
 

@@ -104,6 +104,23 @@ export async function bootstrapDatabase(secrets: Secrets): Promise<void> {
       // Vault must be able to grant the owner role to the users it creates.
       await db.query(`GRANT ${ident(owner)} TO vault_admin WITH ADMIN OPTION`);
     }
+    // Leased users whose lease Vault forgot (a dev-mode Vault keeps leases in memory) outlive
+    // it: drop those long expired and no longer connected.
+    const stale = await db.query<{ rolname: string }>(
+      `SELECT rolname FROM pg_roles r WHERE rolname LIKE 'v-%' AND rolvaliduntil < now() - interval '10 minutes'
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.usename = r.rolname)`,
+    );
+    let dropped = 0;
+    for (const { rolname } of stale.rows) {
+      try {
+        await db.query(`DROP OWNED BY ${ident(rolname)}`);
+        await db.query(`DROP ROLE ${ident(rolname)}`);
+        dropped++;
+      } catch {
+        // Owns objects in another database of this server: that database's `up` drops it.
+      }
+    }
+    if (dropped) say.info(`dropped ${dropped} expired leased database users`);
     await db.query('SELECT pg_advisory_unlock(727001)');
   } finally {
     await db.end();
@@ -220,6 +237,8 @@ export async function configureVault(secrets: Secrets): Promise<void> {
       creation_statements: [
         `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${svc}_owner;`,
         `ALTER ROLE "{{name}}" SET search_path = ${svc};`,
+        // Revocation reassigns / drops what the user owned, which needs the user's privileges.
+        `GRANT "{{name}}" TO vault_admin;`,
       ],
       // Revocation runs only after our pool drained; it must not kill sessions, just remove the user.
       revocation_statements: [`REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;`, `DROP OWNED BY "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],

@@ -123,3 +123,66 @@ it('rotates at least 5 times under load with zero failed queries and at most 2 l
   await pool.close();
   expect(await liveLeaseUsers()).toEqual([]);
 }, 60_000);
+
+it('a lease revoked behind the pool (user dropped mid-load) costs no failed query: the pool leases anew', async () => {
+  const e = endpoints();
+  const db = new URL(e.postgresUrl);
+  const role = 'revocation-test';
+  // Like the services' roles: member of a schema owner, with that schema as search_path, and
+  // revocation that drops what the user owned and the user itself.
+  await vaultWrite(`database/roles/${role}`, {
+    db_name: 'rotation_test',
+    default_ttl: 300,
+    max_ttl: 600,
+    creation_statements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE claims_owner;`,
+      `ALTER ROLE "{{name}}" SET search_path = claims;`,
+      `GRANT "{{name}}" TO vault_admin;`,
+    ],
+    revocation_statements: [`REASSIGN OWNED BY "{{name}}" TO claims_owner;`, `DROP OWNED BY "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],
+  });
+  await vaultWrite('database/config/rotation_test', {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: `postgresql://{{username}}:{{password}}@${db.hostname}:${db.port}${db.pathname}?sslmode=disable`,
+    username: 'vault_admin',
+    password: localSecrets().vaultDbPassword,
+    allowed_roles: `${ROLE},${role}`,
+  });
+  const pool = new LeasedPool({
+    vault: new VaultClient(e.vaultAddr, e.vaultToken),
+    role,
+    host: db.hostname,
+    port: Number(db.port),
+    database: db.pathname.slice(1),
+    max: 4,
+    checkIntervalMs: 0,
+  });
+  let ok = 0;
+  const errors: string[] = [];
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      try {
+        // An unqualified table name: resolved through the user's search_path, lost with the user.
+        await pool.query('SELECT count(*) FROM claims');
+        ok++;
+      } catch (err) {
+        errors.push(`${(err as { code?: string }).code} ${(err as Error).message}`);
+      }
+    }
+  };
+  const workers = Array.from({ length: 4 }, worker);
+  await new Promise((r) => setTimeout(r, 500));
+  const first = pool.currentUser;
+  // What an operator does to compromised credentials: revoke every lease of the role.
+  const res = await fetch(`${e.vaultAddr}/v1/sys/leases/revoke-prefix/database/creds/${role}`, { method: 'PUT', headers: { 'X-Vault-Token': e.vaultToken } });
+  expect(res.status).toBe(204);
+  await new Promise((r) => setTimeout(r, 1500));
+  running = false;
+  await Promise.all(workers);
+  expect(errors.slice(0, 3)).toEqual([]);
+  expect(ok).toBeGreaterThan(50);
+  expect(pool.rotations).toBeGreaterThanOrEqual(1);
+  expect(pool.currentUser).not.toBe(first);
+  await pool.close();
+}, 60_000);
