@@ -26,7 +26,8 @@ const runtime = serviceRuntime('orders', {
 });
 
 let catalogClient: ServiceClient | undefined;
-const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg));
+// Catalog runs at a small reserved concurrency: a throttled (429) price lookup did not run and is retried.
+const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg, { throttleRetries: 6 }));
 let paymentsClient: ServiceClient | undefined;
 const payments = () => (paymentsClient ??= ServiceClient.fromConfig('payments', runtime.cfg));
 
@@ -70,6 +71,9 @@ async function loadProducts(ids: string[], correlationId: string): Promise<Map<s
     ids.map(async (id) => {
       const res = await catalog().call('GET', `/products/${id}`, { correlationId, timeoutMs: 10_000 });
       if (res.status === 404) return [id, undefined] as const;
+      if (res.status === 429) {
+        throw new HttpProblem(503, 'upstreamUnavailable', `catalog is busy (throttled) pricing product ${id}; retry`, { headers: { 'retry-after': '1' } });
+      }
       if (res.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `catalog answered ${res.status} for product ${id}`);
       return [id, JSON.parse(res.body) as CatalogProduct] as const;
     }),

@@ -1,0 +1,253 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { awsClientConfig, endpoints } from '../support/endpoints';
+import { checkInvariants, outboxDrained, stockSnapshot, type InvariantReport } from '../support/invariants';
+import { Shopper, TERMINAL_STATES } from '../support/shop';
+
+/**
+ * The chaos soak: K concurrent shoppers place, pay and follow orders through the public API
+ * while a schedule of random faults plays (chaos rules on services and saga steps, Redis
+ * connections killed, the outbox dispatcher killed, database leases revoked). Clients retry
+ * with the same Idempotency-Key. Then the system is left to settle and the invariants of
+ * ARCHITECTURE.md §5 are checked over every order that touched the soak's own products.
+ * Bounded by an order count and a time limit; talks to 127.0.0.1 only.
+ */
+export interface SoakOptions {
+  shoppers: number;
+  orders: number;
+  timeLimitMs: number;
+  /** Seconds between two injected faults (0 = no faults). */
+  faultEverySec: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakReport {
+  options: Omit<SoakOptions, 'log'>;
+  durationMs: number;
+  orders: { placed: number; clientGaveUp: number; paid: number; declined: number; byState: Record<string, number> };
+  clientRetries: number;
+  faults: Record<string, number>;
+  chaosHits: number;
+  breakerOpenings: number;
+  dlq: Record<string, number>;
+  needsAttention: Array<{ id: string; reason: string | null }>;
+  invariants: InvariantReport;
+  ok: boolean;
+}
+
+const SERVICES = ['catalog', 'payments', 'orders', 'claims', 'identity'];
+const FORWARD_STEPS = ['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'CapturePayment', 'CompleteOrder'];
+const COMPENSATIONS = ['CancelPaymentSession', 'RefundPayment', 'ReleaseStock', 'MarkOrderFailed'];
+const LEASED_SERVICES = ['catalog', 'payments', 'orders', 'claims'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
+
+export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
+  const log = opts.log ?? (() => {});
+  const started = Date.now();
+  const e = endpoints();
+  for (const url of [e.apiBaseUrl, e.postgresUrl, e.redisUrl, e.vaultAddr, e.awsEndpoint]) {
+    const host = new URL(url).hostname;
+    if (!['127.0.0.1', 'localhost'].includes(host)) throw new Error(`the soak targets loopback only, not ${host}`);
+  }
+  const db = new Client({ connectionString: e.postgresUrl });
+  await db.connect();
+  const runId = crypto.randomUUID().slice(0, 8);
+  const productIds = Array.from({ length: 5 }, () => crypto.randomUUID());
+  for (const [i, id] of productIds.entries()) {
+    await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'soak', $4, 100000)`, [
+      id,
+      `soak-${runId}-${i}`,
+      `Soak item ${runId}-${i}`,
+      500 + i * 250,
+    ]);
+  }
+  const baseline = await stockSnapshot(db, productIds);
+  const admin = await new Shopper({ email: 'admin@checkout-mesh.dev', password: 'admin-password-123' }).login();
+  const faults: Record<string, number> = {};
+  const count = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
+  const report: SoakReport = {
+    options: { shoppers: opts.shoppers, orders: opts.orders, timeLimitMs: opts.timeLimitMs, faultEverySec: opts.faultEverySec },
+    durationMs: 0,
+    orders: { placed: 0, clientGaveUp: 0, paid: 0, declined: 0, byState: {} },
+    clientRetries: 0,
+    faults,
+    chaosHits: 0,
+    breakerOpenings: 0,
+    dlq: {},
+    needsAttention: [],
+    invariants: undefined as unknown as InvariantReport,
+    ok: false,
+  };
+
+  const chaos = async (rule: Record<string, unknown>) => {
+    const res = await fetch(`${admin.api}/api/chaos/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: admin.authorization },
+      body: JSON.stringify(rule),
+    });
+    await res.text();
+    return res.status;
+  };
+
+  /** One random fault. Rules are short-lived; the others are one-off blows. */
+  const injectFault = async () => {
+    const kind = pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const);
+    try {
+      switch (kind) {
+        case 'latency':
+          await chaos({ target: { service: pick(SERVICES) }, fault: { type: 'latency', latencyMs: 200 + Math.floor(Math.random() * 600) }, probability: 0.3, ttlSeconds: 8, description: 'soak' });
+          break;
+        case 'error':
+          await chaos({ target: { service: pick(['catalog', 'payments', 'orders']) }, fault: { type: 'error', status: 503 }, probability: 0.2, ttlSeconds: 5, description: 'soak' });
+          break;
+        case 'stepException':
+          await chaos({ target: { service: 'orders', step: pick(FORWARD_STEPS) }, fault: { type: 'exception', message: 'soak' }, probability: 0.3, ttlSeconds: 8, description: 'soak' });
+          break;
+        case 'stepTimeout':
+          await chaos({ target: { service: 'orders', step: pick(FORWARD_STEPS) }, fault: { type: 'timeout', hangMs: 30_000 }, probability: 0.15, ttlSeconds: 5, description: 'soak' });
+          break;
+        case 'compensationException':
+          await chaos({ target: { service: 'orders', step: pick(COMPENSATIONS) }, fault: { type: 'exception', message: 'soak' }, probability: 0.3, ttlSeconds: 6, description: 'soak' });
+          break;
+        case 'redisKill': {
+          // A Redis restart as the clients see it: every connection to our logical DB dropped.
+          const r = new Redis(e.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+          await r.connect();
+          const dbIndex = Number(new URL(e.redisUrl).pathname.slice(1) || 0);
+          const list = (await r.client('LIST')) as string;
+          const me = (await r.client('ID')) as number;
+          for (const line of list.split('\n')) {
+            const id = /\bid=(\d+)/.exec(line)?.[1];
+            if (id && Number(id) !== me && new RegExp(`\\bdb=${dbIndex}\\b`).test(line)) await r.client('KILL', 'ID', id).catch(() => 0);
+          }
+          r.disconnect();
+          break;
+        }
+        case 'dispatcherKill': {
+          const stack = process.env.CM_STACK_NAME ?? 'CheckoutMesh';
+          spawnSync('pkill', ['-9', '-f', `ministack-lambda-${stack}-${pick(['Payments', 'Orders'])}MeshDispatcher`]);
+          break;
+        }
+        case 'leaseRevoke': {
+          const res = await fetch(`${e.vaultAddr}/v1/sys/leases/revoke-prefix/database/creds/${pick(LEASED_SERVICES)}`, {
+            method: 'PUT',
+            headers: { 'X-Vault-Token': e.vaultToken },
+          });
+          await res.text();
+          break;
+        }
+      }
+      count(kind);
+      log(`fault ${kind}`);
+    } catch (err) {
+      log(`fault ${kind} could not be injected: ${(err as Error).message}`);
+    }
+  };
+
+  let next = 0;
+  const deadline = started + opts.timeLimitMs;
+  const shopper = async (n: number) => {
+    const s = await new Shopper().login();
+    while (next < opts.orders && Date.now() < deadline) {
+      next++;
+      const items = [...productIds].sort(() => Math.random() - 0.5).slice(0, 1 + Math.floor(Math.random() * 3)).map((productId) => ({ productId, quantity: 1 + Math.floor(Math.random() * 3) }));
+      const placed = await s
+        .placeOrderRetrying({ items, paymentProvider: Math.random() < 0.7 ? 'stripe' : 'paypal' }, { attempts: 8, onRetry: () => report.clientRetries++ })
+        .catch(() => undefined);
+      if (!placed || placed.status !== 202) {
+        report.orders.clientGaveUp++;
+        log(`shopper ${n}: gave up placing (${placed?.status ?? "network"}) ${JSON.stringify(placed?.body ?? {}).slice(0, 300)}`);
+        continue;
+      }
+      report.orders.placed++;
+      const id = String(placed.body.id);
+      const payable = await s.awaitPayable(id, 90_000).catch(() => undefined);
+      if (payable) {
+        const decline = Math.random() < 0.1;
+        for (let attempt = 0; attempt < 4; attempt++) {
+          const status = await s.pay(payable, { decline }).catch(() => 0);
+          if ([200, 303, 402].includes(status)) {
+            if (decline) report.orders.declined++;
+            else report.orders.paid++;
+            break;
+          }
+          report.clientRetries++;
+          await sleep(500 * 2 ** attempt);
+        }
+      }
+      await s.settled(id, 120_000).catch(() => undefined);
+    }
+  };
+
+  let faulting = opts.faultEverySec > 0;
+  const faultLoop = (async () => {
+    while (faulting && Date.now() < deadline) {
+      await sleep(opts.faultEverySec * 1000 * (0.5 + Math.random()));
+      if (faulting) await injectFault();
+    }
+  })();
+  await Promise.all(Array.from({ length: opts.shoppers }, (_, i) => shopper(i)));
+  faulting = false;
+  await faultLoop;
+
+  // Kill switch, then let the system settle: every order of the soak's products must end.
+  const rules = (await (await fetch(`${admin.api}/api/chaos/rules`)).json().catch(() => ({}))) as { rules?: Array<{ hits?: number }> };
+  report.chaosHits = (rules.rules ?? []).reduce((n, r) => n + (r.hits ?? 0), 0);
+  await fetch(`${admin.api}/api/chaos/rules`, { method: 'DELETE', headers: { authorization: admin.authorization } }).then((r) => r.text());
+  const soakOrders = async () =>
+    (
+      await db.query<{ id: string; state: string; failure_reason: string | null }>(
+        `SELECT id::text, state, failure_reason FROM orders.orders WHERE EXISTS (
+           SELECT 1 FROM jsonb_array_elements(items) i WHERE (i->>'productId') = ANY($1::text[]))`,
+        [productIds],
+      )
+    ).rows;
+  const settleDeadline = Date.now() + 240_000;
+  let orders = await soakOrders();
+  while (orders.some((o) => !TERMINAL_STATES.includes(o.state)) && Date.now() < settleDeadline) {
+    await sleep(2000);
+    orders = await soakOrders();
+  }
+  const ids = orders.map((o) => o.id);
+  await outboxDrained(db, ids, 120_000);
+  for (const o of orders) report.orders.byState[o.state] = (report.orders.byState[o.state] ?? 0) + 1;
+  report.needsAttention = orders.filter((o) => o.state === 'NEEDS_ATTENTION').map((o) => ({ id: o.id, reason: o.failure_reason }));
+
+  const breakers = (await (await fetch(`${admin.api}/api/ops/breakers`)).json().catch(() => ({}))) as { breakers?: Array<{ transitions?: Array<{ to: string }> }> };
+  report.breakerOpenings = (breakers.breakers ?? []).reduce((n, b) => n + (b.transitions ?? []).filter((t) => t.to === 'open').length, 0);
+  const sqs = new SQSClient(awsClientConfig());
+  const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'checkout-mesh-' }))).QueueUrls ?? [];
+  for (const url of queues.filter((q) => q.endsWith('-dlq'))) {
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    report.dlq[url.split('/').pop()!] = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+
+  report.invariants = await checkInvariants(db, ids, baseline);
+  report.durationMs = Date.now() - started;
+  report.ok = report.invariants.violations.length === 0 && report.orders.placed > 0;
+  await db.end();
+  return report;
+}
+
+export function formatReport(r: SoakReport): string {
+  const lines = [
+    `Chaos soak: ${r.options.shoppers} shoppers, ${r.options.orders} orders, a fault every ~${r.options.faultEverySec} s — ${(r.durationMs / 1000).toFixed(0)} s`,
+    `orders      placed ${r.orders.placed}, client gave up ${r.orders.clientGaveUp}, paid ${r.orders.paid}, declined ${r.orders.declined}`,
+    `end states  ${Object.entries(r.orders.byState).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `retries     ${r.clientRetries} client retries (same Idempotency-Key)`,
+    `faults      ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; chaos rule hits ${r.chaosHits}`,
+    `breakers    ${r.breakerOpenings} openings (BFF instance that answered)`,
+    `DLQs        ${Object.entries(r.dlq).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `money       captured ${r.invariants.money.capturedCents} c, refunded ${r.invariants.money.refundedCents} c, captured for failed orders ${r.invariants.money.capturedForFailed}`,
+    ...r.needsAttention.map((n) => `parked      ${n.id}: ${n.reason}`),
+    `invariants  ${r.invariants.violations.length === 0 ? 'all hold' : `${r.invariants.violations.length} VIOLATED`}`,
+    ...r.invariants.violations.map((v) => `  ✗ ${v}`),
+    r.ok ? 'SOAK PASSED' : 'SOAK FAILED',
+  ];
+  return lines.join('\n');
+}
