@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { newEvent } from '../../functions/shared/events';
 import { awsClientConfig, endpoints } from '../support/endpoints';
+import { providerSecrets } from '../support/payments';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(180_000);
@@ -20,8 +21,7 @@ let secret: string;
 beforeAll(async () => {
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
-  const res = await fetch(`${e.vaultAddr}/v1/secret/data/payments/stripe`, { headers: { 'X-Vault-Token': e.vaultToken } });
-  secret = ((await res.json()) as { data: { data: { webhookSecret: string } } }).data.data.webhookSecret;
+  secret = (await providerSecrets('stripe')).webhookSecret;
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { endpoints, localSecrets } from '../support/endpoints';
+import { endpoints } from '../support/endpoints';
+import { loadPaymentsHandler, closePaymentsHandler, providerSecrets, type PaymentsHandler } from '../support/payments';
 import { startPayPalFake, type PayPalFake } from '../../localstack/fakes/paypal-fake';
 
 // testTimeout in a jest project is not applied when several projects run together.
@@ -10,7 +11,7 @@ jest.setTimeout(120_000);
  * POST /webhooks/paypal through the payments API handler (in process): transmission signature
  * with a locally generated key and certificate served by the PayPal fake, webhook id from Vault.
  */
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+type Handler = PaymentsHandler;
 let handler: Handler;
 let admin: Client;
 let fake: PayPalFake;
@@ -19,30 +20,16 @@ let webhookId: string;
 beforeAll(async () => {
   const e = endpoints();
   fake = await startPayPalFake();
-  Object.assign(process.env, {
-    SERVICE_NAME: 'payments',
-    VAULT_ADDR: e.vaultAddr,
-    VAULT_TOKEN: localSecrets().serviceTokens.payments,
-    DB_ROLE: 'payments',
-    PGHOST: new URL(e.postgresUrl).hostname,
-    PGPORT: new URL(e.postgresUrl).port || '5432',
-    PAYMENTS_TOPIC_ARN: e.stack.PaymentsTopicArn,
-    PAYPAL_CERT_URL_PREFIXES: `${fake.url}/v1/notifications/certs/`,
-  });
-  delete process.env.DISPATCHER_FUNCTION_NAME;
-  handler = (await import('../../functions/payments/handlers/api')).handler as unknown as Handler;
+  handler = await loadPaymentsHandler({ PAYPAL_CERT_URL_PREFIXES: `${fake.url}/v1/notifications/certs/` });
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
-  const res = await fetch(`${e.vaultAddr}/v1/secret/data/payments/paypal`, { headers: { 'X-Vault-Token': e.vaultToken } });
-  webhookId = ((await res.json()) as { data: { data: { webhookId: string } } }).data.data.webhookId;
+  webhookId = (await providerSecrets('paypal')).webhookId;
 });
 
 afterAll(async () => {
   await admin?.end();
   await fake?.close();
-  const { serviceDb } = await import('../../functions/shared/db');
-  const { config } = await import('../../functions/shared/config');
-  await serviceDb(config()).close();
+  await closePaymentsHandler();
 });
 
 const post = async (body: string, headers: Record<string, string>) => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { endpoints, localSecrets } from '../support/endpoints';
+import { endpoints } from '../support/endpoints';
+import { loadPaymentsHandler, closePaymentsHandler } from '../support/payments';
 import { startStripeFake, type StripeFake } from '../../localstack/fakes/stripe-fake';
 
 // testTimeout in a jest project is not applied when several projects run together.
@@ -21,18 +22,7 @@ let fake: StripeFake;
 beforeAll(async () => {
   const e = endpoints();
   fake = await startStripeFake();
-  Object.assign(process.env, {
-    SERVICE_NAME: 'payments',
-    VAULT_ADDR: e.vaultAddr,
-    VAULT_TOKEN: localSecrets().serviceTokens.payments,
-    DB_ROLE: 'payments',
-    PGHOST: new URL(e.postgresUrl).hostname,
-    PGPORT: new URL(e.postgresUrl).port || '5432',
-    PAYMENTS_TOPIC_ARN: e.stack.PaymentsTopicArn,
-    STRIPE_API_BASE: fake.url,
-  });
-  delete process.env.DISPATCHER_FUNCTION_NAME;
-  handler = (await import('../../functions/payments/handlers/api')).handler as unknown as Handler;
+  handler = await loadPaymentsHandler({ STRIPE_API_BASE: fake.url });
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
 });
@@ -40,9 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.end();
   await fake?.close();
-  const { serviceDb } = await import('../../functions/shared/db');
-  const { config } = await import('../../functions/shared/config');
-  await serviceDb(config()).close();
+  await closePaymentsHandler();
 });
 
 const call = async (method: string, path: string, body?: unknown) => {

@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
 import { Client } from 'pg';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { endpoints, localSecrets } from '../support/endpoints';
+import { endpoints } from '../support/endpoints';
+import { loadPaymentsHandler, closePaymentsHandler, providerSecrets, type PaymentsHandler } from '../support/payments';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(120_000);
@@ -11,7 +12,7 @@ jest.setTimeout(120_000);
  * the real Vault secret: signature checks, one effect per event id, outbox row in the same
  * transaction. (The after-commit kick is off here: DISPATCHER_FUNCTION_NAME is unset.)
  */
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+type Handler = PaymentsHandler;
 let handler: Handler;
 let admin: Client;
 let secret: string;
@@ -19,28 +20,15 @@ const stripe = new Stripe('sk_test_integration');
 
 beforeAll(async () => {
   const e = endpoints();
-  Object.assign(process.env, {
-    SERVICE_NAME: 'payments',
-    VAULT_ADDR: e.vaultAddr,
-    VAULT_TOKEN: localSecrets().serviceTokens.payments,
-    DB_ROLE: 'payments',
-    PGHOST: new URL(e.postgresUrl).hostname,
-    PGPORT: new URL(e.postgresUrl).port || '5432',
-    PAYMENTS_TOPIC_ARN: e.stack.PaymentsTopicArn,
-  });
-  delete process.env.DISPATCHER_FUNCTION_NAME;
-  handler = (await import('../../functions/payments/handlers/api')).handler as unknown as Handler;
+  handler = await loadPaymentsHandler();
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
-  const res = await fetch(`${e.vaultAddr}/v1/secret/data/payments/stripe`, { headers: { 'X-Vault-Token': e.vaultToken } });
-  secret = ((await res.json()) as { data: { data: { webhookSecret: string } } }).data.data.webhookSecret;
+  secret = (await providerSecrets('stripe')).webhookSecret;
 });
 
 afterAll(async () => {
   await admin?.end();
-  const { serviceDb } = await import('../../functions/shared/db');
-  const { config } = await import('../../functions/shared/config');
-  await serviceDb(config()).close();
+  await closePaymentsHandler();
 });
 
 const post = (body: string, signature?: string) =>
