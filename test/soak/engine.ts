@@ -154,6 +154,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   let next = 0;
   const deadline = started + opts.timeLimitMs;
   const shopper = async (n: number) => {
+    // Shoppers arrive over a few seconds, not all in the same millisecond.
+    await sleep(n * 250);
     const s = await new Shopper().login();
     while (next < opts.orders && Date.now() < deadline) {
       next++;

@@ -44,16 +44,24 @@ export class Shopper {
 
   constructor(private readonly credentials = { email: 'demo@checkout-mesh.dev', password: 'demo-password-123' }) {}
 
-  async login(): Promise<this> {
-    const res = await fetch(`${this.api}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(this.credentials),
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
-    this.token = ((await res.json()) as { accessToken: string }).accessToken;
-    return this;
+  /** Logs in; a busy identity service (429 / 5xx, password hashing is CPU-bound) is retried. */
+  async login(attempts = 6): Promise<this> {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${this.api}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(this.credentials),
+        signal: AbortSignal.timeout(30_000),
+      }).catch((err: Error) => err);
+      if (!(res instanceof Error) && res.status === 200) {
+        this.token = ((await res.json()) as { accessToken: string }).accessToken;
+        return this;
+      }
+      const why = res instanceof Error ? res.message : `${res.status}: ${await res.text()}`;
+      const retryable = res instanceof Error || res.status === 429 || res.status >= 500;
+      if (!retryable || i + 1 >= attempts) throw new Error(`login failed: ${why}`);
+      await sleep(Math.min(8000, 500 * 2 ** i) * (0.5 + Math.random()));
+    }
   }
 
   get authorization(): string {
