@@ -46,6 +46,8 @@ export interface PayPalFakeOptions {
   webhook?: { url: string; webhookId: string };
   maxDeliveryAttempts?: number;
   log?: (line: string) => void;
+  /** Base URL of the certificate link in webhook headers, when the receiver reaches this server by another name (Docker). */
+  certBaseUrl?: string;
 }
 
 export interface PayPalFake {
@@ -306,7 +308,7 @@ button{font:inherit;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-rad
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  certUrl = `${base}/v1/notifications/certs/CERT-fake`;
+  certUrl = `${opts.certBaseUrl ?? base}/v1/notifications/certs/CERT-fake`;
   return {
     url: base,
     certUrl,

@@ -10,6 +10,7 @@ import { startStripeFake } from './stripe-fake';
  * Configured by environment (set by scripts/lib/infra.ts):
  *   STRIPE_FAKE_PORT, STRIPE_FAKE_WEBHOOK_URL, STRIPE_FAKE_WEBHOOK_SECRET
  *   PAYPAL_FAKE_PORT, PAYPAL_FAKE_WEBHOOK_URL, PAYPAL_FAKE_WEBHOOK_ID, PAYPAL_FAKE_CLIENT_ID, PAYPAL_FAKE_CLIENT_SECRET
+ *   FAKES_BIND_HOST (127.0.0.1; 0.0.0.0 when Lambdas in containers call them), PAYPAL_FAKE_CERT_BASE_URL
  */
 const env = process.env;
 const log = (who: string) => (line: string) => console.log(`${new Date().toISOString()} ${who} ${line}`);
@@ -23,11 +24,14 @@ function required(name: string): string {
 async function main(): Promise<void> {
   const stripe = await startStripeFake({
     port: Number(required('STRIPE_FAKE_PORT')),
+    host: env.FAKES_BIND_HOST ?? '127.0.0.1',
     webhook: { url: required('STRIPE_FAKE_WEBHOOK_URL'), secret: required('STRIPE_FAKE_WEBHOOK_SECRET') },
     log: log('stripe'),
   });
   const paypal = await startPayPalFake({
     port: Number(required('PAYPAL_FAKE_PORT')),
+    host: env.FAKES_BIND_HOST ?? '127.0.0.1',
+    certBaseUrl: env.PAYPAL_FAKE_CERT_BASE_URL || undefined,
     clientId: required('PAYPAL_FAKE_CLIENT_ID'),
     clientSecret: required('PAYPAL_FAKE_CLIENT_SECRET'),
     webhook: { url: required('PAYPAL_FAKE_WEBHOOK_URL'), webhookId: required('PAYPAL_FAKE_WEBHOOK_ID') },

@@ -324,6 +324,9 @@ export async function ensurePaymentFakes(secrets: Secrets, apiBaseUrl: string): 
     PAYPAL_FAKE_WEBHOOK_ID: secrets.paypalWebhookId,
     PAYPAL_FAKE_CLIENT_ID: secrets.paypalClientId,
     PAYPAL_FAKE_CLIENT_SECRET: secrets.paypalClientSecret,
+    // Docker: Lambdas in containers reach the fakes through the host's name for them.
+    FAKES_BIND_HOST: process.env.CM_LAMBDA_FAKES_HOST ? '0.0.0.0' : '127.0.0.1',
+    PAYPAL_FAKE_CERT_BASE_URL: process.env.CM_LAMBDA_FAKES_HOST ? `http://${process.env.CM_LAMBDA_FAKES_HOST}:${settings.paypalFakePort}` : '',
   };
   const digest = createHash('sha256').update(JSON.stringify(env)).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'stripe-fake.ts'))).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'paypal-fake.ts'))).digest('hex');
   const digestFile = path.join(LOCAL, 'pids', 'payment-fakes.digest');
