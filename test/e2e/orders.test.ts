@@ -122,7 +122,7 @@ it('a duplicate POST with the same Idempotency-Key starts one saga', async () =>
   await settled(order.id);
 });
 
-it('ReserveStock fails (error plan): FAILED, nothing to undo but MarkOrderFailed, stock untouched', async () => {
+it('ReserveStock fails (error plan): FAILED, ReleaseStock finds nothing to release, stock untouched', async () => {
   const before = await stock();
   const res = await placeOrder({ ...cart(), failurePlan: { failAt: 'ReserveStock', mode: 'error' } });
   expect(res.status).toBe(202);
@@ -133,6 +133,7 @@ it('ReserveStock fails (error plan): FAILED, nothing to undo but MarkOrderFailed
   const steps = t.steps.map((s) => [s.step, s.outcome]);
   expect(steps).toEqual([
     ['ReserveStock', 'failed'],
+    ['ReleaseStock', 'succeeded'],
     ['MarkOrderFailed', 'succeeded'],
   ]);
   expect(await stock()).toEqual(before);
@@ -153,7 +154,7 @@ it('ReserveStock rejected (out of stock) is a business outcome routed to MarkOrd
   expect(await stock()).toEqual(before);
 });
 
-it.each(['error', 'timeout'] as const)('CreatePaymentSession fails (%s plan): stock released, then FAILED', async (mode) => {
+it.each(['error', 'timeout'] as const)('CreatePaymentSession fails (%s plan): any session cancelled, stock released, then FAILED', async (mode) => {
   const before = await stock();
   const res = await placeOrder({ ...cart(3), failurePlan: { failAt: 'CreatePaymentSession', mode } });
   expect(res.status).toBe(202);
@@ -164,6 +165,7 @@ it.each(['error', 'timeout'] as const)('CreatePaymentSession fails (%s plan): st
   expect(t.steps.map((s) => [s.step, s.outcome, s.compensation])).toEqual([
     ['ReserveStock', 'succeeded', false],
     ['CreatePaymentSession', 'failed', false],
+    ['CancelPaymentSession', 'succeeded', true],
     ['ReleaseStock', 'succeeded', true],
     ['MarkOrderFailed', 'succeeded', true],
   ]);

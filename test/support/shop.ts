@@ -102,16 +102,23 @@ export class Shopper {
     }
   }
 
-  async order(id: string): Promise<OrderView> {
-    const res = await fetch(`${this.api}/api/orders/${id}`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) });
-    if (res.status !== 200) throw new Error(`GET order answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as OrderView;
+  /** A GET that a busy system may answer with 429 / 5xx: retried a few times, as the storefront does. */
+  private async getJson<T>(path: string, attempts = 5): Promise<T> {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${this.api}${path}`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) }).catch((err: Error) => err);
+      if (!(res instanceof Error) && res.status === 200) return (await res.json()) as T;
+      const why = res instanceof Error ? res.message : `${res.status}: ${await res.text()}`;
+      if ((!(res instanceof Error) && res.status !== 429 && res.status < 500) || i + 1 >= attempts) throw new Error(`GET ${path} failed: ${why}`);
+      await sleep(500 * 2 ** i);
+    }
   }
 
-  async trace(id: string): Promise<{ state: string; steps: TraceStep[] }> {
-    const res = await fetch(`${this.api}/api/orders/${id}/trace`, { headers: { authorization: this.authorization }, signal: AbortSignal.timeout(30_000) });
-    if (res.status !== 200) throw new Error(`GET trace answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as { state: string; steps: TraceStep[] };
+  order(id: string): Promise<OrderView> {
+    return this.getJson<OrderView>(`/api/orders/${id}`);
+  }
+
+  trace(id: string): Promise<{ state: string; steps: TraceStep[] }> {
+    return this.getJson(`/api/orders/${id}/trace`);
   }
 
   /** Polls until the order can be paid (its payment session exists), or gives up. */

@@ -84,10 +84,18 @@ export async function runStep(db: OrdersDb, ds: Downstream, ev: StepEvent, corre
     }
     case 'CancelPaymentSession': {
       await transition(db, order.id, 'COMPENSATING');
-      if (!order.paymentSessionId) return { outcome: 'nothingToCancel', detail: {} };
-      const res = await ds.payments.call('POST', sessionPath('cancel'), { correlationId });
+      // CreatePaymentSession may have timed out after payments created the session but before the
+      // order recorded it: look it up by order id then.
+      let sessionId = order.paymentSessionId;
+      if (!sessionId) {
+        const found = await ds.payments.call('GET', `/internal/payment-sessions?orderId=${encodeURIComponent(order.id)}`, { correlationId });
+        if (found.status === 404) return { outcome: 'nothingToCancel', detail: {} };
+        if (!ok(found.status)) throw new TechnicalFailure('payment session lookup', found);
+        sessionId = body<{ id: string }>(found).id;
+      }
+      const res = await ds.payments.call('POST', `/internal/payment-sessions/${sessionId}/cancel`, { correlationId });
       if (!ok(res.status) && res.status !== 404) throw new TechnicalFailure('payment cancel', res);
-      return { outcome: 'cancelled', detail: {} };
+      return { outcome: 'cancelled', detail: { sessionId } };
     }
     case 'ReleaseStock': {
       await transition(db, order.id, 'COMPENSATING');

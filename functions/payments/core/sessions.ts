@@ -96,6 +96,12 @@ export async function getSession(db: { query: (text: string, params: unknown[]) 
   return view(rows[0] as Row);
 }
 
+export async function getSessionByOrder(db: { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, orderId: string): Promise<SessionView> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1`, [orderId]);
+  if (!rows[0]) throw new HttpProblem(404, 'notFound', `No payment session for order ${orderId}`);
+  return view(rows[0] as Row);
+}
+
 const ALLOWED: Record<Operation, string[]> = {
   capture: ['pending', 'authorized', 'succeeded'],
   cancel: ['pending', 'authorized', 'failed'],

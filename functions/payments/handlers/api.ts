@@ -2,7 +2,7 @@ import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { redriveDlq } from '../adapters/dlq';
-import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
+import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
@@ -14,7 +14,8 @@ import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
 import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
-import { createSession, CreateSessionSchema, getSession, operate, type Gateways } from '../core/sessions';
+import { createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
+import { z } from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
 const sns = new SNSClient({});
@@ -100,6 +101,11 @@ export const handler = httpApi(
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
     route('POST', '/internal/payment-sessions', postSession),
     route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),
+    // The session of an order (the saga's CancelPaymentSession when the order never recorded it).
+    route('GET', '/internal/payment-sessions', async (req) => {
+      const orderId = validate(z.string().min(1).max(200), req.query.orderId, 'query.orderId');
+      return json(200, await getSessionByOrder(runtime.db(), orderId));
+    }),
     route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
     route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
