@@ -1,5 +1,6 @@
 import { X509Certificate, createVerify } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { z } from 'zod';
 import { HttpProblem } from '../../shared/problem';
 import type { ProviderEvent } from '../core/webhooks';
 
@@ -74,14 +75,35 @@ export async function verifyPayPalEvent(
     ok = false;
   }
   if (!ok) throw new HttpProblem(400, 'validation', 'PayPal transmission signature verification failed');
+  let parsed: unknown;
   try {
-    const event = JSON.parse(rawBody.toString('utf8')) as { id?: unknown; event_type?: unknown; resource?: Record<string, unknown> };
-    if (typeof event.id !== 'string' || typeof event.event_type !== 'string') throw new Error('shape');
-    return event as { id: string; event_type: string; resource?: Record<string, unknown> };
+    parsed = JSON.parse(rawBody.toString('utf8'));
   } catch {
     throw new HttpProblem(400, 'validation', 'PayPal event body is not a webhook event');
   }
+  // Signed is not the same as well-formed: what reaches Postgres must fit it (see PayPalEventShape).
+  const shape = PayPalEventShape.safeParse(parsed);
+  if (!shape.success) throw new HttpProblem(400, 'validation', 'PayPal event body is not a webhook event');
+  return shape.data as { id: string; event_type: string; resource?: Record<string, unknown> };
 }
+
+const Text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+/** The fields paypalToProviderEvent reads, typed; ids fit a btree key and a text column. */
+const PayPalEventShape = z
+  .object({
+    id: Text(255),
+    event_type: Text(255),
+    resource: z
+      .object({
+        id: Text(255).optional(),
+        custom_id: Text(255).optional(),
+        supplementary_data: z.object({ related_ids: z.object({ order_id: Text(255).optional() }).passthrough().optional() }).passthrough().optional(),
+        purchase_units: z.array(z.object({ custom_id: Text(255).optional() }).passthrough()).optional(),
+      })
+      .passthrough()
+      .nullish(),
+  })
+  .passthrough();
 
 export function paypalToProviderEvent(event: { id: string; event_type: string; resource?: Record<string, unknown> }): ProviderEvent {
   const r = (event.resource ?? {}) as {
