@@ -36,6 +36,12 @@ const StripeEventShape = z.object({
 
 export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string, now?: number): Stripe.Event {
   if (!signature) throw new HttpProblem(400, 'validation', 'Missing Stripe-Signature header');
+  // The SDK only refuses old timestamps; a signature dated in the future would stay replayable
+  // for that long (until the event id dedupe), so refuse it beyond the same tolerance.
+  const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (Number.isFinite(t) && t > Math.floor((now ?? Date.now()) / 1000) + STRIPE_TOLERANCE_SECONDS) {
+    throw new HttpProblem(400, 'validation', 'Stripe signature verification failed: timestamp is in the future');
+  }
   let event: Stripe.Event;
   try {
     event = stripe.webhooks.constructEvent(rawBody, signature, secret, STRIPE_TOLERANCE_SECONDS, undefined, now);
