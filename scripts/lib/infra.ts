@@ -205,11 +205,12 @@ export async function ensureVault(secrets: Secrets): Promise<void> {
     }
     say.step('starting OpenBao (dev mode)');
     // The root token goes in through the environment, not argv (visible to every user in `ps`).
+    const logStart = fs.existsSync(logFile('openbao')) ? fs.statSync(logFile('openbao')).size : 0;
     startDetached('openbao', path.join(VENV_BIN, 'bao'), ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], {
       BAO_DEV_ROOT_TOKEN_ID: secrets.vaultRootToken,
     });
     await waitFor('OpenBao', () => vaultTokenWorks(secrets.vaultRootToken), 30_000);
-    redactVaultBanner(secrets.vaultRootToken);
+    await redactVaultBanner(secrets.vaultRootToken, logStart);
   }
   await configureVault(secrets);
 }
@@ -218,8 +219,12 @@ export async function ensureVault(secrets: Secrets): Promise<void> {
  * The dev server prints its root token and unseal key in a start-up banner; keep them out of
  * .local/logs/openbao.log (it is appended with O_APPEND, so rewriting it once up is safe).
  */
-function redactVaultBanner(rootToken: string): void {
+async function redactVaultBanner(rootToken: string, from: number): Promise<void> {
   const file = logFile('openbao');
+  // The banner comes after the server already answers: wait for it (a few seconds at most).
+  for (let i = 0; i < 50 && !fs.readFileSync(file, 'utf8').slice(from).includes('Root Token:'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const text = fs.readFileSync(file, 'utf8');
   fs.writeFileSync(file, text.replace(/^(Unseal Key|Root Token): .*$/gm, '$1: [redacted]').split(rootToken).join('[redacted]'));
 }

@@ -171,6 +171,42 @@ describe('hostile bodies on orders, chaos rules and Idempotency-Keys', () => {
   });
 });
 
+describe('hostile query strings and path segments', () => {
+  const segment = fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom('%', '%E0%A4%A', '%00', '%ZZ', '..%2F..%2Fetc%2Fpasswd', '%C0%AE', '%uD800', 'a%2Fb', '~', '%25'),
+  );
+  it('GET /api/products with random parameters: 200 or a 400 problem, never a 5xx', async () => {
+    const before = await productState();
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.constantFrom('q', 'category', 'limit', 'offset', 'sort', 'x'), segment, { maxKeys: 4 }), async (params) => {
+        const qs = Object.entries(params).map(([k, v]) => `${k}=${/%/.test(v) ? v : encodeURIComponent(v)}`).join('&');
+        const res = await send(`${api}/api/products?${qs}`, 'GET');
+        if (res.status === 200) expect(res.contentType).toMatch(/^application\/json/);
+        else expectProblem(res, `?${qs}`);
+      }),
+      fcRuns(30),
+    );
+    expect(await productState()).toEqual(before);
+  });
+
+  it('ids in paths (products, orders, chaos rules) with raw and malformed percent-encodings: 4xx problems', async () => {
+    await fc.assert(
+      fc.asyncProperty(segment, fc.constantFrom('products', 'orders', 'orders-trace', 'chaos'), async (raw, kind) => {
+        // ('.' and '..' are dot segments: the client resolves them away before sending.)
+        const seg = /%/.test(raw) ? raw : /^\.{0,2}$/.test(raw) ? 'x' : encodeURIComponent(raw);
+        const [url, method, headers] =
+          kind === 'products' ? [`${api}/api/products/${seg}`, 'GET', {}]
+          : kind === 'orders' ? [`${api}/api/orders/${seg}`, 'GET', bearer(customer.accessToken)]
+          : kind === 'orders-trace' ? [`${api}/api/orders/${seg}/trace`, 'GET', bearer(customer.accessToken)]
+          : [`${api}/api/chaos/rules/${seg}`, 'DELETE', bearer(admin.accessToken)];
+        expectProblem(await send(url, method, { headers }), `${method} ${url}`);
+      }),
+      fcRuns(30),
+    );
+  });
+});
+
 describe('hostile bodies on the internal JSON APIs the BFF and the saga call', () => {
   it('claims: POST /claims and PUT /claims/{id}/outcome', async () => {
     const claimsState = () => fingerprint(db, ['claims']);
