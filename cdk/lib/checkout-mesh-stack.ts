@@ -69,7 +69,7 @@ export class CheckoutMeshStack extends Stack {
         resources: [sagaExecutionsArn(this)],
       }),
     );
-    ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
+    const ordersMesh = ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
 
     const chaosScope = new Construct(this, 'Chaos');
     const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
@@ -119,7 +119,7 @@ export class CheckoutMeshStack extends Stack {
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
 
-    applyNagSuppressions(this, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn });
+    applyNagSuppressions(this, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
   }
 }
 

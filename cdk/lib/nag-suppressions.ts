@@ -41,7 +41,7 @@ const account = (stack: Stack) => (Token.isUnresolved(stack.account) ? '<AWS::Ac
 
 export function applyNagSuppressions(
   stack: Stack,
-  parts: { saga: StateMachine; sagaStep: IFunction; payments: IFunction; dispatcher: IFunction; orders: IFunction },
+  parts: { saga: StateMachine; sagaStep: IFunction; payments: IFunction; dispatcher: IFunction; orders: IFunction; ordersDispatcher: IFunction },
 ): void {
   for (const [id, reason] of Object.entries(STACK_WIDE)) Validations.of(stack).acknowledge({ id, reason });
 
@@ -60,6 +60,15 @@ export function applyNagSuppressions(
     Validations.of(paymentsPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, parts.dispatcher)}]`,
       reason: 'The payments API kicks its own outbox dispatcher after each commit: grantInvoke covers that one function and its versions/aliases.',
+    });
+  }
+  // Orders' API and saga step kick the orders outbox dispatcher after each commit.
+  for (const fn of [parts.orders, parts.sagaStep]) {
+    const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+    if (!policy) continue;
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, parts.ordersDispatcher)}]`,
+      reason: 'grantInvoke of the orders outbox dispatcher (one function, with its versions/aliases) so the API and the saga step can kick it after each commit.',
     });
   }
   const ordersPolicy = parts.orders.role?.node.tryFindChild('DefaultPolicy');
