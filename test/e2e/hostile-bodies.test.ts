@@ -59,7 +59,7 @@ async function property(
   schema: Schema | undefined,
   call: (b: HostileBody) => Promise<Awaited<ReturnType<typeof send>>>,
   state: () => Promise<unknown>,
-  runs = 25,
+  runs = 20,
 ) {
   const before = await state();
   const kinds: Record<string, number> = {};
@@ -185,7 +185,7 @@ describe('hostile query strings and path segments', () => {
         if (res.status === 200) expect(res.contentType).toMatch(/^application\/json/);
         else expectProblem(res, `?${qs}`);
       }),
-      fcRuns(30),
+      fcRuns(20),
     );
     expect(await productState()).toEqual(before);
   });
@@ -202,7 +202,7 @@ describe('hostile query strings and path segments', () => {
           : [`${api}/api/chaos/rules/${seg}`, 'DELETE', bearer(admin.accessToken)];
         expectProblem(await send(url, method, { headers }), `${method} ${url}`);
       }),
-      fcRuns(30),
+      fcRuns(20),
     );
   });
 });
