@@ -158,7 +158,8 @@ describe('PayPal webhook parser under hostile input', () => {
       {
         'paypal-transmission-id': fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })),
         'paypal-transmission-time': fc.oneof(fc.constant(now), fc.constant('1970-01-01T00:00:00Z'), fc.string({ maxLength: 30 })),
-        'paypal-transmission-sig': fc.base64String({ maxLength: 344 }),
+        // Junk signatures (too short for RSA, or not base64): refused before any certificate fetch.
+        'paypal-transmission-sig': fc.oneof(fc.base64String({ maxLength: 168 }), fc.string({ maxLength: 400 })),
         'paypal-cert-url': fc.constantFrom(
           'https://api.paypal.com/v1/notifications/certs/CERT-1',
           'https://api.paypal.com.evil.example/cert',
@@ -179,6 +180,25 @@ describe('PayPal webhook parser under hostile input', () => {
       }),
       fcRuns(25),
     );
+    expect(await payments()).toEqual(before);
+  });
+
+  it('a well-formed signature whose certificate host cannot be reached is a 502 problem (PayPal retries), not a 500', async () => {
+    const before = await payments();
+    const res = await send(`${e.apiBaseUrl}/webhooks/paypal`, 'POST', {
+      body: JSON.stringify({ id: 'WH-hostile', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: {} }),
+      contentType: 'application/json',
+      headers: {
+        'paypal-transmission-id': 'hostile-1',
+        'paypal-transmission-time': new Date().toISOString(),
+        'paypal-transmission-sig': Buffer.alloc(256, 7).toString('base64'),
+        // Allow-listed (PayPal's host), but this machine has no route to it, or it answers 404.
+        'paypal-cert-url': 'https://api.paypal.com/v1/notifications/certs/CERT-hostile',
+        'paypal-auth-algo': 'SHA256withRSA',
+      },
+    });
+    expect(res.status === 502 ? res.contentType : expectProblem(res, 'cert')).toMatch(/problem\+json|validation-error$/);
+    if (res.status === 502) expect(JSON.parse(res.text).type).toBe(problemType('upstreamUnavailable'));
     expect(await payments()).toEqual(before);
   });
 

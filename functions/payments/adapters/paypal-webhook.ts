@@ -21,7 +21,13 @@ async function fetchCert(url: string, allowed: string[]): Promise<string> {
   }
   const hit = certCache.get(url);
   if (hit && Date.now() - hit.at < 3600_000) return hit.pem;
-  const res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+  } catch {
+    // PayPal's certificate host is unreachable: we cannot verify now (PayPal retries a non-2xx).
+    throw new HttpProblem(502, 'upstreamUnavailable', 'The PayPal certificate could not be fetched; try again later');
+  }
   if (!res.ok) throw new HttpProblem(400, 'validation', `PayPal certificate could not be fetched (${res.status})`);
   const pem = await res.text();
   certCache.set(url, { pem, at: Date.now() });
@@ -63,6 +69,9 @@ export async function verifyPayPalEvent(
   if (!Number.isFinite(sentAt) || Math.abs(now - sentAt) > PAYPAL_TOLERANCE_SECONDS * 1000) {
     throw new HttpProblem(400, 'validation', 'PayPal transmission time is outside the tolerance');
   }
+  // An RSA signature is 128-1024 bytes of base64: junk is refused before it can make us fetch anything.
+  const sigBytes = /^[A-Za-z0-9+/]+={0,2}$/.test(transmissionSig) ? Buffer.from(transmissionSig, 'base64').length : 0;
+  if (sigBytes < 128 || sigBytes > 1024) throw new HttpProblem(400, 'validation', 'PayPal transmission signature is malformed');
   const pem = await fetchCert(certUrl, allowedCertPrefixes);
   let ok = false;
   try {
