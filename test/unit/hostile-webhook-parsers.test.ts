@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Stripe from 'stripe';
 import { verifyStripeEvent, toProviderEvent } from '../../functions/payments/adapters/stripe-webhook';
-import { paypalToProviderEvent } from '../../functions/payments/adapters/paypal-webhook';
+import { paypalToProviderEvent, verifyPayPalEvent } from '../../functions/payments/adapters/paypal-webhook';
 import { HttpProblem } from '../../functions/shared/problem';
 
 /**
@@ -62,5 +62,24 @@ describe('PayPal mapping on odd resources', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('PayPal verification before any certificate fetch', () => {
+  const prefix = 'http://127.0.0.1:1/certs/'; // allow-listed here, nothing listens there
+  const headers = (sig: string) => ({ transmissionId: 't-1', transmissionTime: new Date().toISOString(), transmissionSig: sig, certUrl: `${prefix}c1`, authAlgo: 'SHA256withRSA' });
+  const status = (p: Promise<unknown>) => p.then(() => 200, (err: unknown) => (err instanceof HttpProblem ? err.status : 500));
+
+  it('refuses junk signatures with 400 without fetching (the port is closed: a fetch would be a 502)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.base64String({ maxLength: 168 }), fc.string({ maxLength: 300 }).filter((s) => !/^[A-Za-z0-9+/]+={0,2}$/.test(s))), async (sig) => {
+        expect(await status(verifyPayPalEvent(Buffer.from('{}'), headers(sig), 'WH', [prefix]))).toBe(400);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('an unreachable certificate host is a 502 problem, not an unhandled error', async () => {
+    expect(await status(verifyPayPalEvent(Buffer.from('{}'), headers(Buffer.alloc(256, 1).toString('base64')), 'WH', [prefix]))).toBe(502);
   });
 });
