@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { LambdaIntegration, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { loadConfig } from './config';
 import { Platform } from './platform';
@@ -10,6 +11,7 @@ import { apiService } from './services/simple';
 import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
 import { ordersSaga } from './services/orders';
+import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -37,7 +39,7 @@ export class CheckoutMeshStack extends Stack {
       },
     });
     platform.topics.payments.grantPublish(payments.fn);
-    paymentsMesh(this, ctx, payments);
+    const mesh = paymentsMesh(this, ctx, payments);
 
     // Orders: API + the saga step Lambda the state machine calls.
     const ordersScope = new Construct(this, 'OrdersSaga');
@@ -57,10 +59,17 @@ export class CheckoutMeshStack extends Stack {
     });
     // Orders resumes the saga's WaitForPayment on payment outcomes.
     platform.consumerQueue('orders-payment-events', 'payments', ['PaymentSucceeded', 'PaymentFailed']);
+    // Least privilege: start executions, describe the machine (health), read execution
+    // histories (trace). Resuming WaitForPayment is the payment-events consumer's grant.
     saga.grantStartExecution(orders.fn);
-    saga.grantRead(orders.fn);
-    saga.grantTaskResponse(orders.fn);
-    ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
+    saga.grant(orders.fn, 'states:DescribeStateMachine');
+    orders.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [sagaExecutionsArn(this)],
+      }),
+    );
+    const ordersMesh = ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
 
     const chaosScope = new Construct(this, 'Chaos');
     const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
@@ -109,6 +118,8 @@ export class CheckoutMeshStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: saga.stateMachineArn });
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
+
+    applyNagSuppressions(this, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
   }
 }
 

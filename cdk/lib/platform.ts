@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 export const DOMAINS = ['payments', 'orders', 'catalog'] as const;
 export type Domain = (typeof DOMAINS)[number];
 
+export const SAGA_STATE_MACHINE_NAME = 'checkout-mesh-checkout-saga';
 export const SAGA_ASL_PATH = path.resolve(__dirname, '..', '..', 'stepfunctions', 'checkout-saga.asl.json');
 
 /**
@@ -27,7 +28,8 @@ export class Platform extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     this.topics = Object.fromEntries(
-      DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}` })]),
+      // enforceSSL: a topic policy refuses publishers that do not use TLS (cdk-nag SNS3).
+      DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}`, enforceSSL: true })]),
     ) as Record<Domain, Topic>;
 
     this.idempotencyTable = new Table(this, 'IdempotencyTable', {
@@ -77,14 +79,16 @@ export class Platform extends Construct {
     // The only value that differs between targets: how long to wait for the payment event.
     asl.States.WaitForPayment.TimeoutSeconds = opts.paymentTimeoutSeconds;
     const sm = new StateMachine(this, 'CheckoutSaga', {
-      stateMachineName: 'checkout-mesh-checkout-saga',
+      stateMachineName: SAGA_STATE_MACHINE_NAME,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(JSON.stringify(asl)),
       definitionSubstitutions: { SagaStepFunctionArn: stepFunction.functionArn },
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'CheckoutSagaLogs', { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
-        level: LogLevel.ERROR,
+        // Every state transition, without execution data (inputs/outputs stay out of the logs).
+        level: LogLevel.ALL,
+        includeExecutionData: false,
       },
     });
     stepFunction.grantInvoke(sm);

@@ -20,6 +20,14 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
 export const JWT_ISSUER = process.env.JWT_ISSUER ?? 'https://identity.checkout-mesh.dev';
 export const JWT_AUDIENCE = process.env.JWT_AUDIENCE ?? 'checkout-mesh-api';
 export const CLOCK_TOLERANCE_SEC = 5;
+/**
+ * Nothing we issue lives longer than 15 minutes (identity's ACCESS_TOKEN_TTL_SEC). A token
+ * issued in the future, older than that, or whose exp is further from its iat is refused even
+ * with a valid signature: a leaked or mis-issued token cannot be made long-lived.
+ */
+export const ACCESS_TOKEN_MAX_LIFETIME_SEC = Number(process.env.ACCESS_TOKEN_MAX_LIFETIME_SEC ?? 15 * 60);
+/** Our tokens are ~600 bytes; a huge one is an attack on the verifier (parsing, hashing). */
+export const MAX_BEARER_LENGTH = 4096;
 export type Role = 'customer' | 'admin';
 
 /** Redis keys both identity (writer) and every verifier (reader) use. */
@@ -47,6 +55,7 @@ export const unauthorized = (detail = 'The access token is missing, invalid, exp
 export function bearerToken(req: Pick<HttpRequest, 'headers'>): string {
   const header = req.headers.authorization ?? '';
   const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
+  if (m && m[1].length > MAX_BEARER_LENGTH) throw unauthorized();
   if (!m) throw new HttpProblem(401, 'unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
     headers: { 'www-authenticate': 'Bearer' },
   });
@@ -56,6 +65,8 @@ export function bearerToken(req: Pick<HttpRequest, 'headers'>): string {
 export interface VerifyOptions {
   issuer?: string;
   audience?: string;
+  /** The verifier's clock (tests that simulate time); default now. */
+  currentDate?: Date;
 }
 
 /** Signature and claims only (no denylist): 401 on any failure. */
@@ -69,6 +80,9 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
       typ: ACCESS_TOKEN_TYP,
       requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       clockTolerance: CLOCK_TOLERANCE_SEC,
+      // Refuses an iat in the future or older than the longest lifetime we issue.
+      maxTokenAge: ACCESS_TOKEN_MAX_LIFETIME_SEC,
+      ...(opts.currentDate ? { currentDate: opts.currentDate } : {}),
     }));
   } catch (err) {
     // The key set could not be fetched (identity slow or down): not the caller's fault, and
@@ -81,6 +95,7 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
   const roles = payload.roles;
   if (
     typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' ||
+    typeof payload.iat !== 'number' || payload.exp - payload.iat > ACCESS_TOKEN_MAX_LIFETIME_SEC + CLOCK_TOLERANCE_SEC ||
     !Array.isArray(roles) || !roles.every((r) => r === 'customer' || r === 'admin')
   ) {
     throw unauthorized();

@@ -65,11 +65,17 @@ export function parseJsonBody<S extends z.ZodType>(req: HttpRequest, schema: S):
     });
   }
   let data: unknown;
+  let nul = false;
   try {
-    data = JSON.parse(req.rawBody.toString('utf8'));
+    // Postgres text cannot hold U+0000 (the driver's error would be a 500): refuse it here.
+    data = JSON.parse(req.rawBody.toString('utf8'), (key, value: unknown) => {
+      if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) nul = true;
+      return value;
+    });
   } catch {
     throw new HttpProblem(400, 'validation', 'The body is not valid JSON');
   }
+  if (nul) throw new HttpProblem(400, 'validation', 'Strings in the body may not contain NUL (\\u0000) characters');
   return validate(schema, data, 'body');
 }
 
@@ -180,7 +186,15 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
       throw new HttpProblem(405, 'methodNotAllowed', `${req.method} is not allowed on ${req.path}`, { headers: { allow } });
     }
     const values = match.regex.exec(req.path)!.slice(1);
-    req.params = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i])]));
+    try {
+      req.params = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i])]));
+    } catch {
+      throw new HttpProblem(400, 'validation', 'The path has a malformed percent-encoding');
+    }
+    // Path and query values reach SQL parameters; Postgres text cannot hold U+0000.
+    if ([...Object.values(req.params), ...Object.entries(req.query).flat()].some((v) => v.includes('\0'))) {
+      throw new HttpProblem(400, 'validation', 'The path or query may not contain NUL (%00) characters');
+    }
     if (opts.beforeEach) await opts.beforeEach();
     const result = await match.handler(req);
     return render(result, req.correlationId);

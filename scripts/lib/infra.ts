@@ -204,12 +204,29 @@ export async function ensureVault(secrets: Secrets): Promise<void> {
       throw new SetupError(`Our OpenBao on port ${port} rejects the root token: run \`npm run down\` and retry`);
     }
     say.step('starting OpenBao (dev mode)');
-    startDetached('openbao', path.join(VENV_BIN, 'bao'), [
-      'server', '-dev', `-dev-root-token-id=${secrets.vaultRootToken}`, `-dev-listen-address=127.0.0.1:${port}`,
-    ]);
+    // The root token goes in through the environment, not argv (visible to every user in `ps`).
+    const logStart = fs.existsSync(logFile('openbao')) ? fs.statSync(logFile('openbao')).size : 0;
+    startDetached('openbao', path.join(VENV_BIN, 'bao'), ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], {
+      BAO_DEV_ROOT_TOKEN_ID: secrets.vaultRootToken,
+    });
     await waitFor('OpenBao', () => vaultTokenWorks(secrets.vaultRootToken), 30_000);
+    await redactVaultBanner(secrets.vaultRootToken, logStart);
   }
   await configureVault(secrets);
+}
+
+/**
+ * The dev server prints its root token and unseal key in a start-up banner; keep them out of
+ * .local/logs/openbao.log (it is appended with O_APPEND, so rewriting it once up is safe).
+ */
+async function redactVaultBanner(rootToken: string, from: number): Promise<void> {
+  const file = logFile('openbao');
+  // The banner comes after the server already answers: wait for it (a few seconds at most).
+  for (let i = 0; i < 50 && !fs.readFileSync(file, 'utf8').slice(from).includes('Root Token:'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, text.replace(/^(Unseal Key|Root Token): .*$/gm, '$1: [redacted]').split(rootToken).join('[redacted]'));
 }
 
 /** Idempotent: engines, the database connection, one role and policy and token per service, KV secrets. */

@@ -84,8 +84,9 @@ describe('identity access tokens', () => {
     const fresh = await issueAccessToken(a, claims, { now });
     expect(fresh.kid).toBe(next);
     const set = await b.verificationKeys();
-    await expect(verifyAccessJwt(old.token, set)).resolves.toMatchObject({ jti: old.jti });
-    await expect(verifyAccessJwt(fresh.token, set)).resolves.toMatchObject({ jti: fresh.jti });
+    // The verifier shares the simulated clock (a token issued "in the future" is refused).
+    await expect(verifyAccessJwt(old.token, set, { currentDate: new Date(now) })).resolves.toMatchObject({ jti: old.jti });
+    await expect(verifyAccessJwt(fresh.token, set, { currentDate: new Date(now) })).resolves.toMatchObject({ jti: fresh.jti });
   });
 
   it("re-reads the store when a token names a kid another instance just rotated in", async () => {

@@ -1,4 +1,4 @@
-import { Arn, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -43,11 +43,13 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     timeout: Duration.seconds(20),
   });
   audit.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
-  // Ops: POST /ops/dlq/{queue}/redrive moves a consumer's DLQ messages back to its queue.
+  // Ops: POST /ops/dlq/{queue}/redrive moves a consumer's DLQ messages back to its queue:
+  // only payments' own consumer queues (not every checkout-mesh-* queue of other services).
+  const own = ctx.platform.queues[PAYMENTS_AUDIT_QUEUE];
   payments.fn.addToRolePolicy(
     new PolicyStatement({
       actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
-      resources: [Arn.format({ service: 'sqs', resource: 'checkout-mesh-*' }, Stack.of(scope))],
+      resources: [own.queue.queueArn, own.dlq.queueArn],
     }),
   );
   return { dispatcher, audit, queue };

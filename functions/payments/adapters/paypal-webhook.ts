@@ -1,5 +1,6 @@
 import { X509Certificate, createVerify } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { z } from 'zod';
 import { HttpProblem } from '../../shared/problem';
 import type { ProviderEvent } from '../core/webhooks';
 
@@ -20,7 +21,13 @@ async function fetchCert(url: string, allowed: string[]): Promise<string> {
   }
   const hit = certCache.get(url);
   if (hit && Date.now() - hit.at < 3600_000) return hit.pem;
-  const res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+  } catch {
+    // PayPal's certificate host is unreachable: we cannot verify now (PayPal retries a non-2xx).
+    throw new HttpProblem(502, 'upstreamUnavailable', 'The PayPal certificate could not be fetched; try again later');
+  }
   if (!res.ok) throw new HttpProblem(400, 'validation', `PayPal certificate could not be fetched (${res.status})`);
   const pem = await res.text();
   certCache.set(url, { pem, at: Date.now() });
@@ -62,6 +69,9 @@ export async function verifyPayPalEvent(
   if (!Number.isFinite(sentAt) || Math.abs(now - sentAt) > PAYPAL_TOLERANCE_SECONDS * 1000) {
     throw new HttpProblem(400, 'validation', 'PayPal transmission time is outside the tolerance');
   }
+  // An RSA signature is 128-1024 bytes of base64: junk is refused before it can make us fetch anything.
+  const sigBytes = /^[A-Za-z0-9+/]+={0,2}$/.test(transmissionSig) ? Buffer.from(transmissionSig, 'base64').length : 0;
+  if (sigBytes < 128 || sigBytes > 1024) throw new HttpProblem(400, 'validation', 'PayPal transmission signature is malformed');
   const pem = await fetchCert(certUrl, allowedCertPrefixes);
   let ok = false;
   try {
@@ -74,14 +84,35 @@ export async function verifyPayPalEvent(
     ok = false;
   }
   if (!ok) throw new HttpProblem(400, 'validation', 'PayPal transmission signature verification failed');
+  let parsed: unknown;
   try {
-    const event = JSON.parse(rawBody.toString('utf8')) as { id?: unknown; event_type?: unknown; resource?: Record<string, unknown> };
-    if (typeof event.id !== 'string' || typeof event.event_type !== 'string') throw new Error('shape');
-    return event as { id: string; event_type: string; resource?: Record<string, unknown> };
+    parsed = JSON.parse(rawBody.toString('utf8'));
   } catch {
     throw new HttpProblem(400, 'validation', 'PayPal event body is not a webhook event');
   }
+  // Signed is not the same as well-formed: what reaches Postgres must fit it (see PayPalEventShape).
+  const shape = PayPalEventShape.safeParse(parsed);
+  if (!shape.success) throw new HttpProblem(400, 'validation', 'PayPal event body is not a webhook event');
+  return shape.data as { id: string; event_type: string; resource?: Record<string, unknown> };
 }
+
+const Text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+/** The fields paypalToProviderEvent reads, typed; ids fit a btree key and a text column. */
+const PayPalEventShape = z
+  .object({
+    id: Text(255),
+    event_type: Text(255),
+    resource: z
+      .object({
+        id: Text(255).optional(),
+        custom_id: Text(255).optional(),
+        supplementary_data: z.object({ related_ids: z.object({ order_id: Text(255).optional() }).passthrough().optional() }).passthrough().optional(),
+        purchase_units: z.array(z.object({ custom_id: Text(255).optional() }).passthrough()).optional(),
+      })
+      .passthrough()
+      .nullish(),
+  })
+  .passthrough();
 
 export function paypalToProviderEvent(event: { id: string; event_type: string; resource?: Record<string, unknown> }): ProviderEvent {
   const r = (event.resource ?? {}) as {

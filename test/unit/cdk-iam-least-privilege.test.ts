@@ -1,0 +1,131 @@
+import { App, Arn, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
+
+/**
+ * Least privilege, part 2: every IAM statement on SNS, SQS, Step Functions and Lambda invoke,
+ * read from the synthesized template, names only resources owned by the role's own service:
+ * no wildcard actions, no `*` or `checkout-mesh-*` resources, no other service's topic, queue,
+ * state machine or function. Ownership: topic `checkout-mesh-<service>`, queue
+ * `checkout-mesh-<service>-<consumer>` (+ `-dlq`), the checkout saga -> orders, a function ->
+ * its SERVICE_NAME; the saga's own role belongs to orders.
+ */
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const GUARDED = /^(sns|sqs|states|lambda):/;
+
+function owners(resources: Record<string, Json>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, r] of Object.entries(resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::SNS::Topic') out.set(id, String(p.TopicName).replace(/^checkout-mesh-/, '').split('-')[0]);
+    if (r.Type === 'AWS::SQS::Queue') out.set(id, String(p.QueueName).replace(/^checkout-mesh-/, '').split('-')[0]);
+    if (r.Type === 'AWS::StepFunctions::StateMachine') out.set(id, 'orders');
+    if (r.Type === 'AWS::Lambda::Function') out.set(id, p.Environment?.Variables?.SERVICE_NAME);
+  }
+  return out;
+}
+
+/** Role logical id -> service: Lambda roles by their function's SERVICE_NAME, the saga's role -> orders. */
+function roleServices(resources: Record<string, Json>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of Object.values(resources)) {
+    if (r.Type === 'AWS::Lambda::Function') out.set(r.Properties.Role['Fn::GetAtt'][0], r.Properties.Environment.Variables.SERVICE_NAME);
+    if (r.Type === 'AWS::StepFunctions::StateMachine') out.set(r.Properties.RoleArn['Fn::GetAtt'][0], 'orders');
+  }
+  return out;
+}
+
+/** Logical ids a resource expression refers to, and its literal text (tokens as ${id}). */
+function refs(expr: Json, ids: string[] = []): { ids: string[]; text: string } {
+  if (typeof expr === 'string') return { ids, text: expr };
+  if (Array.isArray(expr)) return { ids, text: expr.map((e) => refs(e, ids).text).join('') };
+  if (expr?.Ref) {
+    if (!String(expr.Ref).startsWith('AWS::')) ids.push(expr.Ref);
+    return { ids, text: `\${${expr.Ref}}` };
+  }
+  if (expr?.['Fn::GetAtt']) {
+    ids.push(expr['Fn::GetAtt'][0]);
+    return { ids, text: `\${${expr['Fn::GetAtt'].join('.')}}` };
+  }
+  if (expr?.['Fn::Join']) return { ids, text: expr['Fn::Join'][1].map((e: Json) => refs(e, ids).text).join(expr['Fn::Join'][0]) };
+  if (expr?.['Fn::Select'] || expr?.['Fn::Split']) return { ids, text: JSON.stringify(expr) };
+  return { ids, text: JSON.stringify(expr) };
+}
+
+export function leastPrivilegeViolations(template: Json): string[] {
+  const resources = template.Resources as Record<string, Json>;
+  const own = owners(resources);
+  const roles = roleServices(resources);
+  const problems: string[] = [];
+  for (const [policyId, policy] of Object.entries(resources)) {
+    if (policy.Type !== 'AWS::IAM::Policy') continue;
+    for (const role of policy.Properties.Roles ?? []) {
+      const service = roles.get(role.Ref);
+      if (!service) continue;
+      for (const st of policy.Properties.PolicyDocument.Statement) {
+        const actions: string[] = [st.Action].flat();
+        const guarded = actions.filter((a) => GUARDED.test(a) || a === '*');
+        if (!guarded.length || st.Effect !== 'Allow') continue;
+        for (const a of guarded) if (a.includes('*')) problems.push(`${policyId} (${service}): wildcard action ${a}`);
+        for (const res of [st.Resource].flat()) {
+          const { ids, text } = refs(res);
+          if (text === '*') {
+            problems.push(`${policyId} (${service}): ${guarded.join(',')} on *`);
+            continue;
+          }
+          if (/checkout-mesh-\*|:\*$/.test(text) && !ids.length && !text.includes(':execution:checkout-mesh-checkout-saga:*')) {
+            problems.push(`${policyId} (${service}): ${guarded.join(',')} on wildcard ${text}`);
+          }
+          if (text.includes(':execution:checkout-mesh-checkout-saga:') && service !== 'orders') {
+            problems.push(`${policyId} (${service}): ${guarded.join(',')} on the orders saga's executions`);
+          }
+          for (const id of ids) {
+            const owner = own.get(id);
+            if (owner && owner !== service) problems.push(`${policyId} (${service}): ${guarded.join(',')} on ${id} owned by ${owner}`);
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+const synth = (configure?: (stack: CheckoutMeshStack) => void) => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new CheckoutMeshStack(app, 'IamStack', { env: { account: '000000000000', region: 'us-east-1' } });
+  configure?.(stack);
+  return Template.fromStack(stack).toJSON();
+};
+const fn = (stack: Stack, path: string) => stack.node.findAll().find((c) => c.node.path === `IamStack/${path}`) as unknown as IFunction;
+
+describe('each Lambda role touches only its own queues, topics, state machine and functions', () => {
+  const template = synth();
+
+  it('has no statement on another service\'s resource, no wildcard action and no wildcard resource', () => {
+    expect(leastPrivilegeViolations(template)).toEqual([]);
+  });
+
+  it('the checker is live: it flags the old account-wide queue grant and a cross-service topic grant', () => {
+    const bad = synth((stack) => {
+      fn(stack, 'Payments/Api').addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [Arn.format({ service: 'sqs', resource: 'checkout-mesh-*' }, stack)] }),
+      );
+      const catalogFn = fn(stack, 'Catalog/Api');
+      (stack.node.findAll().find((c) => c.node.path === 'IamStack/Platform/OrdersTopic') as unknown as { grantPublish(g: IFunction): void }).grantPublish(catalogFn);
+      fn(stack, 'Bff/Api').addToRolePolicy(new PolicyStatement({ actions: ['states:*'], resources: ['*'] }));
+    });
+    const found = leastPrivilegeViolations(bad).join('\n');
+    expect(found).toMatch(/\(payments\): sqs:SendMessage on wildcard .*checkout-mesh-\*/);
+    expect(found).toMatch(/\(catalog\): sns:Publish on PlatformOrdersTopic\w+ owned by orders/);
+    expect(found).toMatch(/\(bff\): wildcard action states:\*/);
+  });
+
+  it('grants what each owner needs (a guard against a checker that passes because nothing is granted)', () => {
+    const statements = Object.values(template.Resources as Record<string, Json>)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: Json) => [s.Action].flat()));
+    expect(statements).toEqual(expect.arrayContaining(['sns:Publish', 'states:StartExecution', 'states:SendTaskSuccess', 'sqs:ReceiveMessage', 'lambda:InvokeFunction', 'states:GetExecutionHistory']));
+  });
+});
