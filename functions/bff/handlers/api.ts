@@ -7,10 +7,11 @@ import { gatewayRoutes } from '../routes/gateway';
 import { chaosRoutes } from '../routes/chaos';
 import { orderRoutes } from '../routes/orders';
 import { configRoutes } from '../routes/config';
+import { opsRoutes } from '../routes/ops';
 import { rateLimit } from '../middleware/rate-limit';
 
 /** The public door: every browser call lands here and is routed to a service. */
-export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes(), ...orderRoutes(), ...configRoutes()], {
+export const handler = httpApi([...staticRoutes(), ...healthRoutes(), ...authRoutes(), ...catalogRoutes(), ...gatewayRoutes(), ...chaosRoutes(), ...orderRoutes(), ...configRoutes(), ...opsRoutes()], {
   maxBodyBytes: 64 * 1024,
   middlewares: [rateLimit()],
 });

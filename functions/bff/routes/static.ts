@@ -5,7 +5,8 @@ import { HttpProblem } from '../../shared/problem';
 
 /**
  * The web pages (web/ in the repo), copied next to the bundle at build time and served by
- * the BFF: `/` is index.html, `/web/<file>` the assets. No CDN, nothing fetched at run time.
+ * the BFF: `/` is the storefront (index.html), `/chaos` the chaos page, `/web/<file>` the
+ * assets. No CDN, nothing fetched at run time.
  */
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -39,5 +40,9 @@ export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirna
       body: binary ? content : content.toString('utf8'),
     };
   };
-  return [route('GET', '/', () => serve('index.html')), route('GET', '/web/{file+}', (req) => serve(req.params.file))];
+  return [
+    route('GET', '/', () => serve('index.html')),
+    route('GET', '/chaos', () => serve('chaos.html')),
+    route('GET', '/web/{file+}', (req) => serve(req.params.file)),
+  ];
 }

@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { HttpProblem } from '../../shared/problem';
 
 /**
@@ -42,4 +42,32 @@ export async function redriveDlq(sqs: SQSClient, queue: string, max = 500): Prom
     moved += messages.length;
   }
   return { queue, moved };
+}
+
+/**
+ * Depth of each consumer's DLQ (checkout-mesh-<queue>-dlq): visible plus in-flight messages,
+ * SQS's approximate counts. A queue that does not exist is reported with depth null.
+ */
+export async function dlqDepths(
+  sqs: SQSClient,
+  queues: readonly string[],
+): Promise<{ queues: Array<{ queue: string; dlq: string; depth: number | null }> }> {
+  const out = await Promise.all(
+    queues.map(async (queue) => {
+      const dlq = `checkout-mesh-${queue}-dlq`;
+      try {
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: dlq }));
+        const { Attributes: a = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return { queue, dlq, depth: Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      } catch {
+        return { queue, dlq, depth: null };
+      }
+    }),
+  );
+  return { queues: out };
 }

@@ -1,7 +1,7 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { redriveDlq } from '../adapters/dlq';
+import { dlqDepths, redriveDlq } from '../adapters/dlq';
 import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
@@ -17,6 +17,12 @@ import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayP
 import { createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
 import { z } from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
+
+/**
+ * The consumers whose DLQs GET /ops/dlq reports: payments' own (cdk/lib/services/payments.ts). Least
+ * privilege grants this Lambda no access to other services' queues; each service reports its own.
+ */
+const DLQ_CONSUMERS = ['payments-audit'] as const;
 
 const sns = new SNSClient({});
 const lambda = new LambdaClient({});
@@ -98,6 +104,7 @@ export const handler = httpApi(
     runtime.healthRoute,
     route('POST', '/webhooks/stripe', stripeWebhook),
     route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
+    route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
     route('POST', '/internal/payment-sessions', postSession),
     route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),

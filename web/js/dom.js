@@ -1,0 +1,40 @@
+// A tiny element builder: h('button', {type: 'button', onclick}, 'Label'). Text is always set as
+// text (never innerHTML), so API data cannot inject markup.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces the element's content. */
+export function render(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** Announces a message in the page's polite live region. */
+export function announce(text) {
+  const live = document.getElementById('announcer');
+  if (live) {
+    live.textContent = '';
+    // A fresh text node after a tick makes screen readers repeat identical messages.
+    setTimeout(() => (live.textContent = text), 50);
+  }
+}
+
+export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
