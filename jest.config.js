@@ -1,5 +1,6 @@
-// Three projects: unit (no services), integration (real Postgres/Redis/OpenBao),
-// e2e (the deployed stack through the public API). `npm test` runs all three.
+// Projects: unit (no services), integration (real Postgres/Redis/OpenBao), e2e (the deployed
+// stack through the public API), browser (the pages in chromium), soak (the reduced chaos soak).
+// `npm test` (scripts/test.ts) runs them all, the soak alone after the others.
 const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
 const common = {
   testEnvironment: 'node',
@@ -20,5 +21,7 @@ module.exports = {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 180000 },
     // The reduced chaos soak (test/soak/engine.ts; `npm run soak` for the full one).
     { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.test.ts'] },
+    // Real chromium (playwright-core) against the deployed stack; test files set their own timeout.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

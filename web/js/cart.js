@@ -18,7 +18,7 @@ export function add(product, quantity = 1) {
   const list = items();
   const found = list.find((i) => i.productId === product.id);
   if (found) found.quantity += quantity;
-  else list.push({ productId: product.id, name: product.name, priceCents: product.priceCents, currency: product.currency || 'USD', quantity });
+  else list.push({ productId: product.id, name: product.name, priceCents: product.priceCents, currency: product.currency || 'EUR', quantity });
   save(list);
 }
 

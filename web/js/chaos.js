@@ -9,6 +9,8 @@ const SERVICES = ['identity', 'catalog', 'claims', 'payments', 'orders'];
 const STEPS = ['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'CapturePayment', 'CompleteOrder'];
 const $ = (id) => document.getElementById(id);
 const errorBox = (err) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? `${err.message} (${err.status})` : String(err.message || err));
+/** This page's own rate-limit bucket and drill breaker name, so runs never share state. */
+const bucket = `page-${uuid().slice(0, 8)}`;
 const isAdmin = () => Boolean(session() && session().isAdmin);
 
 /* ---------- sign-in ---------- */
@@ -425,12 +427,12 @@ async function runDrill(button) {
   const seen = [];
   // Failing calls through the drill breaker (opens after 4 observations, probes after 2 s).
   for (let i = 0; i < 6; i++) {
-    const r = await api('api/ops/breakers/drill/chaos-page?status=503&delayMs=100', { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0 }));
+    const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0 }));
     seen.push(r.status);
     if (r.status === 404) break;
   }
   $('drill-status').textContent =
-    seen[0] === 404 ? 'The drill needs failure plans enabled.' : `Drill answers: ${seen.join(', ')} (502 = failure seen, 503 = breaker open, failing fast).`;
+    seen[0] === 404 ? 'The drill needs failure plans enabled.' : `Drill answers: ${seen.join(', ')} (502 = failure seen, 503 = breaker open, failing fast). Breaker: drill:${bucket}.`;
   button.disabled = false;
   await loadBreakers();
 }
@@ -462,7 +464,6 @@ function renderLimits() {
   );
 }
 
-const bucket = `page-${uuid().slice(0, 8)}`;
 async function runBurst(button) {
   button.disabled = true;
   const seen = [];

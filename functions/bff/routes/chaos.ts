@@ -1,6 +1,7 @@
 import { config } from '../../shared/config';
 import { requireAuth, requireRole } from '../../shared/auth';
 import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 
 /** /api/chaos/rules: anyone may look; changing rules needs the admin role. */
@@ -8,11 +9,19 @@ export function chaosRoutes(): Route[] {
   let client: ServiceClient | undefined;
   const chaos = () => (client ??= ServiceClient.fromConfig('chaos', config()));
   const forward = async (req: HttpRequest, method: string, path: string): Promise<HttpResult> => {
-    const res = await chaos().call(method, path, {
-      body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined,
-      headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
-      correlationId: req.correlationId,
-    });
+    let res;
+    try {
+      // A cold chaos Lambda (Redis connect) can take longer than the default 3 s on a busy machine.
+      res = await chaos().call(method, path, {
+        body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined,
+        headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
+        correlationId: req.correlationId,
+        timeoutMs: 10_000,
+      });
+    } catch (err) {
+      const timedOut = (err as Error).name === 'TimeoutError';
+      throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `chaos: ${(err as Error).message}`);
+    }
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
     const type = res.headers.get('content-type');
     if (type) headers['content-type'] = type;

@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { endpoints } from '../support/endpoints';
+import { BASE, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+
+/**
+ * The /chaos page in a real browser: admin sign-in, a fault rule added and removed through the
+ * form, the ETag race (1 winner, N-1 × 412), a saga failed on purpose with its compensations on
+ * the timeline, and the live breaker, rate-limit, outbox and DLQ panels. The kill switch is not
+ * pressed here: it would clear the failure plans of suites running at the same time.
+ */
+const WRITERS = 10;
+jest.setTimeout(240_000);
+let browser: Browser;
+let w: WatchedPage;
+let product: Awaited<ReturnType<typeof testProduct>>;
+
+beforeAll(async () => {
+  browser = await launch();
+  product = await testProduct('Browser chaos kettle', 50);
+  // The browser logs every non-2xx load; these are the answers the demos provoke on purpose.
+  w = await watchedPage(browser, [
+    { status: 412, url: /\/api\/products\/[0-9a-f-]+\/stock$/ },
+    { status: 429, url: /\/api\/demo\/rate-limited\?/ },
+    { status: 502, url: /\/api\/ops\/breakers\/drill\// },
+    { status: 503, url: /\/api\/ops\/breakers\/drill\// },
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await product?.cleanup();
+});
+
+afterEach(() => {
+  expect(w.takeErrors()).toEqual([]);
+});
+
+it('signs in as admin and manages a fault rule', async () => {
+  const { page } = w;
+  await page.goto(`${BASE}chaos`);
+  await page.getByRole('heading', { level: 1, name: 'Chaos and operations' }).waitFor();
+  await page.getByLabel('Email').fill('admin@checkout-mesh.dev');
+  await page.getByLabel('Password').fill('admin-password-123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('admin@checkout-mesh.dev (admin)').waitFor();
+  await page.getByRole('button', { name: /Kill switch/ }).waitFor();
+
+  // A latency rule on a route nobody else calls (an unknown product id), added through the form.
+  const route = `GET /products/${crypto.randomUUID()}`;
+  await page.getByText('Add a custom rule').click();
+  await page.getByLabel('Service').selectOption('catalog');
+  await page.getByLabel(/Route pattern/).fill(route);
+  await page.getByLabel('Fault', { exact: true }).selectOption('latency');
+  await page.getByLabel(/Value/).fill('300');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  const row = page.locator('#rules-table tbody tr', { hasText: route });
+  await row.waitFor();
+  expect(await row.textContent()).toContain('latency 300 ms');
+  const listed = (await (await fetch(`${endpoints().apiBaseUrl}/api/chaos/rules`)).json()) as { rules: Array<{ id: string; target: { route?: string } }> };
+  const rule = listed.rules.find((r) => r.target.route === route);
+  expect(rule).toBeDefined();
+  await screenshot(page, 'chaos-rules');
+
+  await row.getByRole('button', { name: /Remove rule/ }).click();
+  await row.waitFor({ state: 'detached' });
+  const after = (await (await fetch(`${endpoints().apiBaseUrl}/api/chaos/rules`)).json()) as { rules: Array<{ id: string }> };
+  expect(after.rules.map((r) => r.id)).not.toContain(rule!.id);
+});
+
+it(`runs the ETag race: 1 winner and ${WRITERS - 1} × 412`, async () => {
+  const { page } = w;
+  const before = await product.stock();
+  await page.locator('#race-product').selectOption(product.id);
+  await page.getByLabel('Writers (2–50)').fill(String(WRITERS));
+  await page.getByRole('button', { name: 'Run race' }).click();
+  const summary = page.locator('#race-summary');
+  await summary.waitFor({ timeout: 60_000 });
+  expect(await summary.getAttribute('data-winners')).toBe('1');
+  expect(await summary.getAttribute('data-precondition-failed')).toBe(String(WRITERS - 1));
+  expect(await summary.textContent()).toContain(`1 winner, ${WRITERS - 1} × 412 Precondition Failed`);
+  expect(await page.locator('#race-result .chip.won').count()).toBe(1);
+  expect(await page.locator('#race-result .chip.lost').count()).toBe(WRITERS - 1);
+  expect((await product.stock()).stock).toBe(before.stock + 1);
+  await screenshot(page, 'chaos-race');
+});
+
+it('runs a saga failed at CreatePaymentSession and shows its compensations on the timeline', async () => {
+  const { page } = w;
+  await page.locator('#saga-product').selectOption(product.id);
+  await page.getByLabel('Fail at step').selectOption('CreatePaymentSession');
+  await page.getByLabel('Mode').selectOption('error');
+  await page.getByRole('button', { name: 'Run saga with a forced failure' }).click();
+  await page.locator('#saga-order-state', { hasText: 'FAILED' }).waitFor({ timeout: 150_000 });
+  const timeline = page.locator('#saga-timeline');
+  await timeline.locator('.step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  const steps = await timeline.locator('.step').evaluateAll((els) =>
+    els.map((e) => ({ step: (e as HTMLElement).dataset.step, outcome: (e as HTMLElement).dataset.outcome, compensation: (e as HTMLElement).dataset.compensation })),
+  );
+  // Forward steps up to the failure, then the compensations for what was done, in reverse.
+  expect(steps.filter((s) => s.compensation === 'false').map((s) => [s.step, s.outcome])).toEqual([
+    ['ReserveStock', 'succeeded'],
+    ['CreatePaymentSession', 'failed'],
+  ]);
+  expect(steps.filter((s) => s.compensation === 'true').map((s) => [s.step, s.outcome])).toEqual([
+    ['ReleaseStock', 'succeeded'],
+    ['MarkOrderFailed', 'succeeded'],
+  ]);
+  expect(await timeline.locator('.step.compensation .tag').count()).toBe(2);
+  expect(await product.stock()).toMatchObject({ reserved: 0 });
+  await screenshot(page, 'chaos-saga-compensated');
+});
+
+it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live', async () => {
+  const { page } = w;
+  // Failing calls through a drill breaker open it; the next calls fail fast with 503.
+  await page.getByRole('button', { name: 'Trip a drill breaker' }).click();
+  await page.locator('#drill-status', { hasText: 'Drill answers' }).waitFor({ timeout: 60_000 });
+  const drill = (await page.locator('#drill-status').textContent())!;
+  expect(drill).toContain('Drill answers: 502, 502, 502, 502, 503, 503');
+  const breaker = /Breaker: (drill:page-[0-9a-f]+)/.exec(drill)![1];
+  // The live table (refreshed every 2 s) shows the open breaker.
+  await page.locator(`#breakers-table tbody tr[data-breaker="${breaker}"][data-state="open"]`).waitFor({ timeout: 10_000 });
+
+  await page.getByRole('button', { name: 'Send 8 requests to the demo limit' }).click();
+  await page.locator('#burst-status', { hasText: '429' }).waitFor({ timeout: 30_000 });
+  const demo = page.locator('#limits-table tr[data-route-class="demo"]');
+  await demo.waitFor();
+  expect(await demo.locator('td').nth(2).textContent()).toBe('5');
+  expect(await page.locator('#limits-table tr[data-route-class="ops"]').count()).toBe(1);
+
+  await page.locator('#outbox-pending').waitFor();
+  expect(Number(await page.locator('#outbox-pending').textContent())).toBeGreaterThanOrEqual(0);
+  const dlqRows = page.locator('#dlq-table tbody tr');
+  await dlqRows.first().waitFor();
+  expect(await dlqRows.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('checkout-mesh-payments-audit-dlq')]));
+  await screenshot(page, 'chaos-ops');
+});

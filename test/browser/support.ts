@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Client } from 'pg';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { endpoints } from '../support/endpoints';
+
+/**
+ * Browser tests drive Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium) through
+ * playwright-core against the running stack. Each suite inserts its own product so races and
+ * orders never move stock another suite is counting, and removes it afterwards.
+ */
+export const BASE = `${endpoints().apiBaseUrl}/`;
+export const SCREENSHOTS = path.resolve(__dirname, 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launch(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM });
+}
+
+/**
+ * A page that records console errors and uncaught exceptions. The browser itself logs
+ * "Failed to load resource" for every non-2xx answer; a page may expect some answers (a race
+ * provokes 412s), and only those (status and URL) are left out.
+ */
+export interface WatchedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and page errors seen since the last call, minus expected HTTP statuses. */
+  takeErrors(): string[];
+}
+
+export interface ExpectedFailure {
+  status: number;
+  url: RegExp;
+}
+
+export async function watchedPage(browser: Browser, expected: ExpectedFailure[] = []): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  let errors: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() !== 'error') return;
+    const status = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(msg.text());
+    const url = msg.location().url;
+    if (status && expected.some((e) => e.status === Number(status[1]) && e.url.test(url))) return;
+    errors.push(`${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  return {
+    page,
+    context,
+    takeErrors: () => {
+      const out = errors;
+      errors = [];
+      return out;
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A product of this suite's own, with a unique name (so search finds exactly it). */
+export async function testProduct(label: string, stock = 100) {
+  const db = new Client({ connectionString: endpoints().postgresUrl });
+  await db.connect();
+  const id = crypto.randomUUID();
+  const name = `${label} ${id.slice(0, 8)}`;
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'test', 1999, $4)`, [
+    id,
+    `browser-${id}`,
+    name,
+    stock,
+  ]);
+  const orderIds: string[] = [];
+  return {
+    id,
+    name,
+    orderIds,
+    stock: async () => (await db.query('SELECT stock, reserved FROM catalog.products WHERE id = $1', [id])).rows[0] as { stock: number; reserved: number },
+    async cleanup() {
+      // Every order placed from the pages for this product, also those a failed test did not record.
+      const { rows } = await db.query('SELECT id FROM orders.orders WHERE items @> $1::jsonb', [JSON.stringify([{ productId: id }])]);
+      const all = [...new Set([...orderIds, ...rows.map((r: { id: string }) => r.id)])];
+      if (all.length) {
+        await db.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [all]);
+        await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [all]);
+      }
+      await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [id]);
+      await db.query('DELETE FROM catalog.products WHERE id = $1', [id]);
+      await db.end();
+    },
+  };
+}
