@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { endpoints } from '../support/endpoints';
-import { BASE, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+import { accessibilityViolations, BASE, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
 
 /**
  * The /chaos page in a real browser: admin sign-in, a fault rule added and removed through the
@@ -61,6 +61,7 @@ it('signs in as admin and manages a fault rule', async () => {
   const rule = listed.rules.find((r) => r.target.route === route);
   expect(rule).toBeDefined();
   await screenshot(page, 'chaos-rules');
+  expect(await accessibilityViolations(page)).toEqual([]);
 
   await row.getByRole('button', { name: /Remove rule/ }).click();
   await row.waitFor({ state: 'detached' });
@@ -109,6 +110,7 @@ it('runs a saga failed at CreatePaymentSession and shows its compensations on th
   expect(await timeline.locator('.step.compensation .tag').count()).toBe(2);
   expect(await product.stock()).toMatchObject({ reserved: 0 });
   await screenshot(page, 'chaos-saga-compensated');
+  expect(await accessibilityViolations(page)).toEqual([]);
 });
 
 it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live', async () => {
@@ -135,4 +137,15 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   await dlqRows.first().waitFor();
   expect(await dlqRows.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('checkout-mesh-payments-audit-dlq')]));
   await screenshot(page, 'chaos-ops');
+});
+
+it('fits a phone screen', async () => {
+  const { page } = w;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.locator('#rules-table').waitFor();
+  await page.locator('#breakers-content table, #breakers-content .error').first().waitFor();
+  expect(await fitsWidth(page)).toBe(true);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'chaos-phone');
 });

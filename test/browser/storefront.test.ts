@@ -1,10 +1,11 @@
 import type { Browser } from 'playwright-core';
-import { BASE, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+import { accessibilityViolations, BASE, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
 
 /**
  * The storefront in a real browser against the running stack: browse and search, the product
  * page, log in, cart, checkout (a double click sends one order), pay with the test card and
- * watch the order reach COMPLETED with its saga timeline. No console errors on any page.
+ * watch the order reach COMPLETED with its saga timeline. No console errors on any page, no
+ * axe-core WCAG A/AA violations, and the pages fit a phone's width.
  */
 jest.setTimeout(240_000);
 let browser: Browser;
@@ -33,6 +34,7 @@ it('lists products and finds one by search', async () => {
   await page.getByRole('heading', { level: 1, name: 'Products' }).waitFor();
   await page.locator('.card').first().waitFor();
   await screenshot(page, 'storefront-products');
+  expect(await accessibilityViolations(page)).toEqual([]);
 
   await page.getByLabel('Search by name or SKU').fill(product.name);
   await page.getByRole('button', { name: 'Search' }).click();
@@ -42,6 +44,7 @@ it('lists products and finds one by search', async () => {
   await page.getByRole('heading', { level: 1, name: product.name }).waitFor();
   expect(await page.locator('#stock').textContent()).toBe('100');
   await screenshot(page, 'storefront-product');
+  expect(await accessibilityViolations(page)).toEqual([]);
 });
 
 it('logs in, adds to the cart and checks out: one order for a double click, COMPLETED after paying', async () => {
@@ -50,16 +53,18 @@ it('logs in, adds to the cart and checks out: one order for a double click, COMP
   await page.getByLabel('Email').fill('demo@checkout-mesh.dev');
   await page.getByLabel('Password').fill('demo-password-123');
   await screenshot(page, 'storefront-login');
+  expect(await accessibilityViolations(page)).toEqual([]);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { level: 1, name: product.name }).waitFor();
   await page.locator('.who', { hasText: 'demo@checkout-mesh.dev' }).waitFor();
 
   await page.getByLabel('Quantity').fill('2');
-  await page.getByRole('button', { name: `Add ${product.name} to cart` }).click();
+  await page.getByRole('button', { name: `Add to cart: ${product.name}` }).click();
   await page.getByRole('link', { name: 'Cart (2)' }).click();
   await page.getByRole('heading', { level: 1, name: 'Your cart' }).waitFor();
   expect(await page.locator('#cart-total').textContent()).toContain('39.98');
   await screenshot(page, 'storefront-cart');
+  expect(await accessibilityViolations(page)).toEqual([]);
 
   const posts: string[] = [];
   page.on('request', (r) => {
@@ -74,6 +79,7 @@ it('logs in, adds to the cart and checks out: one order for a double click, COMP
   // The saga reserves stock and opens a payment session; then the page offers to pay.
   await page.getByRole('button', { name: 'Pay with test card' }).waitFor({ timeout: 90_000 });
   await screenshot(page, 'storefront-order-awaiting-payment');
+  expect(await accessibilityViolations(page)).toEqual([]);
   await page.getByRole('button', { name: 'Pay with test card' }).click();
   await page.locator('#order-state[data-state="COMPLETED"]').waitFor({ timeout: 120_000 });
   await page.locator('.timeline .step[data-step="CompleteOrder"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
@@ -81,7 +87,36 @@ it('logs in, adds to the cart and checks out: one order for a double click, COMP
   expect(steps).toEqual(['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'CapturePayment', 'CompleteOrder']);
   expect(await page.locator('#order-state').textContent()).toContain('COMPLETED');
   await screenshot(page, 'storefront-order-completed');
+  expect(await accessibilityViolations(page)).toEqual([]);
   expect((await product.stock()).stock).toBe(98);
   // The cart was emptied by the accepted order.
   expect(await page.getByRole('link', { name: 'Cart (0)' }).count()).toBe(1);
+});
+
+it('fits a phone screen and works from the keyboard', async () => {
+  const { page } = w;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(BASE);
+  await page.locator('.card').first().waitFor();
+  expect(await fitsWidth(page)).toBe(true);
+  await screenshot(page, 'storefront-products-phone');
+
+  // Keyboard only: the skip link comes first and moves focus to the content.
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('view');
+  // Search by keyboard: type into the field and press Enter.
+  await page.getByLabel('Search by name or SKU').focus();
+  await page.keyboard.type(product.name);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: `Products matching “${product.name}”` }).waitFor();
+  // The new page's heading takes the focus.
+  expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+
+  await page.goto(`${BASE}#/health`);
+  await page.getByRole('heading', { level: 1, name: 'System health' }).waitFor();
+  expect(await fitsWidth(page)).toBe(true);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'storefront-health-phone');
 });

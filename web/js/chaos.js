@@ -401,6 +401,7 @@ async function loadBreakers() {
         h(
           'tbody',
           {},
+          body.breakers.length ? null : h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No downstream called through a breaker on this instance yet.')),
           body.breakers.map((b) =>
             h(
               'tr',

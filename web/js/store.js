@@ -35,6 +35,7 @@ async function onLogout() {
 }
 
 let stopPolling = () => {};
+let navigated = false;
 
 async function route() {
   // In-page anchors (the skip link) are not routes.
@@ -52,13 +53,17 @@ async function route() {
   } finally {
     view.removeAttribute('aria-busy');
   }
-  // Move focus to the new page's heading so keyboard and screen-reader users land on it.
   const heading = view.querySelector('h1');
   if (heading) {
-    heading.setAttribute('tabindex', '-1');
-    heading.focus({ preventScroll: false });
     document.title = `${heading.textContent} · Checkout Mesh`;
+    // After an in-app navigation, move focus to the new page's heading so keyboard and
+    // screen-reader users land on it; the first load leaves focus at the top (skip link first).
+    if (navigated) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
   }
+  navigated = true;
 }
 
 const errorBox = (err) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? `${err.message} (${err.status})` : String(err.message || err));
@@ -116,7 +121,7 @@ function addButton(p, qtyInput) {
     {
       type: 'button',
       disabled: p.stock <= 0,
-      'aria-label': `Add ${p.name} to cart`,
+      'aria-label': `Add to cart: ${p.name}`,
       onclick: () => {
         const n = qtyInput ? Math.max(1, Number(qtyInput.value) || 1) : 1;
         cart.add(p, n);
@@ -330,19 +335,36 @@ async function orderPage(id) {
   let active = true;
   stopPolling = () => (active = false);
   let shownPayment = null;
-  while (active) {
-    const [{ body: order }, { body: trace }] = await Promise.all([api(`api/orders/${encodeURIComponent(id)}`), api(`api/orders/${encodeURIComponent(id)}/trace`)]);
-    if (!active) return;
-    renderOrder(order, summary, state);
-    const payKey = order.state === 'AWAITING_PAYMENT' && order.payment ? order.payment.sessionId : null;
-    if (payKey !== shownPayment) {
-      shownPayment = payKey;
-      render(pay, payKey ? paymentBox(order) : null);
+  // Poll in the background so the page (and its focus handling) is ready at once.
+  const poll = async () => {
+    while (active) {
+      let order, trace;
+      try {
+        [{ body: order }, { body: trace }] = await Promise.all([api(`api/orders/${encodeURIComponent(id)}`), api(`api/orders/${encodeURIComponent(id)}/trace`)]);
+      } catch (err) {
+        // 4xx (not found, not yours) is final; a 5xx or a lost connection is tried again.
+        if (err instanceof ApiError && err.status < 500 && err.status !== 429) throw err;
+        await sleep(2000);
+        continue;
+      }
+      if (!active) return;
+      renderOrder(order, summary, state);
+      const payKey = order.state === 'AWAITING_PAYMENT' && order.payment ? order.payment.sessionId : null;
+      if (payKey !== shownPayment) {
+        shownPayment = payKey;
+        render(pay, payKey ? paymentBox(order) : null);
+      }
+      render(steps, timeline(trace));
+      if (settled(trace) && TERMINAL.includes(order.state)) return;
+      await sleep(1000);
     }
-    render(steps, timeline(trace));
-    if (settled(trace) && TERMINAL.includes(order.state)) return;
-    await sleep(1000);
-  }
+  };
+  runPoll(poll, state);
+}
+
+/** Runs a poll loop; a failure is shown on the page instead of ending silently. */
+function runPoll(poll, where) {
+  poll().catch((err) => where.replaceChildren(errorBox(err)));
 }
 
 function renderOrder(order, summary, state) {
