@@ -118,11 +118,14 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   // Failing calls through a drill breaker open it; the next calls fail fast with 503.
   await page.getByRole('button', { name: 'Trip a drill breaker' }).click();
   await page.locator('#drill-status', { hasText: 'Drill answers' }).waitFor({ timeout: 60_000 });
-  const drill = (await page.locator('#drill-status').textContent())!;
-  expect(drill).toContain('Drill answers: 502, 502, 502, 502, 503, 503');
-  const breaker = /Breaker: (drill:page-[0-9a-f]+)/.exec(drill)![1];
-  // The live table (refreshed every 2 s) shows the open breaker.
-  await page.locator(`#breakers-table tbody tr[data-breaker="${breaker}"][data-state="open"]`).waitFor({ timeout: 10_000 });
+  const answers = (await page.locator('#drill-status').textContent())!.match(/Drill answers: ([\d, ]+)/)![1].split(', ').map(Number);
+  // At least 4 failures seen (more when calls spread over several BFF instances), then fail-fast.
+  expect(answers.at(-1)).toBe(503);
+  expect(answers.slice(0, -1).every((s) => s === 502)).toBe(true);
+  expect(answers.length).toBeGreaterThanOrEqual(5);
+  expect(await page.locator('#drill-breaker').getAttribute('data-state')).toBe('open');
+  // The live table lists the answering instance's breakers.
+  await page.locator('#breakers-table tbody tr[data-breaker]').first().waitFor({ timeout: 10_000 });
 
   await page.getByRole('button', { name: 'Send 8 requests to the demo limit' }).click();
   await page.locator('#burst-status', { hasText: '429' }).waitFor({ timeout: 30_000 });

@@ -15,7 +15,8 @@ let product: Awaited<ReturnType<typeof testProduct>>;
 beforeAll(async () => {
   browser = await launch();
   product = await testProduct('Browser storefront lamp');
-  w = await watchedPage(browser);
+  // A declined card is a 402 from Stripe's confirm call, logged by the browser.
+  w = await watchedPage(browser, [{ status: 402, url: /\/v1\/payment_intents\/[A-Za-z0-9_]+\/confirm$/ }]);
 });
 
 afterAll(async () => {
@@ -91,6 +92,47 @@ it('logs in, adds to the cart and checks out: one order for a double click, COMP
   expect((await product.stock()).stock).toBe(98);
   // The cart was emptied by the accepted order.
   expect(await page.getByRole('link', { name: 'Cart (0)' }).count()).toBe(1);
+});
+
+/** Puts one unit in the cart and places the order with the provider; answers the order id. */
+async function placeOrder(provider: 'Card (Stripe)' | 'PayPal'): Promise<string> {
+  const { page } = w;
+  await page.goto(`${BASE}#/product/${product.id}`);
+  await page.getByRole('button', { name: `Add to cart: ${product.name}` }).click();
+  await page.getByRole('link', { name: 'Cart (1)' }).click();
+  await page.getByLabel(provider).check();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/#\/orders\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+  const id = page.url().split('/').pop()!;
+  product.orderIds.push(id);
+  return id;
+}
+
+it('a declined card fails the order and the timeline shows the compensations', async () => {
+  const { page } = w;
+  await placeOrder('Card (Stripe)');
+  await page.getByRole('button', { name: 'Pay with a declined card' }).click({ timeout: 90_000 });
+  await page.locator('#order-state[data-state="FAILED"]').waitFor({ timeout: 120_000 });
+  await page.locator('.timeline .step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  const compensations = await page.locator('.timeline .step.compensation').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.step));
+  expect(compensations).toEqual(expect.arrayContaining(['ReleaseStock', 'MarkOrderFailed']));
+  await screenshot(page, 'storefront-order-declined');
+  expect(await accessibilityViolations(page)).toEqual([]);
+});
+
+it('pays with PayPal on its approval page and comes back to a COMPLETED order', async () => {
+  const { page } = w;
+  const id = await placeOrder('PayPal');
+  await page.getByRole('button', { name: 'Continue to PayPal' }).click({ timeout: 90_000 });
+  // The provider's approval page (the local PayPal fake) is not ours: its console is not checked.
+  await page.waitForURL((url) => !url.href.startsWith(BASE), { timeout: 30_000 });
+  await screenshot(page, 'paypal-approval');
+  await page.getByRole('button', { name: /Approve/ }).click();
+  await page.waitForLoadState();
+  // PayPal sends the buyer back to the return URL; without one, the buyer returns by hand.
+  if (!page.url().startsWith(BASE)) await page.goto(`${BASE}#/orders/${id}`);
+  await page.locator('#order-state[data-state="COMPLETED"]').waitFor({ timeout: 120_000 });
+  await screenshot(page, 'storefront-order-paypal-completed');
 });
 
 it('fits a phone screen and works from the keyboard', async () => {

@@ -42,13 +42,16 @@ export async function watchedPage(browser: Browser, expected: ExpectedFailure[] 
   const page = await context.newPage();
   let errors: string[] = [];
   page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() !== 'error') return;
+    // Only our pages count: a provider's page (the PayPal approval page) is not ours to judge.
+    if (msg.type() !== 'error' || !page.url().startsWith(BASE)) return;
     const status = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(msg.text());
     const url = msg.location().url;
     if (status && expected.some((e) => e.status === Number(status[1]) && e.url.test(url))) return;
     errors.push(`${msg.text()} (${msg.location().url})`);
   });
-  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  page.on('pageerror', (err) => {
+    if (page.url().startsWith(BASE)) errors.push(`uncaught: ${err.message}`);
+  });
   return {
     page,
     context,

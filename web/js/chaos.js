@@ -426,14 +426,25 @@ async function loadBreakers() {
 async function runDrill(button) {
   button.disabled = true;
   const seen = [];
-  // Failing calls through the drill breaker (opens after 4 observations, probes after 2 s).
-  for (let i = 0; i < 6; i++) {
-    const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0 }));
+  let last = null;
+  // Failing calls through this page's drill breaker until it opens (it judges after 4 calls and
+  // probes after 2 s). Breakers live per BFF instance, so a call may land on a fresh instance:
+  // keep going (bounded) until one answers 503, the breaker failing fast.
+  for (let i = 0; i < 16; i++) {
+    const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0, body: null }));
     seen.push(r.status);
-    if (r.status === 404) break;
+    if (r.body && r.body.breaker) last = r.body;
+    if (r.status === 404 || r.status === 503) break;
   }
-  $('drill-status').textContent =
-    seen[0] === 404 ? 'The drill needs failure plans enabled.' : `Drill answers: ${seen.join(', ')} (502 = failure seen, 503 = breaker open, failing fast). Breaker: drill:${bucket}.`;
+  const status = $('drill-status');
+  if (seen[0] === 404) status.textContent = 'The drill needs failure plans enabled.';
+  else {
+    render(
+      status,
+      `Drill answers: ${seen.join(', ')} (502 = failure seen, 503 = breaker open, failing fast). `,
+      last ? h('span', { id: 'drill-breaker', dataset: { state: last.breaker.state } }, `Breaker ${last.breaker.name} on instance ${last.instance}: ${last.breaker.state}.`) : null,
+    );
+  }
   button.disabled = false;
   await loadBreakers();
 }

@@ -18,8 +18,18 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** The Stripe API origin the browser confirms payments at (Stripe.js's job); the only non-self connection. */
+function stripeOrigin(): string {
+  try {
+    return new URL(process.env.STRIPE_PUBLIC_API_BASE ?? 'https://api.stripe.com').origin;
+  } catch {
+    return 'https://api.stripe.com';
+  }
+}
+
 export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirname, 'web')): Route[] {
   const root = path.resolve(webRoot);
+  const csp = `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ${stripeOrigin()}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
   const serve = (file: string) => {
     const full = path.resolve(root, file);
     // Never serve outside the web root (../ tricks).
@@ -35,7 +45,7 @@ export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirna
         'content-type': TYPES[ext] ?? 'application/octet-stream',
         'cache-control': ext === '.html' ? 'no-cache' : 'public, max-age=300',
         'x-content-type-options': 'nosniff',
-        'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+        'content-security-policy': csp,
       },
       body: binary ? content : content.toString('utf8'),
     };
