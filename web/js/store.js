@@ -367,6 +367,21 @@ function runPoll(poll, where) {
   poll().catch((err) => where.replaceChildren(errorBox(err)));
 }
 
+/** Product names for order lines (orders store ids and prices only); looked up once each. */
+const names = new Map();
+function productName(id) {
+  if (!names.has(id)) {
+    names.set(id, 'product');
+    api(`api/products/${encodeURIComponent(id)}`, { auth: false })
+      .then(({ body }) => {
+        names.set(id, body.name);
+        document.querySelectorAll(`[data-product-name="${id}"]`).forEach((el) => (el.textContent = body.name));
+      })
+      .catch(() => undefined); // a product since removed keeps the placeholder
+  }
+  return h('span', { dataset: { productName: id } }, names.get(id));
+}
+
 function renderOrder(order, summary, state) {
   const label = order.state.replace(/_/g, ' ');
   if (state.dataset.state !== order.state) {
@@ -376,7 +391,7 @@ function renderOrder(order, summary, state) {
   render(
     summary,
     h('p', { class: 'muted' }, 'Order ', h('code', {}, order.id)),
-    h('ul', {}, (order.items || []).map((i) => h('li', {}, `${i.quantity} × ${i.productId.slice(-3)} at ${money(i.unitPriceCents, order.currency)}`))),
+    h('ul', {}, (order.items || []).map((i) => h('li', {}, `${i.quantity} × `, productName(i.productId), ` at ${money(i.unitPriceCents, order.currency)}`))),
     h('p', {}, 'Total ', h('strong', {}, money(order.amountCents, order.currency)), ` · paying with ${order.paymentProvider}`),
     order.failureReason ? h('p', { class: 'error' }, `Failed: ${order.failureReason}`) : null,
   );
