@@ -21,10 +21,19 @@ function append(el, children) {
   }
 }
 
-/** Replaces the element's content. */
+/** Replaces the element's content. Tables get a scroll box, so a wide table never widens the page. */
 export function render(el, ...children) {
   el.replaceChildren();
   append(el, children);
+  for (const table of el.querySelectorAll('table')) {
+    if (table.parentElement.classList.contains('table-wrap')) continue;
+    const cap = table.caption;
+    const name = cap && cap.id ? { 'aria-labelledby': cap.id } : { 'aria-label': (cap && cap.textContent) || 'Table' };
+    // Focusable, so keyboard users can scroll it too.
+    const box = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', ...name });
+    table.replaceWith(box);
+    box.append(table);
+  }
 }
 
 /** Announces a message in the page's polite live region. */

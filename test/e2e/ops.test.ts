@@ -1,0 +1,55 @@
+import { endpoints } from '../support/endpoints';
+
+/**
+ * The admin ops views the /chaos page reads: the payments outbox backlog and the consumers' DLQ
+ * depths, through the BFF (which checks the admin role) to the payments API.
+ */
+jest.setTimeout(60_000);
+const api = endpoints().apiBaseUrl;
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await fetch(`${api}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+let admin: string;
+let customer: string;
+beforeAll(async () => {
+  admin = await login('admin@checkout-mesh.dev', 'admin-password-123');
+  customer = await login('demo@checkout-mesh.dev', 'demo-password-123');
+});
+
+describe.each(['/api/ops/outbox', '/api/ops/dlq'])('%s', (path) => {
+  it('needs a login (401) and the admin role (403), as problem+json', async () => {
+    const anonymous = await fetch(`${api}${path}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    const asCustomer = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${customer}` } });
+    expect(asCustomer.status).toBe(403);
+    expect(((await asCustomer.json()) as { type: string }).type).toMatch(/\/forbidden$/);
+  });
+});
+
+it('GET /api/ops/outbox answers the payments outbox backlog', async () => {
+  const res = await fetch(`${api}/api/ops/outbox`, { headers: { authorization: `Bearer ${admin}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  const body = (await res.json()) as { pending: number; oldestAgeSeconds: number | null };
+  expect(Number.isInteger(body.pending)).toBe(true);
+  expect(body.pending).toBeGreaterThanOrEqual(0);
+  expect(body.oldestAgeSeconds === null || body.oldestAgeSeconds >= 0).toBe(true);
+});
+
+it('GET /api/ops/dlq answers the depth of every consumer DLQ', async () => {
+  const res = await fetch(`${api}/api/ops/dlq`, { headers: { authorization: `Bearer ${admin}` } });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { queues: Array<{ queue: string; dlq: string; depth: number | null }> };
+  expect(body.queues.map((q) => q.dlq).sort()).toEqual(['checkout-mesh-orders-payment-events-dlq', 'checkout-mesh-payments-audit-dlq']);
+  // Both queues exist in the deployed stack: a number, never null.
+  for (const q of body.queues) expect(Number.isInteger(q.depth)).toBe(true);
+});
