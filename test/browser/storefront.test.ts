@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { accessibilityViolations, BASE, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+import { accessibilityViolations, BASE, deleteUser, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
 
 /**
  * The storefront in a real browser against the running stack: browse and search, the product
@@ -11,6 +11,7 @@ jest.setTimeout(240_000);
 let browser: Browser;
 let w: WatchedPage;
 let product: Awaited<ReturnType<typeof testProduct>>;
+const registered: string[] = [];
 
 beforeAll(async () => {
   browser = await launch();
@@ -22,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await product?.cleanup();
+  for (const email of registered) await deleteUser(email);
 });
 
 afterEach(() => {
@@ -46,6 +48,21 @@ it('lists products and finds one by search', async () => {
   expect(await page.locator('#stock').textContent()).toBe('100');
   await screenshot(page, 'storefront-product');
   expect(await accessibilityViolations(page)).toEqual([]);
+});
+
+it('registers a new account and is logged in with it', async () => {
+  const { page } = w;
+  const email = `browser-${Date.now()}@example.test`;
+  registered.push(email);
+  await page.goto(`${BASE}#/register`);
+  await page.getByRole('heading', { level: 1, name: 'Create an account' }).waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/Password/).fill('browser-password-123');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('.who', { hasText: email }).waitFor();
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('link', { name: 'Log in' }).waitFor();
 });
 
 it('logs in, adds to the cart and checks out: one order for a double click, COMPLETED after paying', async () => {

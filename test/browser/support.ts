@@ -119,3 +119,14 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
 
 /** True when the page does not scroll sideways (the layout fits the viewport). */
 export const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+/** Removes an account a test registered. */
+export async function deleteUser(email: string): Promise<void> {
+  const db = new Client({ connectionString: endpoints().postgresUrl });
+  await db.connect();
+  try {
+    await db.query('DELETE FROM identity.users WHERE email = $1', [email]);
+  } finally {
+    await db.end();
+  }
+}
