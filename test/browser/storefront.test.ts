@@ -127,12 +127,17 @@ async function placeOrder(provider: 'Card (Stripe)' | 'PayPal'): Promise<string>
 
 it('a declined card fails the order and the timeline shows the compensations', async () => {
   const { page } = w;
+  const before = await product.stock();
   await placeOrder('Card (Stripe)');
   await page.getByRole('button', { name: 'Pay with a declined card' }).click({ timeout: 90_000 });
   await page.locator('#order-state[data-state="FAILED"]').waitFor({ timeout: 120_000 });
   await page.locator('.timeline .step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
   const compensations = await page.locator('.timeline .step.compensation').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.step));
-  expect(compensations).toEqual(expect.arrayContaining(['ReleaseStock', 'MarkOrderFailed']));
+  // Payment refused after the session was opened: cancel it, give the stock back, mark the order.
+  expect(compensations).toEqual(['CancelPaymentSession', 'ReleaseStock', 'MarkOrderFailed']);
+  expect(await page.locator('.timeline .step[data-step="WaitForPayment"]').count()).toBe(1);
+  // ReleaseStock gave the unit back.
+  expect(await product.stock()).toEqual(before);
   await screenshot(page, 'storefront-order-declined');
   expect(await accessibilityViolations(page)).toEqual([]);
 });
