@@ -89,6 +89,7 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
   let closed = false;
   let base = '';
   let certUrl = '';
+  const certId = `CERT-fake-${randomBytes(6).toString('hex')}`;
 
   const sign: PayPalFake['sign'] = (body, webhookId, o = {}) => {
     const transmissionId = o.transmissionId ?? randomUUID();
@@ -248,7 +249,7 @@ button{font:inherit;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-rad
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       if (method === 'GET' && p === '/health') return send(200, { fake: 'paypal', orders: orders.size });
-      if (method === 'GET' && p === '/v1/notifications/certs/CERT-fake') return send(200, cert, { 'content-type': 'application/x-pem-file' });
+      if (method === 'GET' && p === `/v1/notifications/certs/${certId}`) return send(200, cert, { 'content-type': 'application/x-pem-file' });
 
       // Buyer approval flow (HTML, what the payer-action link opens).
       if (p.startsWith('/checkoutnow')) {
@@ -308,7 +309,9 @@ button{font:inherit;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-rad
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  certUrl = `${opts.certBaseUrl ?? base}/v1/notifications/certs/CERT-fake`;
+  // A new certificate id per start, as PayPal names each certificate: receivers cache certificates
+  // by URL, and a restarted fake has a new key.
+  certUrl = `${opts.certBaseUrl ?? base}/v1/notifications/certs/${certId}`;
   return {
     url: base,
     certUrl,
