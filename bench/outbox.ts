@@ -4,7 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Pool } from 'pg';
 import { appendOutbox, newEvent, type EventEnvelope } from '../functions/shared/events';
-import { kickDispatcher, snsPublisher } from '../functions/payments/adapters/mesh';
+import { kickDispatcher, snsPublisher } from '../functions/shared/mesh';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
 import { awsConfig } from './lib/env';
