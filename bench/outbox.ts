@@ -58,7 +58,9 @@ export const outbox: Benchmark = {
 
     try {
       let n = 0;
-      for (let b = 0; b < blocks * 2; b++) {
+      // Blocks 0 and 1 warm the pipeline and are reported apart: the first burst of kicks starts
+      // one dispatcher worker per concurrent kick (cold starts), which says nothing about steady lag.
+      for (let b = 0; b < blocks * 2 + 2; b++) {
         const path = b % 2 === 0 ? 'ours' : 'floor';
         const ids: string[] = [];
         const pending: Promise<unknown>[] = [];
@@ -84,7 +86,7 @@ export const outbox: Benchmark = {
         }
         await Promise.all(pending);
         await waitForEffects(ids);
-        ctx.log(`block ${b + 1}/${blocks * 2} (${path}) delivered`);
+        ctx.log(`block ${b + 1}/${blocks * 2 + 2} (${path}) delivered`);
       }
       const { rows } = await pool.query<{ event_id: string; received: Date; deliveries: number }>(
         'SELECT event_id, received_at AS received, deliveries FROM event_audit WHERE event_id = ANY($1)',
@@ -96,7 +98,7 @@ export const outbox: Benchmark = {
       for (const r of rows) {
         const s = sent.get(r.event_id)!;
         const lag = r.received.getTime() - s.at;
-        lags[s.path].push(lag);
+        if (s.block >= 2) lags[s.path].push(lag);
         (perBlock[s.block] ??= []).push(lag);
         if (r.deliveries > 1) duplicates++;
       }
@@ -104,10 +106,13 @@ export const outbox: Benchmark = {
       ctx.log(`per block p50/max: ${blocksSummary.map((x) => `${x.block}${x.path[0]} ${x.p50}/${x.max}`).join(', ')}`);
       const so = summarize(lags.ours);
       const sf = summarize(lags.floor);
+      const warmO = summarize(perBlock[0] ?? []);
+      const warmF = summarize(perBlock[1] ?? []);
       const rows2: Row[] = [
         { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'lag p50', unit: 'ms', ours: so.p50, floor: sf.p50, ratio: ratio(so.p50, sf.p50) },
         { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'lag p99', unit: 'ms', ours: so.p99, floor: sf.p99, ratio: ratio(so.p99, sf.p99) },
         { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'events over 1 s', unit: '', ours: lags.ours.filter((x) => x > 1000).length, floor: lags.floor.filter((x) => x > 1000).length },
+        { case: `first block (${BLOCK} events, cold pipeline)`, metric: 'lag p50 / max', unit: 'ms', ours: `${warmO.p50} / ${warmO.max}`, floor: `${warmF.p50} / ${warmF.max}` },
         { case: 'consumer', metric: 'events applied more than once', unit: '', ours: duplicates },
       ];
       const targets: Target[] = [{ name: 'outbox: every event applied exactly once', limit: '0 duplicates, none lost', value: `${rows.length}/${sent.size}, ${duplicates} dup`, met: duplicates === 0 && rows.length === sent.size }];

@@ -18,8 +18,11 @@ import { idempotency } from './idempotency';
 import { outbox } from './outbox';
 import { rotation } from './rotation';
 import { coldstart } from './coldstart';
+import { profile } from './profile';
 
-const ALL: Benchmark[] = [read, saga, race, idempotency, outbox, rotation, coldstart];
+const ALL: Benchmark[] = [read, saga, race, idempotency, outbox, rotation, coldstart, profile];
+/** Run only when named: a diagnosis, not a measurement against a floor. */
+const ON_REQUEST = new Set(['profile']);
 
 function parseArgs(argv: string[]) {
   const names: string[] = [];
@@ -36,7 +39,7 @@ function parseArgs(argv: string[]) {
   }
   const unknown = names.filter((n) => !ALL.some((b) => b.name === n));
   if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${ALL.map((b) => b.name).join(', ')}`);
-  return { selected: names.length ? ALL.filter((b) => names.includes(b.name)) : ALL, label: label.replace(/[^\w.-]+/g, '-'), destroy };
+  return { selected: names.length ? ALL.filter((b) => names.includes(b.name)) : ALL.filter((b) => !ON_REQUEST.has(b.name)), label: label.replace(/[^\w.-]+/g, '-'), destroy };
 }
 
 async function main() {
@@ -48,8 +51,13 @@ async function main() {
   }
   const e = endpoints();
   for (const url of [e.apiBaseUrl, e.awsEndpoint, e.vaultAddr, e.redisUrl.replace(/^redis:/, 'http:'), e.postgresUrl.replace(/^postgres:/, 'http:')]) assertLoopback(url);
-  const health = await fetch(e.healthUrl).catch(() => undefined);
-  if (!health?.ok) throw new Error(`the stack is not healthy (${e.healthUrl}); run \`npm run up\` first`);
+  // Up to a minute: after a cold-start run every worker starts cold again.
+  let healthy = false;
+  for (let i = 0; i < 12 && !healthy; i++) {
+    healthy = (await fetch(e.healthUrl, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined))?.ok === true;
+    if (!healthy) await new Promise((r) => setTimeout(r, 5000));
+  }
+  if (!healthy) throw new Error(`the stack is not healthy (${e.healthUrl}); run \`npm run up\` first`);
 
   let floorPromise: Promise<Floor> | undefined;
   const ctx: BenchContext = {
