@@ -17,7 +17,8 @@ import { nowMs, ratio, round, sleep } from './lib/stats';
  */
 const ROLE = 'bench-rotation';
 const DB_CONFIG = 'bench_rotation';
-const PREFIX = 'v-token-bench-rot';
+// Leased users are named v-token-<role>-… (the role name possibly truncated).
+const PREFIX = 'v-token-bench-r';
 const WORKERS = 8;
 const POOL_MAX = 6;
 
