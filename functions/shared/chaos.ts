@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type Redis from 'ioredis';
 // Types only: http.ts wires this middleware in, so a runtime import back would be a cycle.
 import type { HttpMiddleware, HttpRequest } from './http';

@@ -45,6 +45,8 @@ export function sqsEventHandler(handle: (event: EventEnvelope, record: SQSRecord
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
+    // One line per batch: what operators look for, and the emulator's worker stops waiting for output once it sees one.
+    logger.info('batch handled', { records: event.Records?.length ?? 0, failed: batchItemFailures.length });
     return { batchItemFailures };
   };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { config } from '../../shared/config';
 import { json, parseJsonBody, route, type Route } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';

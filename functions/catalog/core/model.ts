@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A product as the API shows it. `version` is the row's xmin; it becomes the ETag. */
 export interface Product {

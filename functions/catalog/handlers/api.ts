@@ -9,7 +9,7 @@ import { CatalogService } from '../core/catalog-service';
 import { noneMatchHits, toEtag } from '../core/etag';
 import { ListQuery, ProductId, ProductPatch, RaceRequest, ReserveRequest, StockPatch, type Product } from '../core/model';
 import { runRace } from '../core/race';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
 const repo = new PgProductRepository({

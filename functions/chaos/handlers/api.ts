@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addRule, clearRules, hitCounts, listRules, NewRuleSchema, removeRule } from '../../shared/chaos';
 import { httpApi, json, parseJsonBody, route, validate } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The claims contract. A claim reserves (principal, key) for one execution of a

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertNotRevoked, authKeys, unauthorized, verifyAccessJwt, type Principal, type Role } from '../../shared/auth';
 import type { KeyRing } from './keys';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords';

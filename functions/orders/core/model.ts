@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The order aggregate and its state machine. Saga steps move an order forward only along

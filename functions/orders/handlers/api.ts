@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';

@@ -1,6 +1,6 @@
 import { X509Certificate, createVerify } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpProblem } from '../../shared/problem';
 import type { ProviderEvent } from '../core/webhooks';
 

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpProblem } from '../../shared/problem';
 import type { ProviderEvent } from '../core/webhooks';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { appendOutbox, newEvent, type TransactionalPool } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
 import { AGGREGATE, PAYMENTS_SOURCE, PaymentEventType } from './events';

@@ -15,7 +15,7 @@ import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
 import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
 import { createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
 /**
