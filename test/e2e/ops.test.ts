@@ -53,3 +53,25 @@ it("GET /api/ops/dlq answers the depth of payments' consumer DLQ", async () => {
   // The queue exists in the deployed stack: a number, never null.
   for (const q of body.queues) expect(Number.isInteger(q.depth)).toBe(true);
 });
+
+describe('POST /api/ops/dlq/{queue}/redrive', () => {
+  const redrive = (queue: string, token?: string) =>
+    fetch(`${api}/api/ops/dlq/${queue}/redrive`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('is admin-only (401 / 403 problem+json)', async () => {
+    expect((await redrive('payments-audit')).status).toBe(401);
+    const asCustomer = await redrive('payments-audit', customer);
+    expect(asCustomer.status).toBe(403);
+    expect(asCustomer.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('moves the DLQ back for an admin, 404 for a queue that does not exist, 400 for a malformed name', async () => {
+    const ok = await redrive('payments-audit', admin);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ queue: 'payments-audit', moved: expect.any(Number) });
+    expect((await redrive('no-such-consumer', admin)).status).toBe(404);
+    const bad = await redrive('Bad_Name', admin);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { type: string }).type).toMatch(/\/validation/);
+  });
+});

@@ -5,18 +5,19 @@ import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 
 /**
- * Admin-only views of the event mesh for the /chaos page: the payments outbox backlog and the
- * consumers' DLQ depths. Both live on the internal payments API; the BFF checks the admin role
+ * Admin-only ops of the event mesh (the /chaos page): the payments outbox backlog, the
+ * consumers' DLQ depths, and DLQ redrive. Both live on the internal payments API; the BFF checks the admin role
  * and passes the answer through.
  */
 export function opsRoutes(): Route[] {
   let client: ServiceClient | undefined;
   const payments = () => (client ??= ServiceClient.fromConfig('payments', config()));
-  const forward = (path: string) => async (req: HttpRequest): Promise<HttpResult> => {
+  const forward = (path: string | ((req: HttpRequest) => string), method = 'GET') => async (req: HttpRequest): Promise<HttpResult> => {
     requireRole(await requireAuth(req), 'admin');
     let res;
     try {
-      res = await payments().call('GET', path, { correlationId: req.correlationId, timeoutMs: 10_000 });
+      const target = typeof path === 'string' ? path : path(req);
+      res = await payments().call(method, target, { correlationId: req.correlationId, timeoutMs: 10_000 });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `payments: ${(err as Error).message}`);
@@ -26,5 +27,17 @@ export function opsRoutes(): Route[] {
     if (type) headers['content-type'] = type;
     return { status: res.status, headers, body: res.body || undefined };
   };
-  return [route('GET', '/api/ops/outbox', forward('/ops/outbox')), route('GET', '/api/ops/dlq', forward('/ops/dlq'))];
+  return [
+    route('GET', '/api/ops/outbox', forward('/ops/outbox')),
+    route('GET', '/api/ops/dlq', forward('/ops/dlq')),
+    // Moves a consumer's DLQ messages back to its queue (payments answers 404 for a queue it does not own).
+    route(
+      'POST',
+      '/api/ops/dlq/{queue}/redrive',
+      forward((req) => {
+        if (!/^[a-z][a-z0-9-]{1,60}$/.test(req.params.queue)) throw new HttpProblem(400, 'validation', 'queue: a consumer name like payments-audit');
+        return `/ops/dlq/${req.params.queue}/redrive`;
+      }, 'POST'),
+    ),
+  ];
 }
