@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -6,6 +7,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ServiceFunction } from '../service-function';
+import { SAGA_STATE_MACHINE_NAME } from '../platform';
 import { serviceApisEnv, type ServiceContext, type ServiceParts } from '../service-context';
 
 export const ORDERS_PAYMENT_EVENTS_QUEUE = 'orders-payment-events';
@@ -29,6 +31,15 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
   });
   consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
   parts.saga.grantTaskResponse(consumer);
+  // WaitForPayment resumes itself when the payment outcome arrived before its token was stored.
+  // The ARN is built from the machine's fixed name: referencing the machine would be a cycle
+  // (the machine already refers to this function).
+  parts.sagaStep.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: [Arn.format({ service: 'states', resource: 'stateMachine', resourceName: SAGA_STATE_MACHINE_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(scope))],
+    }),
+  );
 
   // The orders outbox (OrderPlaced, OrderCompleted, OrderFailed, OrderNeedsAttention) -> orders topic:
   // kicked after each commit by the API and the saga steps, swept every minute.

@@ -4,6 +4,8 @@ import type { ServiceClient, ServiceResponse } from '../../shared/service-client
 export interface Downstream {
   catalog: Pick<ServiceClient, 'call'>;
   payments: Pick<ServiceClient, 'call'>;
+  /** Resumes a waiting task (SendTaskSuccess); the saga step hands over an early payment with it. */
+  resume?: (taskToken: string, output: { outcome: 'succeeded' | 'failed'; detail?: unknown }) => Promise<void>;
 }
 
 export const body = <T = Record<string, unknown>>(res: ServiceResponse): T => {

@@ -98,6 +98,29 @@ export async function setTaskToken(db: Queryable, id: string, token: string | nu
   await db.query('UPDATE orders SET task_token = $2, updated_at = now() WHERE id = $1', [id, token]);
 }
 
+export interface PaymentOutcome {
+  outcome: 'succeeded' | 'failed';
+  detail: { eventId: string; type: string };
+}
+
+/**
+ * The hand-over between WaitForPayment (stores the task token) and the payment-events consumer
+ * (brings the outcome), under the order's row lock so neither can miss the other: whoever comes
+ * second finds what the first left and resumes the saga.
+ */
+export async function lockForPayment(client: Queryable, id: string): Promise<{ state: string; taskToken: string | null; earlyPayment: PaymentOutcome | null } | undefined> {
+  const { rows } = await client.query<{ state: string; task_token: string | null; early_payment: PaymentOutcome | null }>(
+    'SELECT state, task_token, early_payment FROM orders WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return rows[0] ? { state: rows[0].state, taskToken: rows[0].task_token, earlyPayment: rows[0].early_payment } : undefined;
+}
+
+export async function keepEarlyPayment(client: Queryable, id: string, outcome: PaymentOutcome): Promise<void> {
+  // The first outcome wins; a later one (a duplicate under another id) changes nothing.
+  await client.query('UPDATE orders SET early_payment = COALESCE(early_payment, $2::jsonb), updated_at = now() WHERE id = $1', [id, JSON.stringify(outcome)]);
+}
+
 export async function appendOrderEvent(client: Parameters<typeof appendOutbox>[0], orderId: string, type: string, data: Record<string, unknown>): Promise<void> {
   await appendOutbox(client, newEvent(type, 'orders', { orderId, ...data }, { correlationId: orderId }), { aggregateType: 'Order', aggregateId: orderId });
 }

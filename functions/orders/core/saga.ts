@@ -1,5 +1,5 @@
 import { type Downstream, body, TechnicalFailure } from '../adapters/http';
-import { appendOrderEvent, findOrder, transition, setPaymentSession, setTaskToken, type OrdersDb } from '../adapters/pg';
+import { appendOrderEvent, findOrder, lockForPayment, transition, setPaymentSession, setTaskToken, type OrdersDb } from '../adapters/pg';
 import type { SagaStepName } from './model';
 
 export interface StepEvent {
@@ -49,8 +49,21 @@ export async function runStep(db: OrdersDb, ds: Downstream, ev: StepEvent, corre
       return { outcome: 'created', detail: { sessionId: session.id } };
     }
     case 'WaitForPayment': {
-      if (!ev.taskToken) throw new Error('WaitForPayment needs a task token');
-      await setTaskToken(db, order.id, ev.taskToken);
+      const token = ev.taskToken;
+      if (!token) throw new Error('WaitForPayment needs a task token');
+      // Under the order's row lock: either the payment outcome is already here (the customer paid
+      // before this step ran) and we resume at once, or the token is stored for the consumer.
+      const early = await db.transaction(async (client) => {
+        const locked = await lockForPayment(client as never, order.id);
+        if (locked?.earlyPayment) return locked.earlyPayment;
+        await setTaskToken(client as never, order.id, token);
+        return null;
+      });
+      if (early) {
+        if (!ds.resume) throw new Error('WaitForPayment found an early payment but cannot resume the saga');
+        await ds.resume(token, early);
+        return { outcome: 'waiting', detail: { early: true } };
+      }
       return { outcome: 'waiting', detail: {} };
     }
     case 'CapturePayment': {

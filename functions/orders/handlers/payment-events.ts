@@ -2,13 +2,13 @@ import { config } from '../../shared/config';
 import { serviceDb } from '../../shared/db';
 import { applyOnce, sqsEventHandler } from '../../shared/inbox';
 import { logger } from '../../shared/logger';
-import { findOrder } from '../adapters/pg';
+import { keepEarlyPayment, lockForPayment } from '../adapters/pg';
 import { resumeWaitForPayment } from '../adapters/sfn';
 
 /**
  * Consumer of PaymentSucceeded / PaymentFailed: resumes the order's WaitForPayment with the
  * task token stored on the order. Inbox-idempotent: a repeated event id does nothing. An event
- * that arrives before the token is stored fails and comes back after the visibility timeout.
+ * that arrives before the token is stored is kept on the order; WaitForPayment picks it up.
  */
 const cfg = config();
 const CONSUMER = 'orders-payment-events';
@@ -23,30 +23,35 @@ export const handler = sqsEventHandler(async (event) => {
   }
   const outcome = event.type === 'PaymentSucceeded' ? 'succeeded' : 'failed';
   await applyOnce(db, CONSUMER, event.id, async (client) => {
-    const order = await findOrder(client, orderId);
+    // The order's row lock orders this against WaitForPayment storing its token (see lockForPayment).
+    const order = await lockForPayment(client, orderId);
     if (!order) {
       logger.info('payment event for an unknown order, ignored', { eventId: event.id, orderId });
       return;
     }
-    if (order.state !== 'AWAITING_PAYMENT' || !order.taskToken) {
-      if (['PENDING', 'RESERVED', 'AWAITING_PAYMENT'].includes(order.state)) {
-        throw new Error(`Order ${orderId} is not waiting for payment yet (state ${order.state}); retry later`);
+    const output = { outcome, detail: { eventId: event.id, type: event.type } } as const;
+    if (order.state === 'AWAITING_PAYMENT' && order.taskToken) {
+      // Inside the inbox transaction: if SendTaskSuccess fails, the event id is not recorded and the message retries.
+      try {
+        await resumeWaitForPayment(order.taskToken, output);
+      } catch (err) {
+        const name = (err as Error).name;
+        // A token already used (duplicate event under another id) or a timed-out task: nothing to resume.
+        if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') {
+          logger.info('task token no longer valid', { orderId, name });
+          return;
+        }
+        throw err;
       }
-      logger.info('payment event after the wait, ignored', { eventId: event.id, orderId, state: order.state });
+      await client.query('UPDATE orders SET task_token = NULL WHERE id = $1', [orderId]);
       return;
     }
-    // Inside the inbox transaction: if SendTaskSuccess fails, the event id is not recorded and the message retries.
-    try {
-      await resumeWaitForPayment(order.taskToken, { outcome, detail: { eventId: event.id, type: event.type } });
-    } catch (err) {
-      const name = (err as Error).name;
-      // A token already used (duplicate event under another id) or a timed-out task: nothing to resume.
-      if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') {
-        logger.info('task token no longer valid', { orderId, name });
-        return;
-      }
-      throw err;
+    if (['PENDING', 'RESERVED', 'AWAITING_PAYMENT'].includes(order.state)) {
+      // Paid before WaitForPayment stored its token: leave the outcome on the order for that step.
+      await keepEarlyPayment(client, orderId, output);
+      logger.info('payment outcome kept for WaitForPayment', { eventId: event.id, orderId, state: order.state });
+      return;
     }
-    await client.query('UPDATE orders SET task_token = NULL WHERE id = $1', [orderId]);
+    logger.info('payment event after the wait, ignored', { eventId: event.id, orderId, state: order.state });
   });
 });

@@ -7,6 +7,7 @@ import { logger } from '../../shared/logger';
 import { redisReady } from '../../shared/redis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
+import { resumeWaitForPayment } from '../adapters/sfn';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
 
 /**
@@ -31,7 +32,7 @@ async function stepChaos(ctx: { service: string; step: string; orderId: string; 
 const lambda = new LambdaClient({});
 /** Steps that append to the orders outbox; the dispatcher is woken right after their commit. */
 const PUBLISHING_STEPS = new Set(['CompleteOrder', 'MarkOrderFailed', 'ParkOrder']);
-let downstream: { catalog: ServiceClient; payments: ServiceClient } | undefined;
+let downstream: { catalog: ServiceClient; payments: ServiceClient; resume: typeof resumeWaitForPayment } | undefined;
 
 export const handler = async (event: StepEvent): Promise<StepResult> => {
   const db = serviceDb(cfg);
@@ -41,6 +42,7 @@ export const handler = async (event: StepEvent): Promise<StepResult> => {
   downstream ??= {
     catalog: ServiceClient.fromConfig('catalog', cfg, { throttleRetries: 6 }),
     payments: ServiceClient.fromConfig('payments', cfg, { throttleRetries: 6 }),
+    resume: resumeWaitForPayment,
   };
   const correlationId = event.orderId;
   logger.info('saga step', { step: event.step, orderId: event.orderId });
