@@ -14,9 +14,9 @@ export function opsRoutes(): Route[] {
   const payments = () => (client ??= ServiceClient.fromConfig('payments', config()));
   const forward = (path: string | ((req: HttpRequest) => string), method = 'GET') => async (req: HttpRequest): Promise<HttpResult> => {
     requireRole(await requireAuth(req), 'admin');
+    const target = typeof path === 'string' ? path : path(req);
     let res;
     try {
-      const target = typeof path === 'string' ? path : path(req);
       res = await payments().call(method, target, { correlationId: req.correlationId, timeoutMs: 10_000 });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
