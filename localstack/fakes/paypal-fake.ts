@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { paypalSignedMessage } from '../../functions/payments/adapters/paypal-webhook';
+import { WebhookSender, type Delivery } from './webhook-sender';
 
 /**
  * FAKE PayPal (not PayPal): a small, stateful, in-memory server speaking the REST wire format
@@ -55,7 +56,7 @@ export interface PayPalFake {
   certUrl: string;
   orders: Map<string, PayPalOrder>;
   calls: Array<{ method: string; path: string }>;
-  deliveries: Array<{ eventId: string; type: string; status: number | string; attempt: number }>;
+  deliveries: Delivery[];
   sign(body: string, webhookId: string, opts?: { time?: Date; transmissionId?: string }): Record<string, string>;
   close(): Promise<void>;
 }
@@ -84,9 +85,7 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
   const tokens = new Set<string>();
   const idempotent = new Map<string, { status: number; body: unknown }>();
   const calls: PayPalFake['calls'] = [];
-  const deliveries: PayPalFake['deliveries'] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+  const sender = new WebhookSender({ maxAttempts, log });
   let base = '';
   let certUrl = '';
   const certId = `CERT-fake-${randomBytes(6).toString('hex')}`;
@@ -104,31 +103,10 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
     };
   };
 
-  const deliver = (event: { id: string; event_type: string }, body: string, attempt = 1): void => {
+  const deliver = (event: { id: string; event_type: string }, body: string): void => {
     const hook = opts.webhook;
-    if (!hook || closed) return;
-    fetch(hook.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...sign(body, hook.webhookId) },
-      body,
-      signal: AbortSignal.timeout(30_000),
-    })
-      .then(async (res) => {
-        await res.text();
-        return res.status;
-      })
-      .catch((err: Error) => err.message)
-      .then((status) => {
-        deliveries.push({ eventId: event.id, type: event.event_type, status, attempt });
-        log(`webhook ${event.event_type} ${event.id} attempt ${attempt} -> ${status}`);
-        if (!(typeof status === 'number' && status >= 200 && status < 300) && attempt < maxAttempts && !closed) {
-          const t = setTimeout(() => {
-            timers.delete(t);
-            deliver(event, body, attempt + 1);
-          }, 1000 * 2 ** (attempt - 1));
-          timers.add(t);
-        }
-      });
+    if (!hook) return;
+    sender.send(hook.url, { id: event.id, type: event.event_type }, body, () => ({ 'content-type': 'application/json', ...sign(body, hook.webhookId) }));
   };
 
   const emit = (eventType: string, resourceType: string, resource: unknown, summary: string) => {
@@ -317,12 +295,11 @@ button{font:inherit;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-rad
     certUrl,
     orders,
     calls,
-    deliveries,
+    deliveries: sender.deliveries,
     sign,
     close: () =>
       new Promise<void>((resolve) => {
-        closed = true;
-        for (const t of timers) clearTimeout(t);
+        sender.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

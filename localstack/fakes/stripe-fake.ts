@@ -2,6 +2,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { WebhookSender, type Delivery } from './webhook-sender';
 
 /**
  * FAKE Stripe API (not Stripe): a small, stateful, in-memory server speaking the wire format of
@@ -64,7 +65,7 @@ export interface StripeFake {
   intents: Map<string, PaymentIntent>;
   events: StripeEventRecord[];
   calls: Array<{ method: string; path: string }>;
-  deliveries: Array<{ eventId: string; type: string; status: number | string; attempt: number }>;
+  deliveries: Delivery[];
   close(): Promise<void>;
 }
 
@@ -101,40 +102,25 @@ export async function startStripeFake(opts: StripeFakeOptions | number = {}): Pr
   const idempotent = new Map<string, { status: number; body: unknown }>();
   const calls: StripeFake['calls'] = [];
   const events: StripeEventRecord[] = [];
-  const deliveries: StripeFake['deliveries'] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+  const sender = new WebhookSender({ maxAttempts, log });
 
-  const deliver = (event: StripeEventRecord, attempt = 1): void => {
+  const deliver = (event: StripeEventRecord): void => {
     const hook = o.webhook;
-    if (!hook || closed) return;
+    if (!hook) return;
     const payload = JSON.stringify(event);
-    const header = signer.webhooks.generateTestHeaderString({ payload, secret: hook.secret });
-    fetch(hook.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': header, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) fake' },
-      body: payload,
-      signal: AbortSignal.timeout(30_000),
-    })
-      .then(async (res) => {
-        await res.text();
-        return res.status;
-      })
-      .catch((err: Error) => err.message)
-      .then((status) => {
-        deliveries.push({ eventId: event.id, type: event.type, status, attempt });
-        log(`webhook ${event.type} ${event.id} attempt ${attempt} -> ${status}`);
-        const ok = typeof status === 'number' && status >= 200 && status < 300;
-        if (!ok && attempt < maxAttempts && !closed) {
-          // Stripe backs off exponentially; here 1 s, 2 s, 4 s, ... so a cold stack still gets it.
-          const t = setTimeout(() => {
-            timers.delete(t);
-            deliver(event, attempt + 1);
-          }, 1000 * 2 ** (attempt - 1));
-          timers.add(t);
-        }
-        if (ok) event.pending_webhooks = 0;
-      });
+    sender.send(
+      hook.url,
+      event,
+      payload,
+      () => ({
+        'content-type': 'application/json; charset=utf-8',
+        'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret: hook.secret }),
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) fake',
+      }),
+      () => {
+        event.pending_webhooks = 0;
+      },
+    );
   };
 
   const emit = (type: string, object: unknown, requestKey: string | null): void => {
@@ -322,11 +308,10 @@ export async function startStripeFake(opts: StripeFakeOptions | number = {}): Pr
     intents,
     events,
     calls,
-    deliveries,
+    deliveries: sender.deliveries,
     close: () =>
       new Promise<void>((resolve) => {
-        closed = true;
-        for (const t of timers) clearTimeout(t);
+        sender.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
