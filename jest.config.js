@@ -10,6 +10,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // ...and resolve middy's import-only exports map to its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  setupFiles: ['<rootDir>/test/support/aws-env.ts'],
 };
 module.exports = {
   // Project entries do not take testTimeout; set it here (unit tests finish far below it).

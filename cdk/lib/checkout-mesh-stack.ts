@@ -12,6 +12,7 @@ import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
 import { ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
+import { CALLER_ROUTES, grantRoutes } from './service-grants';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -24,8 +25,6 @@ export class CheckoutMeshStack extends Stack {
     const identity = apiService(this, 'identity', ctx);
     // Two concurrent workers: the counterpart of two replicas, so the xmin race spans processes.
     const catalog = apiService(this, 'catalog', ctx, { reservedConcurrency: 2 });
-    // The catalog's own POST /race calls its public API, which it finds in SERVICE_APIS.
-    catalog.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: catalog.api }));
     // Claims holds row locks per key: a few workers (and Postgres connections) serve every BFF; excess calls are throttled (429) and retried by the BFF.
     const claims = apiService(this, 'claims', ctx, { reservedConcurrency: 4 });
     claimsPurge(this, ctx);
@@ -51,6 +50,7 @@ export class CheckoutMeshStack extends Stack {
       timeout: Duration.seconds(15),
       environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
     });
+    grantRoutes(sagaStep, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.sagaStep);
     const saga = platform.checkoutSaga(sagaStep, { paymentTimeoutSeconds: config.target === 'local' ? 20 : 900 });
     const orders = apiService(this, 'orders', ctx, {
       environment: {
@@ -70,6 +70,7 @@ export class CheckoutMeshStack extends Stack {
       }),
     );
     const ordersMesh = ordersSaga(this, ctx, { orders, catalog, payments, saga, sagaStep });
+    grantRoutes(orders.fn, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.ordersApi);
 
     const chaosScope = new Construct(this, 'Chaos');
     const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
@@ -101,6 +102,11 @@ export class CheckoutMeshStack extends Stack {
         STRIPE_PUBLIC_API_BASE: config.payments.browserStripeApiBase,
       },
     });
+    grantRoutes(bff, serviceApis, CALLER_ROUTES.bff);
+    // Services believe the identity headers (x-customer-id, ...) only from the BFF's role.
+    for (const fn of [identity.fn, catalog.fn, claims.fn, payments.fn, orders.fn, chaosFn]) {
+      fn.addEnvironment('TRUSTED_CALLER_ROLES', bff.role!.roleName);
+    }
     const publicApi = new RestApi(bffScope, 'PublicApi', {
       restApiName: 'checkout-mesh-public',
       cloudWatchRole: false,

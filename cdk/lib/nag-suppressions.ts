@@ -21,7 +21,7 @@ const STACK_WIDE: Record<string, string> = {
   'AwsSolutions-L1':
     'nodejs22.x is the Node LTS the project is built and tested for (the emulator runs the host Node 20, esbuild targets node20); moving to a newer runtime is a deliberate upgrade with the toolchain, not a lint fix.',
   'AwsSolutions-APIG4':
-    'Authorization is in code: the BFF verifies ES256 access tokens (JWKS, iss/aud/exp, denylist) before any protected route, webhooks are verified by provider signature, and public reads are public by design. The per-service HTTP APIs are internal (called by the BFF and the saga); restricting them to IAM-signed callers is an open item (see docs/identity.md Known limits).',
+    'The public REST API is one proxy to the BFF, where authorization is in code: every route declares its access (anyone / signedIn / admin, functions/bff/access.ts) and the BFF verifies ES256 access tokens (JWKS, iss/aud/exp, denylist) before protected routes; webhooks are verified by provider signature; public reads are public by design. The per-service HTTP APIs use IAM authorization (HttpIamAuthorizer) with per-route execute-api grants.',
   'AwsSolutions-COG4':
     'The system issues its own ES256 access tokens (identity service) and verifies them in the BFF; a Cognito user pool would be a second identity provider. Webhook routes are authenticated by provider signatures.',
   'AwsSolutions-APIG2':
@@ -36,8 +36,8 @@ const STACK_WIDE: Record<string, string> = {
 
 /** Renders an ARN or Fn::GetAtt the way cdk-nag names it in a finding id. */
 const nagArn = (stack: Stack, fn: IFunction) => `<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*`;
-const region = (stack: Stack) => (Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region);
-const account = (stack: Stack) => (Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account);
+export const region = (stack: Stack) => (Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region);
+export const account = (stack: Stack) => (Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account);
 
 export function applyNagSuppressions(
   stack: Stack,

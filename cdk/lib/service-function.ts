@@ -4,6 +4,7 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config';
@@ -87,11 +88,15 @@ export class ServiceFunction extends NodejsFunction {
   }
 }
 
-/** A service's own HTTP API: every route goes to its API Lambda (routing lives in code). */
+/**
+ * A service's own HTTP API: every route goes to its API Lambda (routing lives in code), and
+ * only IAM-signed callers granted the route get in (cdk/lib/service-grants.ts).
+ */
 export function serviceHttpApi(scope: Construct, id: string, fn: NodejsFunction): HttpApi {
   return new HttpApi(scope, id, {
     apiName: id,
     defaultIntegration: new HttpLambdaIntegration(`${id}Integration`, fn),
+    defaultAuthorizer: new HttpIamAuthorizer(),
     createDefaultStage: true,
   });
 }

@@ -1,10 +1,11 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type Redis from 'ioredis';
 import { config } from './config';
 import type { HttpRequest } from './http';
 import { HttpProblem } from './problem';
 import { redisReady, serviceRedis } from './redis';
 import { ServiceClient } from './service-client';
+import { executeApiSigner, type RequestSigner } from './sigv4';
 
 /**
  * Access-token verification shared by the BFF (remote JWKS) and identity (local key ring).
@@ -51,9 +52,15 @@ export interface Principal {
 export const unauthorized = (detail = 'The access token is missing, invalid, expired or revoked') =>
   new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
-/** The bearer token of a request, or a 401. */
-export function bearerToken(req: Pick<HttpRequest, 'headers'>): string {
-  const header = req.headers.authorization ?? '';
+/**
+ * Between the BFF and identity the user's `Authorization: Bearer …` travels as this header:
+ * `Authorization` itself carries the BFF's SigV4 signature (the service APIs are IAM-authorized).
+ */
+export const FORWARDED_BEARER_HEADER = 'x-user-authorization';
+
+/** The bearer token of a request, or a 401 (`from`: the header that carries it). */
+export function bearerToken(req: Pick<HttpRequest, 'headers'>, from: 'authorization' | typeof FORWARDED_BEARER_HEADER = 'authorization'): string {
+  const header = req.headers[from] ?? '';
   const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
   if (m && m[1].length > MAX_BEARER_LENGTH) throw unauthorized();
   if (!m) throw new HttpProblem(401, 'unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
@@ -146,11 +153,24 @@ export function createVerifier(opts: {
   issuer?: string;
   audience?: string;
   cooldownMs?: number;
+  /** Signs the JWKS fetch (identity's API is IAM-authorized like every service API). */
+  signer?: RequestSigner;
 }): AccessTokenVerifier {
+  const { signer } = opts;
   const jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
     timeoutDuration: 5000,
     cooldownDuration: opts.cooldownMs ?? 10_000,
     cacheMaxAge: 10 * 60_000,
+    ...(signer
+      ? {
+          [customFetch]: async (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) => {
+            const plain: Record<string, string> = {};
+            init.headers.forEach((value, name) => (plain[name] = value));
+            const headers = await signer({ method: init.method, url, headers: plain });
+            return fetch(url, { ...init, headers });
+          },
+        }
+      : {}),
   });
   return {
     async verify(token) {
@@ -170,7 +190,11 @@ export function identityJwksUrl(): string {
 }
 
 export function verifier(): AccessTokenVerifier {
-  defaultVerifier ??= createVerifier({ jwksUrl: identityJwksUrl(), redis: () => serviceRedis(config().REDIS_URL) });
+  defaultVerifier ??= createVerifier({
+    jwksUrl: identityJwksUrl(),
+    redis: () => serviceRedis(config().REDIS_URL),
+    signer: executeApiSigner(config().AWS_REGION),
+  });
   return defaultVerifier;
 }
 

@@ -34,6 +34,11 @@ const EnvSchema = z.object({
       }
     }),
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
+  TRUSTED_CALLER_ROLES: z
+    .string()
+    .default('')
+    .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
   FAILURE_PLANS_ENABLED: z
     .enum(['true', 'false'])
     .default('false')

@@ -1,9 +1,11 @@
 import { apiBaseUrl } from './endpoints';
 import type { Config } from './config';
 import { CORRELATION_HEADER } from './http';
+import { executeApiSigner, type RequestSigner } from './sigv4';
 
 /**
- * Calls another service's HTTP API with a per-call timeout and the caller's correlation id.
+ * Calls another service's HTTP API with a per-call timeout and the caller's correlation id,
+ * signed with SigV4 (the service APIs are IAM-authorized: only granted roles get in).
  * Base URLs come from SERVICE_APIS (API id + stage) through `apiBaseUrl`, so the same code
  * reaches the emulator locally and execute-api on AWS.
  */
@@ -20,6 +22,8 @@ export interface ServiceClientOptions {
    * backoff from 100 ms; 0 (the default) hands the 429 to the caller.
    */
   throttleRetries?: number;
+  /** Signs each attempt; `null` sends unsigned (tests against plain local servers). */
+  signer?: RequestSigner | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +43,7 @@ export class ServiceClient {
       service,
       apiBaseUrl(api, { region: cfg.AWS_REGION, emulatorEndpoint: cfg.AWS_ENDPOINT_URL }),
       cfg.HTTP_TIMEOUT_MS,
-      options,
+      { signer: executeApiSigner(cfg.AWS_REGION), ...options },
     );
   }
 
@@ -55,10 +59,13 @@ export class ServiceClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
+    const url = `${this.baseUrl}${path}`;
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${this.baseUrl}${path}`, {
+      // Signed per attempt: a retry gets a fresh x-amz-date (and fresh credentials if they rotated).
+      const sign = this.options.signer;
+      const res = await fetch(url, {
         method,
-        headers,
+        headers: sign ? await sign({ method, url, headers, body }) : headers,
         body,
         signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
       });

@@ -2,7 +2,8 @@ import { config, type Config } from './config';
 import { serviceDb, type LeasedPool } from './db';
 import { serviceRedis } from './redis';
 import { type Check, runChecks } from './health';
-import { json, route, type Route } from './http';
+import { json, route, type HttpMiddleware, type HttpRequest, type Route } from './http';
+import { iamCallers } from './iam-caller';
 import { HttpProblem } from './problem';
 import type Redis from 'ioredis';
 
@@ -18,11 +19,19 @@ export interface ServiceRuntime {
   healthRoute: Route;
   /** Per-invocation hook: refresh the database lease when it is due. */
   beforeEach: () => Promise<void>;
+  /** Refuses calls without a verified IAM principal; believes identity headers only from the BFF. */
+  middlewares: HttpMiddleware[];
 }
 
 export function serviceRuntime(
   name: string,
-  deps: { postgres?: boolean; redis?: boolean; extraChecks?: Record<string, Check> } = {},
+  deps: {
+    postgres?: boolean;
+    redis?: boolean;
+    extraChecks?: Record<string, Check>;
+    /** Routes authenticated another way than IAM (provider webhooks through the public API). */
+    openRoutes?: (req: HttpRequest) => boolean;
+  } = {},
 ): ServiceRuntime {
   const cfg = config();
   const db = () => serviceDb(cfg);
@@ -49,7 +58,8 @@ export function serviceRuntime(
   const beforeEach = async () => {
     if (deps.postgres) await db().ensureFresh();
   };
-  return { name, cfg, db, redis, healthRoute, beforeEach };
+  const middlewares = [iamCallers({ trustedRoles: cfg.TRUSTED_CALLER_ROLES, open: deps.openRoutes })];
+  return { name, cfg, db, redis, healthRoute, beforeEach, middlewares };
 }
 
 /** Routes that a later issue builds: they answer 501 problem+json instead of 404. */

@@ -305,18 +305,40 @@ export async function ensureMinistack(): Promise<void> {
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
   const healthy = async () =>
     (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
-  if (await healthy()) return;
+  if (await healthy()) {
+    // A MiniStack of ours left from before AUTH=true would let unsigned calls through: restart it.
+    if ((await ministackAuth()) === 'disabled' && ownedPid('ministack')) {
+      say.step('restarting MiniStack with AUTH=true (it was started without IAM enforcement)');
+      await stopOwned('ministack');
+    } else {
+      return;
+    }
+  }
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
-  say.step('starting MiniStack (local Lambda execution)');
+  say.step('starting MiniStack (local Lambda execution, AUTH=true: SigV4 and IAM policies enforced)');
   startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
     BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
     LAMBDA_EXECUTOR: 'local',
     MINISTACK_REGION: settings.region,
+    // Enforce what AWS enforces: signatures and IAM policies (execute-api grants included). The
+    // root caller is the access key `test` with secret `test` (scripts, cdklocal, tests).
+    AUTH: 'true',
   }, ROOT);
   await waitFor('MiniStack', healthy, 60_000);
+}
+
+/** MiniStack's IAM enforcement as its health report states it (LocalStack reports none). */
+async function ministackAuth(): Promise<'enabled' | 'disabled' | undefined> {
+  try {
+    const res = await fetch(`${settings.awsEndpoint}/_ministack/health`, { signal: AbortSignal.timeout(1000) });
+    if (!res.ok) return undefined;
+    return ((await res.json()) as { auth?: 'enabled' | 'disabled' }).auth;
+  } catch {
+    return undefined;
+  }
 }
 
 /* ---------- Payment provider fakes ---------- */

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { DEMO_CATEGORY, RACE_DEMO_PRODUCT_ID } from '../../functions/catalog/core/model';
 
 /** Demo products with fixed ids so the seed is idempotent and docs/tests can name them. */
 export const DEMO_PRODUCTS: Array<{ id: string; sku: string; name: string; category: string; priceCents: number; stock: number }> = [
@@ -14,6 +15,8 @@ export const DEMO_PRODUCTS: Array<{ id: string; sku: string; name: string; categ
   { id: '00000000-0000-4000-8000-000000000110', sku: 'NTB-010', name: 'Dot Grid Notebook', category: 'stationery', priceCents: 1200, stock: 500 },
   { id: '00000000-0000-4000-8000-000000000111', sku: 'PEN-011', name: 'Fountain Pen', category: 'stationery', priceCents: 4500, stock: 70 },
   { id: '00000000-0000-4000-8000-000000000112', sku: 'LTD-012', name: 'Limited Edition Print', category: 'stationery', priceCents: 9900, stock: 3 },
+  // The ETag race's own product (POST /api/catalog/race touches nothing else); hidden from listings.
+  { id: RACE_DEMO_PRODUCT_ID, sku: 'RACE-DEMO', name: 'Race Demo Counter', category: DEMO_CATEGORY, priceCents: 100, stock: 1000 },
 ];
 
 export async function seed(client: Client): Promise<void> {

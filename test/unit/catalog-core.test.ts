@@ -1,6 +1,6 @@
 import { CatalogService, requireIfMatch } from '../../functions/catalog/core/catalog-service';
 import { noneMatchHits, parseIfMatch, toEtag } from '../../functions/catalog/core/etag';
-import { ListQuery, ProductPatch, RaceRequest, ReserveRequest, StockPatch, sameItems, type Product } from '../../functions/catalog/core/model';
+import { ListQuery, ProductPatch, RACE_DEMO_PRODUCT_ID, RaceRequest, ReserveRequest, StockPatch, sameItems, type Product } from '../../functions/catalog/core/model';
 import type { GuardedWrite, ProductCache, ProductRepository } from '../../functions/catalog/core/ports';
 import { retryThrottled, runRace, summarize, type Send } from '../../functions/catalog/core/race';
 import { HttpProblem } from '../../functions/shared/problem';
@@ -68,9 +68,11 @@ describe('schemas', () => {
     expect(ListQuery.safeParse({ sort: 'x' }).success).toBe(false);
   });
   it('race defaults delta to 1 and caps writers', () => {
-    expect(RaceRequest.parse({ productId: ID, writers: 3 }).delta).toBe(1);
-    expect(RaceRequest.safeParse({ productId: ID, writers: 0 }).success).toBe(false);
-    expect(RaceRequest.safeParse({ productId: ID, writers: 1000 }).success).toBe(false);
+    expect(RaceRequest.parse({ writers: 3 })).toEqual({ productId: RACE_DEMO_PRODUCT_ID, writers: 3, delta: 1 });
+    expect(RaceRequest.safeParse({ productId: RACE_DEMO_PRODUCT_ID, writers: 0 }).success).toBe(false);
+    expect(RaceRequest.safeParse({ productId: RACE_DEMO_PRODUCT_ID, writers: 1000 }).success).toBe(false);
+    // The public race never touches a real product.
+    expect(RaceRequest.safeParse({ productId: ID, writers: 3 }).success).toBe(false);
   });
   it('compares reservation items regardless of order', () => {
     const a = { productId: 'a', quantity: 1 };

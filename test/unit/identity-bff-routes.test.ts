@@ -58,7 +58,9 @@ describe('BFF auth routes', () => {
     const ok = await handler(event('GET', '/api/me', { authorization: 'Bearer a.b.c' }), {} as Context);
     expect(ok.statusCode).toBe(200);
     expect(calls[0].url).toBe('http://emulator.test/_aws/execute-api/idapi/me');
-    expect((calls[0].init.headers as Record<string, string>).authorization).toBe('Bearer a.b.c');
+    expect((calls[0].init.headers as Record<string, string>)['x-user-authorization']).toBe('Bearer a.b.c');
+    // The hop itself is SigV4-signed (identity's API is IAM-authorized).
+    expect((calls[0].init.headers as Record<string, string>).authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=.*x-user-authorization/);
   });
 
   it('answers 401 for /api/me without a bearer token', async () => {

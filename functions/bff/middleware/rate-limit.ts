@@ -22,7 +22,7 @@ export interface BucketLimit {
   capacity: number;
   refillPerSecond: number;
 }
-export type RouteClass = 'read' | 'write' | 'auth' | 'ops' | 'demo';
+export type RouteClass = 'read' | 'write' | 'auth' | 'ops' | 'demo' | 'race';
 
 export const DEFAULT_LIMITS: Record<RouteClass, BucketLimit> = {
   read: { capacity: 600, refillPerSecond: 100 },
@@ -31,6 +31,8 @@ export const DEFAULT_LIMITS: Record<RouteClass, BucketLimit> = {
   ops: { capacity: 300, refillPerSecond: 50 },
   // A deliberately small class for the contract's own demo and tests.
   demo: { capacity: 5, refillPerSecond: 1 },
+  // The public race fans out N writes per call: a burst of a few races, then one per 2 s.
+  race: { capacity: 10, refillPerSecond: 0.5 },
 };
 
 /** RATE_LIMITS='{"write":{"capacity":50,"refillPerSecond":5}}' overrides classes one by one. */
@@ -55,6 +57,7 @@ export function rateLimits(env: NodeJS.ProcessEnv = process.env): Record<RouteCl
 export function routeClass(req: Pick<HttpRequest, 'method' | 'path'>): RouteClass {
   const p = req.path;
   if (p.startsWith('/api/demo/rate-limited')) return 'demo';
+  if (p === '/api/catalog/race') return 'race';
   if (p.startsWith('/api/auth/') || p === '/api/me' || p === '/.well-known/jwks.json') return 'auth';
   if (p.startsWith('/api/ops/')) return 'ops';
   return ['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? 'read' : 'write';

@@ -1,6 +1,7 @@
-import { requireAuth } from '../../shared/auth';
+import { FORWARDED_BEARER_HEADER } from '../../shared/auth';
 import { config } from '../../shared/config';
-import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import type { HttpRequest, HttpResult } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 
@@ -11,14 +12,15 @@ import { ServiceClient } from '../../shared/service-client';
  */
 const PASS_HEADERS = ['content-type', 'cache-control', 'retry-after', 'www-authenticate', 'ratelimit', 'ratelimit-policy'];
 
-export function authRoutes(): Route[] {
+export function authRoutes(): PublicRoute[] {
   let client: ServiceClient | undefined;
   const identity = () => (client ??= ServiceClient.fromConfig('identity', config()));
 
   const forward = (method: string, upstreamPath: string) => async (req: HttpRequest): Promise<HttpResult> => {
     const headers: Record<string, string> = { 'x-client-ip': req.sourceIp };
     if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
-    if (req.headers.authorization) headers.authorization = req.headers.authorization;
+    // Authorization is the BFF's own SigV4 signature on this hop; the user's token rides beside it.
+    if (req.headers.authorization) headers[FORWARDED_BEARER_HEADER] = req.headers.authorization;
     let res;
     try {
       res = await identity().call(method, upstreamPath, {
@@ -50,14 +52,12 @@ export function authRoutes(): Route[] {
   };
 
   return [
-    route('POST', '/api/auth/register', forward('POST', '/auth/register')),
-    route('POST', '/api/auth/login', forward('POST', '/auth/login')),
-    route('POST', '/api/auth/refresh', forward('POST', '/auth/refresh')),
-    route('POST', '/api/auth/logout', forward('POST', '/auth/logout')),
-    route('GET', '/api/me', async (req) => {
-      await requireAuth(req);
-      return forward('GET', '/me')(req);
-    }),
-    route('GET', '/.well-known/jwks.json', forward('GET', '/.well-known/jwks.json')),
+    publicRoute('POST', '/api/auth/register', 'anyone', forward('POST', '/auth/register')),
+    publicRoute('POST', '/api/auth/login', 'anyone', forward('POST', '/auth/login')),
+    publicRoute('POST', '/api/auth/refresh', 'anyone', forward('POST', '/auth/refresh')),
+    // Identity revokes what the tokens in the body/header name; no valid access token needed to end a session.
+    publicRoute('POST', '/api/auth/logout', 'anyone', forward('POST', '/auth/logout')),
+    publicRoute('GET', '/api/me', 'signedIn', forward('GET', '/me')),
+    publicRoute('GET', '/.well-known/jwks.json', 'anyone', forward('GET', '/.well-known/jwks.json')),
   ];
 }

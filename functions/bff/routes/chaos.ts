@@ -1,11 +1,11 @@
 import { config } from '../../shared/config';
-import { requireAuth, requireRole } from '../../shared/auth';
-import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import type { HttpRequest, HttpResult } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 
 /** /api/chaos/rules: anyone may look; changing rules needs the admin role. */
-export function chaosRoutes(): Route[] {
+export function chaosRoutes(): PublicRoute[] {
   let client: ServiceClient | undefined;
   const chaos = () => (client ??= ServiceClient.fromConfig('chaos', config()));
   const forward = async (req: HttpRequest, method: string, path: string): Promise<HttpResult> => {
@@ -27,13 +27,10 @@ export function chaosRoutes(): Route[] {
     if (type) headers['content-type'] = type;
     return { status: res.status, headers, body: res.body || undefined };
   };
-  const admin = async (req: HttpRequest) => requireRole(await requireAuth(req), 'admin');
   return [
-    route('GET', '/api/chaos/rules', (req) => forward(req, 'GET', '/rules')),
-    route('POST', '/api/chaos/rules', async (req) => (await admin(req), forward(req, 'POST', '/rules'))),
-    route('DELETE', '/api/chaos/rules', async (req) => (await admin(req), forward(req, 'DELETE', '/rules'))),
-    route('DELETE', '/api/chaos/rules/{id}', async (req) =>
-      (await admin(req), forward(req, 'DELETE', `/rules/${encodeURIComponent(req.params.id)}`)),
-    ),
+    publicRoute('GET', '/api/chaos/rules', 'anyone', (req) => forward(req, 'GET', '/rules')),
+    publicRoute('POST', '/api/chaos/rules', 'admin', (req) => forward(req, 'POST', '/rules')),
+    publicRoute('DELETE', '/api/chaos/rules', 'admin', (req) => forward(req, 'DELETE', '/rules')),
+    publicRoute('DELETE', '/api/chaos/rules/{id}', 'admin', (req) => forward(req, 'DELETE', `/rules/${encodeURIComponent(req.params.id)}`)),
   ];
 }

@@ -1,12 +1,13 @@
-import { json, route, type Route } from '../../shared/http';
+import { json } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 
 /**
  * GET /api/config: the public client configuration of the storefront — what a browser needs
  * to talk to the payment providers (Stripe.js's publishable key and API host). Nothing secret.
  */
-export function configRoutes(): Route[] {
+export function configRoutes(): PublicRoute[] {
   return [
-    route('GET', '/api/config', async () =>
+    publicRoute('GET', '/api/config', 'anyone', async () =>
       json(
         200,
         {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { config } from '../../shared/config';
-import { json, parseJsonBody, route, type Route } from '../../shared/http';
+import { json, parseJsonBody } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { serviceRedis } from '../../shared/redis';
 import { ServiceClient } from '../../shared/service-client';
@@ -43,14 +44,16 @@ function drill(name: string): Downstream {
   );
 }
 
-export function gatewayRoutes(): Route[] {
+export function gatewayRoutes(): PublicRoute[] {
   return [
-    route('GET', '/api/ops/breakers', () =>
+    // Breaker states are what the /chaos page shows every visitor: readable by anyone.
+    publicRoute('GET', '/api/ops/breakers', 'anyone', () =>
       json(200, { instance: INSTANCE, breakers: breakerReport() }, { 'cache-control': 'no-store' }),
     ),
     // GET /api/ops/breakers/drill/{name}?status=503&delayMs=300: one call through the drill
     // breaker {name} to the claims service's fault route (failure plans only).
-    route('GET', '/api/ops/breakers/drill/{name}', async (req) => {
+    // The drill is the /chaos page's demo (failure plans only, rate limited like every route).
+    publicRoute('GET', '/api/ops/breakers/drill/{name}', 'anyone', async (req) => {
       if (!config().FAILURE_PLANS_ENABLED) throw new HttpProblem(404, 'notFound', 'Failure plans are disabled');
       if (!DRILL_NAME.test(req.params.name)) throw new HttpProblem(400, 'validation', 'name: 1-40 of A-Z a-z 0-9 _ -');
       const status = Number(req.query.status ?? 200);
@@ -76,20 +79,21 @@ export function gatewayRoutes(): Route[] {
       }
     }),
     // The Idempotency-Key contract with a countable side effect: INCR a Redis counter.
-    route(
+    publicRoute(
       'POST',
       '/api/demo/idempotent-echo',
+      'anyone',
       idempotent(async (req) => {
         const body = parseJsonBody(req, EchoBody);
         const value = await redis().incr(echoKey(body.counterId));
         return json(201, { counterId: body.counterId, value, echo: body }, { location: `/api/demo/idempotent-echo/${body.counterId}` });
       }),
     ),
-    route('GET', '/api/demo/idempotent-echo/{counterId}', async (req) => {
+    publicRoute('GET', '/api/demo/idempotent-echo/{counterId}', 'anyone', async (req) => {
       const raw = await redis().get(echoKey(req.params.counterId));
       return json(200, { counterId: req.params.counterId, value: Number(raw ?? 0) }, { 'cache-control': 'no-store' });
     }),
     // The "demo" rate-limit class (5 tokens, 1/s by default); ?bucket= gives a fresh bucket.
-    route('GET', '/api/demo/rate-limited', () => json(200, { ok: true }, { 'cache-control': 'no-store' })),
+    publicRoute('GET', '/api/demo/rate-limited', 'anyone', () => json(200, { ok: true }, { 'cache-control': 'no-store' })),
   ];
 }

@@ -1,16 +1,17 @@
 import { config } from '../../shared/config';
-import { json, route, type Route } from '../../shared/http';
+import { json } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { ServiceClient } from '../../shared/service-client';
 
 /**
  * GET /api/health: asks every service's /health in parallel and answers 200 only when
  * every service and every one of their dependencies is up.
  */
-export function healthRoutes(): Route[] {
+export function healthRoutes(): PublicRoute[] {
   const cfg = config();
   const clients = Object.keys(cfg.SERVICE_APIS).map((name) => ServiceClient.fromConfig(name, cfg));
   return [
-    route('GET', '/api/health', async (req) => {
+    publicRoute('GET', '/api/health', 'anyone', async (req) => {
       const results = await Promise.all(
         clients.map(async (client) => {
           const started = Date.now();

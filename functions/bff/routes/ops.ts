@@ -1,6 +1,6 @@
 import { config } from '../../shared/config';
-import { requireAuth, requireRole } from '../../shared/auth';
-import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import type { HttpRequest, HttpResult } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 
@@ -9,11 +9,10 @@ import { ServiceClient } from '../../shared/service-client';
  * consumers' DLQ depths, and DLQ redrive. Both live on the internal payments API; the BFF checks the admin role
  * and passes the answer through.
  */
-export function opsRoutes(): Route[] {
+export function opsRoutes(): PublicRoute[] {
   let client: ServiceClient | undefined;
   const payments = () => (client ??= ServiceClient.fromConfig('payments', config()));
   const forward = (path: string | ((req: HttpRequest) => string), method = 'GET') => async (req: HttpRequest): Promise<HttpResult> => {
-    requireRole(await requireAuth(req), 'admin');
     const target = typeof path === 'string' ? path : path(req);
     let res;
     try {
@@ -28,12 +27,13 @@ export function opsRoutes(): Route[] {
     return { status: res.status, headers, body: res.body || undefined };
   };
   return [
-    route('GET', '/api/ops/outbox', forward('/ops/outbox')),
-    route('GET', '/api/ops/dlq', forward('/ops/dlq')),
+    publicRoute('GET', '/api/ops/outbox', 'admin', forward('/ops/outbox')),
+    publicRoute('GET', '/api/ops/dlq', 'admin', forward('/ops/dlq')),
     // Moves a consumer's DLQ messages back to its queue (payments answers 404 for a queue it does not own).
-    route(
+    publicRoute(
       'POST',
       '/api/ops/dlq/{queue}/redrive',
+      'admin',
       forward((req) => {
         if (!/^[a-z][a-z0-9-]{1,60}$/.test(req.params.queue)) throw new HttpProblem(400, 'validation', 'queue: a consumer name like payments-audit');
         return `/ops/dlq/${req.params.queue}/redrive`;

@@ -1,6 +1,7 @@
 import { config } from '../../shared/config';
-import { requireAuth } from '../../shared/auth';
-import { route, type HttpRequest, type HttpResult, type Route } from '../../shared/http';
+import type { Principal } from '../../shared/auth';
+import type { HttpRequest, HttpResult } from '../../shared/http';
+import { publicRoute, signedIn, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 import { idempotent } from '../middleware/idempotency';
@@ -9,11 +10,10 @@ import { idempotent } from '../middleware/idempotency';
  * /api/orders: authenticated; POST needs an Idempotency-Key (a replay answers the stored 202,
  * so one key starts one saga). The BFF passes the verified customer to the internal orders API.
  */
-export function orderRoutes(): Route[] {
+export function orderRoutes(): PublicRoute[] {
   let client: ServiceClient | undefined;
   const orders = () => (client ??= ServiceClient.fromConfig('orders', config()));
-  const forward = async (req: HttpRequest, method: string, path: string): Promise<HttpResult> => {
-    const principal = await requireAuth(req);
+  const forward = async (req: HttpRequest, principal: Principal, method: string, path: string): Promise<HttpResult> => {
     const headers: Record<string, string> = {
       'x-customer-id': principal.sub,
       'x-customer-role': principal.roles.includes('admin') ? 'admin' : 'customer',
@@ -41,8 +41,9 @@ export function orderRoutes(): Route[] {
   };
   const id = (req: HttpRequest) => encodeURIComponent(req.params.id);
   return [
-    route('POST', '/api/orders', idempotent(async (req) => forward(req, 'POST', '/orders'))),
-    route('GET', '/api/orders/{id}', (req) => forward(req, 'GET', `/orders/${id(req)}`)),
-    route('GET', '/api/orders/{id}/trace', (req) => forward(req, 'GET', `/orders/${id(req)}/trace`)),
+    // Signed in first, then the Idempotency-Key claim: a refused call claims nothing.
+    publicRoute('POST', '/api/orders', 'signedIn', (req, p) => idempotent(async (r) => forward(r, signedIn(p), 'POST', '/orders'))(req)),
+    publicRoute('GET', '/api/orders/{id}', 'signedIn', (req, p) => forward(req, signedIn(p), 'GET', `/orders/${id(req)}`)),
+    publicRoute('GET', '/api/orders/{id}/trace', 'signedIn', (req, p) => forward(req, signedIn(p), 'GET', `/orders/${id(req)}/trace`)),
   ];
 }

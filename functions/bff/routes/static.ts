@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { route, type Route } from '../../shared/http';
+import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 
 /**
@@ -27,7 +27,7 @@ function stripeOrigin(): string {
   }
 }
 
-export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirname, 'web')): Route[] {
+export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirname, 'web')): PublicRoute[] {
   const root = path.resolve(webRoot);
   const csp = `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ${stripeOrigin()}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
   const serve = (file: string) => {
@@ -51,8 +51,8 @@ export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirna
     };
   };
   return [
-    route('GET', '/', () => serve('index.html')),
-    route('GET', '/chaos', () => serve('chaos.html')),
-    route('GET', '/web/{file+}', (req) => serve(req.params.file)),
+    publicRoute('GET', '/', 'anyone', () => serve('index.html')),
+    publicRoute('GET', '/chaos', 'anyone', () => serve('chaos.html')),
+    publicRoute('GET', '/web/{file+}', 'anyone', (req) => serve(req.params.file)),
   ];
 }

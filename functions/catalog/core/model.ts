@@ -72,9 +72,20 @@ export const ReserveRequest = z
   .strict();
 export type ReserveRequest = z.infer<typeof ReserveRequest>;
 
+/**
+ * The race demo's own product (seeded, category `demo`, hidden from the storefront listing):
+ * the public race endpoint touches nothing else, so a visitor never changes a real product.
+ */
+export const RACE_DEMO_PRODUCT_ID = '00000000-0000-4000-8000-0000000000de';
+export const DEMO_CATEGORY = 'demo';
+
 export const RaceRequest = z
   .object({
-    productId: z.string().uuid(),
+    productId: z
+      .string()
+      .uuid()
+      .refine((id): boolean => id === RACE_DEMO_PRODUCT_ID, `the race runs only on the demo product ${RACE_DEMO_PRODUCT_ID}`)
+      .default(RACE_DEMO_PRODUCT_ID),
     writers: z.number().int().min(1).max(200),
     delta: z.number().int().min(-1000).max(1000).refine((d) => d !== 0, 'delta must not be 0').default(1),
   })

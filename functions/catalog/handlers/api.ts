@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
-import { HttpProblem } from '../../shared/problem';
 import { serviceRuntime } from '../../shared/service';
-import { ServiceClient } from '../../shared/service-client';
 import { PgProductRepository } from '../adapters/pg-repository';
 import { RedisProductCache } from '../adapters/redis-cache';
 import { CatalogService } from '../core/catalog-service';
 import { noneMatchHits, toEtag } from '../core/etag';
-import { ListQuery, ProductId, ProductPatch, RaceRequest, ReserveRequest, StockPatch, type Product } from '../core/model';
-import { runRace } from '../core/race';
+import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Product } from '../core/model';
 import * as z from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
@@ -49,15 +46,6 @@ const api = httpApi(
       const patch = parseJsonBody(req, ProductPatch);
       return productResult(200, await catalog.update(id, req.headers['if-match'], patch));
     }),
-    route('POST', '/race', async (req) => {
-      const body = parseJsonBody(req, RaceRequest);
-      const self = selfClient();
-      const result = await runRace(
-        (method, path, opts) => self.call(method, path, { ...opts, correlationId: req.correlationId, timeoutMs: 25_000 }),
-        body,
-      );
-      return json(200, result, { 'cache-control': 'no-store' });
-    }),
     route('POST', '/internal/reservations', async (req) => {
       const body = parseJsonBody(req, ReserveRequest);
       const { reservation, replayed } = await catalog.reserve(body);
@@ -69,15 +57,8 @@ const api = httpApi(
       return json(200, { ...reservation, changed });
     }),
   ],
-  { beforeEach: runtime.beforeEach },
+  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
 );
-
-function selfClient(): ServiceClient {
-  if (!runtime.cfg.SERVICE_APIS.catalog) {
-    throw new HttpProblem(503, 'dependencyDown', 'The race needs the catalog API address (SERVICE_APIS.catalog)');
-  }
-  return ServiceClient.fromConfig('catalog', runtime.cfg);
-}
 
 /** Every response names the worker that produced it (problems included), for the race report. */
 export const handler = async (...args: Parameters<typeof api>) => {

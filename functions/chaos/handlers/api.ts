@@ -6,8 +6,8 @@ import { redisReady } from '../../shared/redis';
 import { serviceRuntime } from '../../shared/service';
 
 /**
- * The chaos service: CRUD over the fault rules every handler reads. It trusts its caller
- * for authorization; the BFF lets anyone read and only admins change rules.
+ * The chaos service: CRUD over the fault rules every handler reads. Only IAM-granted callers
+ * reach it (the BFF, which lets anyone read and only admins change rules).
  */
 const runtime = serviceRuntime('chaos', { redis: true });
 const RuleId = z.string().uuid();
@@ -37,4 +37,4 @@ export const handler = httpApi([
   }),
   // The kill switch: removes every rule at once.
   route('DELETE', '/rules', async () => json(200, { cleared: await clearRules(await redis()) })),
-]);
+], { middlewares: runtime.middlewares });

@@ -49,5 +49,5 @@ export const handler = httpApi(
       return json(status, { status, delayMs: delay });
     }),
   ],
-  { beforeEach: runtime.beforeEach },
+  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
 );

@@ -1,4 +1,4 @@
-import { bearerToken } from '../../shared/auth';
+import { bearerToken, FORWARDED_BEARER_HEADER } from '../../shared/auth';
 import { redisReady } from '../../shared/redis';
 import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
@@ -41,10 +41,10 @@ export const handler = httpApi(
     route('POST', '/auth/login', async (req) => json(200, await auth().login(parseJsonBody(req, LoginBody), clientIp(req)), noStore)),
     route('POST', '/auth/refresh', async (req) => json(200, await auth().refresh(parseJsonBody(req, RefreshBody).refreshToken), noStore)),
     route('POST', '/auth/logout', async (req) => {
-      await auth().logout(bearerToken(req));
+      await auth().logout(bearerToken(req, FORWARDED_BEARER_HEADER));
       return { status: 204, headers: noStore };
     }),
-    route('GET', '/me', async (req) => json(200, await auth().me(bearerToken(req)), noStore)),
+    route('GET', '/me', async (req) => json(200, await auth().me(bearerToken(req, FORWARDED_BEARER_HEADER)), noStore)),
     route('GET', '/.well-known/jwks.json', async () =>
       json(200, await auth().jwks(), { 'cache-control': 'public, max-age=60', 'content-type': 'application/jwk-set+json' }),
     ),
@@ -54,5 +54,6 @@ export const handler = httpApi(
       await runtime.beforeEach();
       await redisReady(runtime.redis());
     },
+    middlewares: runtime.middlewares,
   },
 );

@@ -138,5 +138,5 @@ export const handler = httpApi(
       return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
     }),
   ],
-  { beforeEach: runtime.beforeEach },
+  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
 );

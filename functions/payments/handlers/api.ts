@@ -29,6 +29,8 @@ const lambda = new LambdaClient({});
 const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
   postgres: true,
+  // Providers call the webhooks through the public API, unsigned: each is verified by its signature.
+  openRoutes: (req) => req.method === 'POST' && /^\/webhooks\/(stripe|paypal)$/.test(req.path),
   extraChecks: {
     sns: async () => {
       await sns.send(new GetTopicAttributesCommand({ TopicArn: process.env.PAYMENTS_TOPIC_ARN }));
@@ -118,5 +120,5 @@ export const handler = httpApi(
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
     route('POST', '/webhooks/paypal', paypalWebhook),
   ],
-  { beforeEach: runtime.beforeEach },
+  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
 );
