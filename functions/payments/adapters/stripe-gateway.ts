@@ -3,7 +3,8 @@ import { ProviderRejected, type CreateSessionInput, type Operation, type Payment
 
 /**
  * Stripe adapter over the official SDK. `apiBase` points it at a local stateful fake
- * (test/fakes/stripe-fake.ts, or localstripe) instead of api.stripe.com.
+ * (localstack/fakes/stripe-fake.ts, or localstripe in test/integration/payments-localstripe.test.ts)
+ * instead of api.stripe.com.
  */
 export function stripeGateway(apiKey: string, apiBase?: string): PaymentGateway {
   const opts: Stripe.StripeConfig = { maxNetworkRetries: 1, timeout: 5000 };
