@@ -28,6 +28,8 @@ export interface DeployConfig {
   vaultAwsMount?: string;
   /** Vault's iam_server_id_header_value, when Vault is configured with one (aws-iam only). */
   vaultIamServerId?: string;
+  /** STS endpoint the Lambdas sign for; must equal Vault's sts_endpoint (default the global one). */
+  vaultAwsStsEndpoint?: string;
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
@@ -66,6 +68,7 @@ export function loadConfig(scope: Construct): DeployConfig {
       vaultAuth: 'aws-iam',
       vaultAwsMount: ctx('vaultAwsMount'),
       vaultIamServerId: ctx('vaultIamServerId'),
+      vaultAwsStsEndpoint: ctx('vaultAwsStsEndpoint'),
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
       payments: {

@@ -12,6 +12,7 @@ export function vaultAuthEnvironment(config: DeployConfig, service: string): Rec
       VAULT_AWS_ROLE: service,
       ...(config.vaultAwsMount ? { VAULT_AWS_MOUNT: config.vaultAwsMount } : {}),
       ...(config.vaultIamServerId ? { VAULT_AWS_IAM_SERVER_ID: config.vaultIamServerId } : {}),
+      ...(config.vaultAwsStsEndpoint ? { VAULT_AWS_STS_ENDPOINT: config.vaultAwsStsEndpoint } : {}),
     };
   }
   // VAULT_AUTH defaults to token: leave it out so the local template stays as it was.
