@@ -8,7 +8,8 @@ import type { Construct } from 'constructs';
  * local (cdklocal on the emulator): endpoints default to this machine and the per-service
  * Vault tokens come from .local/secrets.json, written by `npm run up`.
  * aws (`cdk deploy -c target=aws`): every endpoint must be given as context
- * (-c pgHost=... -c redisUrl=... -c vaultAddr=...); nothing local leaks in.
+ * (-c pgHost=... -c redisUrl=... -c vaultAddr=...); nothing local leaks in. Lambdas log in to
+ * Vault with their IAM role (optional -c vaultAwsMount=... -c vaultIamServerId=...), never a token.
  */
 export interface DeployConfig {
   target: 'local' | 'aws';
@@ -21,6 +22,14 @@ export interface DeployConfig {
   awsEndpoint?: string;
   /** Per-service Vault tokens (local dev only; on AWS use a Vault auth method instead). */
   vaultTokens: Record<string, string>;
+  /** How Lambdas log in to Vault: static tokens locally, the aws auth method (IAM) on AWS. */
+  vaultAuth: 'token' | 'aws-iam';
+  /** Mount path of Vault's aws auth method (aws-iam only; the Lambdas default to `aws`). */
+  vaultAwsMount?: string;
+  /** Vault's iam_server_id_header_value, when Vault is configured with one (aws-iam only). */
+  vaultIamServerId?: string;
+  /** STS endpoint the Lambdas sign for; must equal Vault's sts_endpoint (default the global one). */
+  vaultAwsStsEndpoint?: string;
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
@@ -56,6 +65,10 @@ export function loadConfig(scope: Construct): DeployConfig {
       redisUrl: need('redisUrl'),
       vaultAddr: need('vaultAddr'),
       vaultTokens: {},
+      vaultAuth: 'aws-iam',
+      vaultAwsMount: ctx('vaultAwsMount'),
+      vaultIamServerId: ctx('vaultIamServerId'),
+      vaultAwsStsEndpoint: ctx('vaultAwsStsEndpoint'),
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
       payments: {
@@ -82,6 +95,7 @@ export function loadConfig(scope: Construct): DeployConfig {
     vaultAddr: env.CM_LAMBDA_VAULT_ADDR ?? env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
     awsEndpoint: env.CM_LAMBDA_AWS_ENDPOINT ?? env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
     vaultTokens: secrets.serviceTokens ?? {},
+    vaultAuth: 'token',
     failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
     chaosEnabled: (env.CM_CHAOS ?? 'true') === 'true',
     payments: localPayments(env, secrets.stripePublishableKey ?? ''),

@@ -8,6 +8,7 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config';
+import { vaultAuthEnvironment } from './vault-auth';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
 
@@ -52,7 +53,7 @@ export class ServiceFunction extends NodejsFunction {
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.database ? { DB_ROLE: props.service } : {}),
       ...(config.awsEndpoint ? { AWS_ENDPOINT_URL: config.awsEndpoint } : {}),
-      ...(config.vaultTokens[props.service] ? { VAULT_TOKEN: config.vaultTokens[props.service] } : {}),
+      ...vaultAuthEnvironment(config, props.service),
       ...(props.environment ?? {}),
     };
     super(scope, id, {

@@ -18,7 +18,19 @@ const EnvSchema = z.object({
   PGDATABASE: z.string().default('checkout_mesh'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
   VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
+  /** token: a static VAULT_TOKEN (local dev); aws-iam: log in with the Lambda's IAM role (AWS). */
+  VAULT_AUTH: z.enum(['token', 'aws-iam']).default('token'),
   VAULT_TOKEN: z.string().optional(),
+  /** Vault role of the aws auth method (auth/<mount>/role/<role>); defaults to SERVICE_NAME. */
+  VAULT_AWS_ROLE: z.string().optional(),
+  VAULT_AWS_MOUNT: z
+    .string()
+    .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'VAULT_AWS_MOUNT must be a mount path such as aws')
+    .default('aws'),
+  /** Vault's iam_server_id_header_value; signed into the login so it cannot be replayed elsewhere. */
+  VAULT_AWS_IAM_SERVER_ID: z.string().min(1).optional(),
+  /** Where Vault sends GetCallerIdentity; default AWS_ENDPOINT_URL (emulator), else the global STS. */
+  VAULT_AWS_STS_ENDPOINT: z.string().url().optional(),
   /** Vault database role this service leases credentials from (database/creds/<role>). */
   DB_ROLE: z.string().optional(),
   /** JSON map of service name -> {apiId, stage} for the HTTP APIs this function calls. */
@@ -43,7 +55,16 @@ const EnvSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
-});
+})
+  .superRefine((env, ctx) => {
+    if (env.VAULT_AUTH !== 'aws-iam') return;
+    // A Vault role name is one path segment; an empty or odd one would only fail at login.
+    const role = env.VAULT_AWS_ROLE ?? env.SERVICE_NAME;
+    if (!/^[\w.-]+$/.test(role)) {
+      ctx.addIssue({ code: 'custom', path: ['VAULT_AWS_ROLE'], message: 'VAULT_AUTH=aws-iam needs a Vault role name (VAULT_AWS_ROLE, default SERVICE_NAME)' });
+    }
+  })
+  .transform((env) => (env.VAULT_AUTH === 'aws-iam' ? { ...env, VAULT_AWS_ROLE: env.VAULT_AWS_ROLE ?? env.SERVICE_NAME } : env));
 export type Config = z.infer<typeof EnvSchema>;
 
 let cached: Config | undefined;

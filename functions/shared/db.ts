@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
-import { type DbLease, VaultClient } from './vault';
+import { type DbLease, type VaultClient, vaultClient, type VaultSettings } from './vault';
 import { logger } from './logger';
 
 /**
@@ -285,18 +285,21 @@ export class LeasedPool {
 let shared: LeasedPool | undefined;
 
 /** The process-wide pool for this service, built from configuration on first use. */
-export function serviceDb(cfg: {
-  VAULT_ADDR: string;
-  VAULT_TOKEN?: string;
-  DB_ROLE?: string;
-  PGHOST: string;
-  PGPORT: number;
-  PGDATABASE: string;
-}): LeasedPool {
+export function serviceDb(
+  cfg: VaultSettings & {
+    DB_ROLE?: string;
+    PGHOST: string;
+    PGPORT: number;
+    PGDATABASE: string;
+  },
+): LeasedPool {
   if (shared) return shared;
-  if (!cfg.VAULT_TOKEN || !cfg.DB_ROLE) throw new Error('VAULT_TOKEN and DB_ROLE are required for database access');
+  // With aws-iam the token comes from a login; only token mode needs VAULT_TOKEN.
+  if ((cfg.VAULT_AUTH === 'token' && !cfg.VAULT_TOKEN) || !cfg.DB_ROLE) {
+    throw new Error(cfg.VAULT_AUTH === 'token' ? 'VAULT_TOKEN and DB_ROLE are required for database access' : 'DB_ROLE is required for database access');
+  }
   shared = new LeasedPool({
-    vault: new VaultClient(cfg.VAULT_ADDR, cfg.VAULT_TOKEN),
+    vault: vaultClient(cfg),
     role: cfg.DB_ROLE,
     host: cfg.PGHOST,
     port: cfg.PGPORT,

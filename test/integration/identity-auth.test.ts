@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { PgUserRepo } from '../../functions/identity/adapters/pg-users';
 import { VaultKeyStore } from '../../functions/identity/adapters/vault-keys';
+import { VaultClient } from '../../functions/shared/vault';
 import { AuthService } from '../../functions/identity/core/auth-service';
 import { KeyRing } from '../../functions/identity/core/keys';
 import { LoginLimiter } from '../../functions/identity/core/rate-limit';
@@ -25,7 +26,7 @@ const email = (tag: string) => `it-${tag}-${run}-${randomUUID().slice(0, 6)}@exa
 const keyStore = () => {
   const path = `identity/test-${run}-${keyPaths.length}/signing-keys`;
   keyPaths.push(path);
-  return new VaultKeyStore(e.vaultAddr, e.vaultToken, path);
+  return new VaultKeyStore(new VaultClient(e.vaultAddr, e.vaultToken), path);
 };
 
 function service(opts: { ring?: KeyRing; limiter?: LoginLimiter } = {}) {

@@ -4,6 +4,7 @@ import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../sha
 import { serviceRuntime } from '../../shared/service';
 import { PgUserRepo } from '../adapters/pg-users';
 import { VaultKeyStore } from '../adapters/vault-keys';
+import { vaultClient } from '../../shared/vault';
 import { AuthService, Credentials, LoginBody, RefreshBody } from '../core/auth-service';
 import { KeyRing } from '../core/keys';
 import { ACCESS_TOKEN_TTL_SEC } from '../core/tokens';
@@ -13,8 +14,8 @@ const runtime = serviceRuntime('identity', { postgres: true, redis: true });
 let service: AuthService | undefined;
 function auth(): AuthService {
   if (!service) {
-    if (!runtime.cfg.VAULT_TOKEN) throw new Error('VAULT_TOKEN is required for the signing keys');
-    const keys = new KeyRing(new VaultKeyStore(runtime.cfg.VAULT_ADDR, runtime.cfg.VAULT_TOKEN), {
+    if (runtime.cfg.VAULT_AUTH === 'token' && !runtime.cfg.VAULT_TOKEN) throw new Error('VAULT_TOKEN is required for the signing keys');
+    const keys = new KeyRing(new VaultKeyStore(vaultClient(runtime.cfg)), {
       accessTtlSec: ACCESS_TOKEN_TTL_SEC,
       cacheMs: 30_000,
     });

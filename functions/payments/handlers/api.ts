@@ -6,7 +6,7 @@ import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from 
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
-import { VaultClient } from '../../shared/vault';
+import { vaultClient } from '../../shared/vault';
 import { applyProviderEvent } from '../core/webhooks';
 import { providerSecret } from '../adapters/secrets';
 import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
@@ -37,7 +37,8 @@ const runtime = serviceRuntime('payments', {
     },
   },
 });
-const vault = () => new VaultClient(runtime.cfg.VAULT_ADDR, runtime.cfg.VAULT_TOKEN ?? '');
+// Built on use: a missing VAULT_TOKEN fails the webhook that needs it, not the cold start.
+const vault = () => vaultClient(runtime.cfg);
 
 async function stripeWebhook(req: HttpRequest) {
   const { webhookSecret } = (await providerSecret('stripe', vault())) as { webhookSecret?: string };
