@@ -19,7 +19,7 @@ export class CheckoutMeshStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
     const config = loadConfig(this);
-    const platform = new Platform(this, 'Platform');
+    const platform = new Platform(this, 'Platform', { enforceSsl: config.target === 'aws' });
     const ctx: ServiceContext = { config, platform };
 
     const identity = apiService(this, 'identity', ctx);
@@ -38,6 +38,8 @@ export class CheckoutMeshStack extends Stack {
       },
     });
     platform.topics.payments.grantPublish(payments.fn);
+    // Its /health reads the topic (found by AUTH=true on the emulator: publish alone does not allow it).
+    payments.fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:GetTopicAttributes'], resources: [platform.topics.payments.topicArn] }));
     const mesh = paymentsMesh(this, ctx, payments);
 
     // Orders: API + the saga step Lambda the state machine calls.
@@ -125,7 +127,7 @@ export class CheckoutMeshStack extends Stack {
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
 
-    applyNagSuppressions(this, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
+    applyNagSuppressions(this, config.target, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
   }
 }
 

@@ -25,11 +25,18 @@ export class Platform extends Construct {
   readonly idempotencyTable: Table;
   readonly queues: Record<string, { queue: Queue; dlq: Queue }> = {};
 
-  constructor(scope: Construct, id: string) {
+  private readonly enforceSsl: boolean;
+
+  /**
+   * `enforceSsl`: topic and queue policies refuse callers that do not use TLS (cdk-nag SNS3/SQS4).
+   * On for AWS. Off on the emulator, which is reached over plain HTTP on loopback and, under
+   * AUTH=true, evaluates `aws:SecureTransport` like AWS: the policy would refuse every call.
+   */
+  constructor(scope: Construct, id: string, opts: { enforceSsl: boolean }) {
     super(scope, id);
+    this.enforceSsl = opts.enforceSsl;
     this.topics = Object.fromEntries(
-      // enforceSSL: a topic policy refuses publishers that do not use TLS (cdk-nag SNS3).
-      DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}`, enforceSSL: true })]),
+      DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}`, enforceSSL: opts.enforceSsl })]),
     ) as Record<Domain, Topic>;
 
     this.idempotencyTable = new Table(this, 'IdempotencyTable', {
@@ -51,13 +58,13 @@ export class Platform extends Construct {
       queueName: `checkout-mesh-${name}-dlq`,
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      enforceSSL: this.enforceSsl,
     });
     const queue = new Queue(this, `${name}Queue`, {
       queueName: `checkout-mesh-${name}`,
       visibilityTimeout: opts.visibilityTimeout ?? Duration.seconds(30),
       encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      enforceSSL: this.enforceSsl,
       deadLetterQueue: { queue: dlq, maxReceiveCount: opts.maxReceiveCount ?? 3 },
     });
     this.topics[domain].addSubscription(

@@ -26,9 +26,18 @@ describe('cdk-nag AwsSolutions', () => {
     expect(describe_('warning')).toEqual([]);
   });
 
-  it('fixed rather than acknowledged: TLS-only topics (SNS3), every saga transition logged without data (SF1)', () => {
+  it('fixed rather than acknowledged on AWS: TLS-only topics and queues (SNS3, SQS4), every saga transition logged without data (SF1)', () => {
+    const awsApp = new App({
+      context: { 'aws:cdk:bundling-stacks': [], target: 'aws', pgHost: 'db.example.internal', redisUrl: 'rediss://cache.example.internal:6379', vaultAddr: 'https://vault.example.internal:8200', publicEndpoints: 'true' },
+    });
+    const awsStack = new CheckoutMeshStack(awsApp, 'NagAws', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const awsTemplate = Template.fromStack(awsStack);
+    expect(Object.keys(awsTemplate.findResources('AWS::SNS::TopicPolicy')).length).toBe(3);
+    const tlsOnly = Object.values(awsTemplate.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('"aws:SecureTransport":"false"'),
+    );
+    expect(tlsOnly.length).toBe(Object.keys(awsTemplate.findResources('AWS::SQS::Queue')).length);
     const t = Template.fromStack(stack);
-    expect(Object.keys(t.findResources('AWS::SNS::TopicPolicy')).length).toBe(3);
     const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
     expect(sm.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
   });
