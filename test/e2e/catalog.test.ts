@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
+import { signedFetch } from '../support/signed-fetch';
+import { login, registerAndLogin } from '../support/hostile';
+import { RACE_DEMO_PRODUCT_ID } from '../../functions/catalog/core/model';
 
 /**
  * The catalog contract through the deployed stack: the public API (BFF) for products and the
@@ -28,7 +31,8 @@ async function newProduct(stock: number, name = 'E2E Widget'): Promise<string> {
 /** The catalog runs with reserved concurrency 2, so a direct call may be throttled (429): retry it like a client. */
 async function direct(url: string, init: RequestInit): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(url, init);
+    // The catalog API is IAM-authorized: call it signed, as a granted caller would.
+    const res = await signedFetch(url, init);
     if (res.status !== 429 || attempt >= 100) return res;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -47,12 +51,21 @@ async function call(url: string, init: RequestInit = {}): Promise<Response> {
   }
 }
 
-const patch = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  call(`${api}${path}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+let adminToken = '';
+let customerToken = '';
+/** Catalog writes need the admin role: the tests below write as the seeded admin unless they say otherwise. */
+const patch = (path: string, body: unknown, headers: Record<string, string> = {}, token: string | null = adminToken) =>
+  call(`${api}${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
+  adminToken = (await login(api, 'admin@checkout-mesh.dev', 'admin-password-123')).accessToken;
+  customerToken = (await registerAndLogin(api, `catalog-e2e-${randomUUID()}@example.test`)).accessToken;
 });
 
 afterAll(async () => {
@@ -105,6 +118,24 @@ describe('products through the public API', () => {
     expect(await negative.json()).toMatchObject({ type: expect.stringMatching(/insufficient-stock$/) });
   });
 
+  it('price and stock changes need the admin role: anonymous 401, customer 403, both problem+json and no change', async () => {
+    const id = await newProduct(10);
+    const etag = (await call(`${api}/api/products/${id}`)).headers.get('etag')!;
+    for (const [path, body] of [[`/api/products/${id}/stock`, { delta: 5 }], [`/api/products/${id}`, { priceCents: 1 }]] as const) {
+      const anonymous = await patch(path, body, { 'if-match': etag }, null);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+      expect(await anonymous.json()).toMatchObject({ status: 401, type: expect.stringMatching(/unauthorized$/) });
+      const customer = await patch(path, body, { 'if-match': etag }, customerToken);
+      expect(customer.status).toBe(403);
+      expect(customer.headers.get('content-type')).toBe('application/problem+json');
+      expect(await customer.json()).toMatchObject({ status: 403, type: expect.stringMatching(/forbidden$/) });
+    }
+    const { rows } = await admin.query('SELECT stock, price_cents FROM catalog.products WHERE id = $1', [id]);
+    expect(rows[0]).toEqual({ stock: 10, price_cents: 2500 });
+    expect((await call(`${api}/api/products/${id}`)).headers.get('etag')).toBe(etag);
+  });
+
   it('validation: bad ids, unknown fields and bad deltas are 400 problem+json; unknown product is 404', async () => {
     const id = await newProduct(1);
     expect((await call(`${api}/api/products/not-a-uuid`)).status).toBe(400);
@@ -132,29 +163,41 @@ describe('products through the public API', () => {
     expect(next.nextOffset).toBeNull();
   });
 
-  it('race: 100 writers with one ETag → 1 winner, 99 × 412, final = initial + delta', async () => {
-    // A redeploy by someone else mid-run can make the platform answer 5xx; such a run proves
-    // nothing either way, so it is repeated on a fresh product. Two winners fail at once.
+  it('race: 100 writers with one ETag on the demo product → 1 winner, 99 × 412, final = initial + delta', async () => {
+    // A redeploy by someone else mid-run can make the platform answer 5xx, and another suite's
+    // race holds the demo product's lock (409): such a run proves nothing either way, so it is
+    // repeated. Two winners fail at once.
     for (let attempt = 1; ; attempt++) {
-      const id = await newProduct(50);
       const res = await fetch(`${api}/api/catalog/race`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ productId: id, writers: 100, delta: 7 }),
+        body: JSON.stringify({ writers: 100, delta: 7 }),
       });
-      const result = (await res.json()) as { winners?: number; otherStatuses?: Record<string, number> };
+      const result = (await res.json()) as { winners?: number; initialStock?: number; otherStatuses?: Record<string, number> };
       if (res.status === 200) expect(result.winners).toBeLessThanOrEqual(1);
-      const transient = res.status >= 500 || Object.keys(result.otherStatuses ?? {}).length > 0;
-      if (transient && attempt < 3) {
+      const transient = res.status >= 500 || res.status === 409 || res.status === 429 || Object.keys(result.otherStatuses ?? {}).length > 0;
+      if (transient && attempt < 10) {
         console.warn('race attempt inconclusive, retrying', res.status, JSON.stringify(result));
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
         continue;
       }
       expect(res.status).toBe(200);
-      expect(result).toMatchObject({ winners: 1, preconditionFailed: 99, otherStatuses: {}, initialStock: 50, finalStock: 57, consistent: true });
-      const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);
-      expect(rows[0].stock).toBe(57);
+      expect(result).toMatchObject({ productId: RACE_DEMO_PRODUCT_ID, winners: 1, preconditionFailed: 99, otherStatuses: {}, finalStock: result.initialStock! + 7, consistent: true });
       return;
     }
+  });
+
+  it('the race touches only the demo product, which the storefront listing hides', async () => {
+    const id = await newProduct(50);
+    const res = await fetch(`${api}/api/catalog/race`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ productId: id, writers: 2 }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ status: 400, detail: expect.stringContaining('demo product') });
+    const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);
+    expect(rows[0].stock).toBe(50);
+    const listing = (await (await call(`${api}/api/products?limit=100`)).json()) as { items: Array<{ id: string; category: string }> };
+    expect(listing.items.some((p) => p.id === RACE_DEMO_PRODUCT_ID || p.category === 'demo')).toBe(false);
+    const demo = (await (await call(`${api}/api/products?category=demo`)).json()) as { items: Array<{ id: string }> };
+    expect(demo.items.map((p) => p.id)).toContain(RACE_DEMO_PRODUCT_ID);
   });
 });
 

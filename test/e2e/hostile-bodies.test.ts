@@ -103,15 +103,15 @@ describe('hostile bodies on the auth endpoints (BFF -> identity)', () => {
     property('refresh', ['refreshToken'], undefined, (b) => send(`${api}/api/auth/refresh`, 'POST', json(b)), identityState));
 });
 
-describe('hostile bodies on the catalog writes', () => {
+describe('hostile bodies on the catalog writes (as an admin: the bodies, not the role, are under test)', () => {
   it('PATCH /api/products/{id}/stock with the current If-Match', async () => {
     const tag = await etag();
-    await property('stock', ['delta'], StockPatch, (b) => send(`${api}/api/products/${PRODUCT}/stock`, 'PATCH', json(b, { 'if-match': tag })), productState);
+    await property('stock', ['delta'], StockPatch, (b) => send(`${api}/api/products/${PRODUCT}/stock`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })), productState);
   });
 
   it('PATCH /api/products/{id} with the current If-Match', async () => {
     const tag = await etag();
-    await property('product', ['name', 'priceCents'], ProductPatch, (b) => send(`${api}/api/products/${PRODUCT}`, 'PATCH', json(b, { 'if-match': tag })), productState);
+    await property('product', ['name', 'priceCents'], ProductPatch, (b) => send(`${api}/api/products/${PRODUCT}`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })), productState);
   });
 
   it('POST /api/catalog/race', () =>
@@ -210,12 +210,12 @@ describe('hostile query strings and path segments', () => {
 describe('hostile bodies on the internal JSON APIs the BFF and the saga call', () => {
   it('claims: POST /claims and PUT /claims/{id}/outcome', async () => {
     const claimsState = () => fingerprint(db, ['claims']);
-    await property('claims', ['principal', 'key', 'fingerprint', 'leaseSeconds', 'owner'], ClaimRequest, (b) => send(`${e.services.claims}/claims`, 'POST', json(b)), claimsState);
+    await property('claims', ['principal', 'key', 'fingerprint', 'leaseSeconds', 'owner'], ClaimRequest, (b) => send(`${e.services.claims}/claims`, 'POST', { ...json(b), signed: true }), claimsState);
     await property(
       'outcome',
       ['status', 'headers', 'body', 'leaseToken'],
       OutcomeRequest,
-      (b) => send(`${e.services.claims}/claims/${randomUUID()}/outcome`, 'PUT', json(b)),
+      (b) => send(`${e.services.claims}/claims/${randomUUID()}/outcome`, 'PUT', { ...json(b), signed: true }),
       claimsState,
       15,
     );
@@ -226,7 +226,7 @@ describe('hostile bodies on the internal JSON APIs the BFF and the saga call', (
       'sessions',
       ['orderId', 'amountCents', 'currency', 'provider'],
       CreateSessionSchema,
-      (b) => send(`${e.services.payments}/internal/payment-sessions`, 'POST', json(b)),
+      (b) => send(`${e.services.payments}/internal/payment-sessions`, 'POST', { ...json(b), signed: true }),
       () => fingerprint(db, ['payments']),
     ));
 });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   customer = await registerAndLogin(api);
   admin = await login(api, 'admin@checkout-mesh.dev', 'admin-password-123');
   // Warm the Lambdas this suite calls, so a cold start is not mistaken for an injected sleep.
-  await Promise.all([send(`${api}/api/products?q=warm`, 'GET'), send(`${api}/api/orders/${customer.sub}`, 'GET', { headers: { authorization: `Bearer ${customer.accessToken}` } }), send(`${e.services.payments}/health`, 'GET'), send(`${e.services.claims}/health`, 'GET')]);
+  await Promise.all([send(`${api}/api/products?q=warm`, 'GET'), send(`${api}/api/orders/${customer.sub}`, 'GET', { headers: { authorization: `Bearer ${customer.accessToken}` } }), send(`${e.services.payments}/health`, 'GET', { signed: true }), send(`${e.services.claims}/health`, 'GET', { signed: true })]);
 });
 afterAll(async () => {
   await db?.end();
@@ -106,7 +106,7 @@ describe('SQL injection attempts fail safely and change nothing', () => {
         [`${e.services.claims}/claims/${id}?leaseToken=${id}`, 'DELETE', {}],
       ];
       for (const [url, method, headers, body] of calls) {
-        const res = await timed(url, method, { headers, body, contentType: body ? 'application/json' : undefined });
+        const res = await timed(url, method, { headers, body, contentType: body ? 'application/json' : undefined, signed: !url.startsWith(api) });
         expectProblem(res, `${method} ${url}`);
       }
     }

@@ -16,15 +16,19 @@ export interface RawResponse {
   headers: Headers;
 }
 
+import { signedFetch } from './signed-fetch';
+
 export async function send(
   url: string,
   method: string,
-  opts: { body?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
+  opts: { body?: string | Buffer; contentType?: string; headers?: Record<string, string>; signed?: boolean } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
   const body = Buffer.isBuffer(opts.body) ? new Uint8Array(opts.body) : opts.body;
-  const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+  const init = { method, headers, body, signal: AbortSignal.timeout(30_000) };
+  // Service APIs are IAM-authorized: a direct call is signed like a granted caller's (root).
+  const res = opts.signed ? await signedFetch(url, { ...init, body: Buffer.isBuffer(opts.body) ? opts.body.toString('utf8') : opts.body }) : await fetch(url, init);
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text(), headers: res.headers };
 }
 
