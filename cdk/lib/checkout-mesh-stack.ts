@@ -12,6 +12,7 @@ import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
 import { ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
+import { lambdaRoleArnOutputs } from './role-outputs';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -118,6 +119,7 @@ export class CheckoutMeshStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: saga.stateMachineArn });
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
+    lambdaRoleArnOutputs(this);
 
     applyNagSuppressions(this, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
   }

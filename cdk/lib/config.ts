@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Construct } from 'constructs';
+import { type LambdaNetwork, networkFromContext } from './network';
 
 /**
  * Deployment configuration, resolved at synth time.
@@ -21,6 +22,8 @@ export interface DeployConfig {
   awsEndpoint?: string;
   /** Per-service Vault tokens (local dev only; on AWS use a Vault auth method instead). */
   vaultTokens: Record<string, string>;
+  /** The VPC the Lambdas join (aws only; see network.ts). */
+  network?: LambdaNetwork;
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
@@ -56,6 +59,7 @@ export function loadConfig(scope: Construct): DeployConfig {
       redisUrl: need('redisUrl'),
       vaultAddr: need('vaultAddr'),
       vaultTokens: {},
+      network: networkFromContext(ctx),
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
       payments: {

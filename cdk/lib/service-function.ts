@@ -7,6 +7,7 @@ import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config';
+import { lambdaNetworkProps } from './network';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
 
@@ -32,6 +33,9 @@ export interface ServiceFunctionProps {
  * resource does not run on the emulator), and the shared configuration as environment.
  */
 export class ServiceFunction extends NodejsFunction {
+  /** The service it belongs to (SERVICE_NAME). */
+  readonly service: string;
+
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     const { config } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -63,6 +67,7 @@ export class ServiceFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
       environment,
+      ...lambdaNetworkProps(scope, config.network),
       bundling: {
         forceDockerBundling: false,
         // Bundle everything, the AWS SDK included; pg-native is an optional binding pg never loads here.
@@ -84,6 +89,7 @@ export class ServiceFunction extends NodejsFunction {
         },
       },
     });
+    this.service = props.service;
   }
 }
 
