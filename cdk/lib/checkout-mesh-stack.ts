@@ -13,12 +13,14 @@ import { paymentsMesh } from './services/payments';
 import { ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { lambdaRoleArnOutputs } from './role-outputs';
+import { guardAwsTarget } from './aws-target-guard';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
     const config = loadConfig(this);
+    if (config.target === 'aws') guardAwsTarget(this);
     const platform = new Platform(this, 'Platform');
     const ctx: ServiceContext = { config, platform };
 
