@@ -9,9 +9,9 @@ if (target !== 'aws' && target !== 'local') {
   console.error('usage: tsx scripts/synth.ts aws|local');
   process.exit(2);
 }
-try {
-  console.log(`✓ ${target} template: ${synthesize(target)}`);
-} catch (err) {
-  console.error(`✗ ${(err as Error).message}`);
-  process.exit(1);
-}
+synthesize(target)
+  .then((template) => console.log(`✓ ${target} template: ${template}`))
+  .catch((err: Error) => {
+    console.error(`✗ ${err.message}`);
+    process.exit(1);
+  });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './paths';
@@ -33,11 +33,12 @@ export const synthOutdir = (target: SynthTarget) => path.join(ROOT, `cdk.out.${t
  * instead of `cdk synth`, because the CLI always asks STS for the default account (and may
  * fetch notices): this needs no credentials and no network, and never touches .local/.
  */
-export function synthesize(target: SynthTarget): string {
+export async function synthesize(target: SynthTarget): Promise<string> {
   const { context, account, region } = TARGETS[target];
   const outdir = synthOutdir(target);
   fs.rmSync(outdir, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cdk', 'bin', 'app.ts')], {
+  const tsx = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const child = spawn(process.execPath, [tsx, path.join(ROOT, 'cdk', 'bin', 'app.ts')], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
@@ -48,7 +49,8 @@ export function synthesize(target: SynthTarget): string {
       CDK_DEFAULT_REGION: region,
     },
   });
-  if (r.status !== 0) throw new Error(`synth of the ${target} target failed (exit ${r.status ?? r.signal})`);
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+  if (code !== 0) throw new Error(`synth of the ${target} target failed (exit ${code})`);
   return stackTemplate(outdir);
 }
 
