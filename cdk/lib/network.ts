@@ -17,7 +17,15 @@ export interface LambdaNetwork {
 /** The context keys, in the order the error message lists them. */
 export const NETWORK_CONTEXT_KEYS = ['vpcId', 'privateSubnetIds', 'lambdaSecurityGroupId'] as const;
 
-type ContextReader = (key: string) => string | undefined;
+/** Context as the CLI gives it (strings), or as cdk.json may hold it (booleans, lists). */
+type ContextReader = (key: string) => unknown;
+
+/** What each key's ids start with (followed by hex digits). */
+const ID_PREFIXES: Record<(typeof NETWORK_CONTEXT_KEYS)[number], string> = {
+  vpcId: 'vpc-',
+  privateSubnetIds: 'subnet-',
+  lambdaSecurityGroupId: 'sg-',
+};
 
 /**
  * The aws target's network from context. `undefined` only when -c publicEndpoints=true says on
@@ -25,14 +33,20 @@ type ContextReader = (key: string) => string | undefined;
  * an error, not a silently public deployment.
  */
 export function networkFromContext(ctx: ContextReader): LambdaNetwork | undefined {
-  if (ctx('publicEndpoints') === 'true') return undefined;
-  const missing = NETWORK_CONTEXT_KEYS.filter((key) => !ctx(key)?.trim());
+  const given = NETWORK_CONTEXT_KEYS.filter((key) => ids(ctx(key)).length > 0);
+  if (String(ctx('publicEndpoints')) === 'true') {
+    if (given.length) throw new Error(`-c publicEndpoints=true runs the Lambdas outside a VPC, but ${given.join(', ')} was given too: pass one or the other`);
+    return undefined;
+  }
+  const missing = NETWORK_CONTEXT_KEYS.filter((key) => !given.includes(key));
   if (missing.length) throw new Error(missingNetworkMessage(missing));
-  return {
-    vpcId: ctx('vpcId')!.trim(),
-    privateSubnetIds: splitIds(ctx('privateSubnetIds')!),
-    lambdaSecurityGroupId: ctx('lambdaSecurityGroupId')!.trim(),
+  const network = {
+    vpcId: ids(ctx('vpcId'))[0],
+    privateSubnetIds: ids(ctx('privateSubnetIds')),
+    lambdaSecurityGroupId: ids(ctx('lambdaSecurityGroupId'))[0],
   };
+  assertIdFormats(network);
+  return network;
 }
 
 function missingNetworkMessage(missing: readonly string[]): string {
@@ -43,11 +57,25 @@ function missingNetworkMessage(missing: readonly string[]): string {
   );
 }
 
-const splitIds = (list: string): string[] =>
-  list
-    .split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
+/** A typo'd id would only fail at deploy time, halfway through the stack: fail the synth instead. */
+function assertIdFormats(network: LambdaNetwork): void {
+  const values: Record<keyof typeof ID_PREFIXES, string[]> = {
+    vpcId: [network.vpcId],
+    privateSubnetIds: network.privateSubnetIds,
+    lambdaSecurityGroupId: [network.lambdaSecurityGroupId],
+  };
+  for (const key of NETWORK_CONTEXT_KEYS) {
+    const format = new RegExp(`^${ID_PREFIXES[key]}[0-9a-f]+$`);
+    const bad = values[key].filter((id) => !format.test(id));
+    if (bad.length) throw new Error(`-c ${key}: ${bad.join(', ')} is not a ${ID_PREFIXES[key]}... id`);
+  }
+}
+
+/** "a, b,,a" or ["a", "b"] -> [a, b]: tolerant of spaces, empty items and repeats. */
+function ids(value: unknown): string[] {
+  const items = Array.isArray(value) ? value.map(String) : value === undefined || value === null ? [] : String(value).split(',');
+  return [...new Set(items.map((id) => id.trim()).filter(Boolean))];
+}
 
 /** The Lambda props that put a function into the network; none when there is no network. */
 export function lambdaNetworkProps(scope: Construct, network: LambdaNetwork | undefined): Pick<FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> {

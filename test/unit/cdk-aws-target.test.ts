@@ -128,6 +128,17 @@ describe('target=aws network context', () => {
     expect(() => synth(without(AWS_EXAMPLE_CONTEXT, NETWORK_KEYS))).toThrow(/missing: vpcId, privateSubnetIds, lambdaSecurityGroupId.*publicEndpoints=true/);
   });
 
+  it('refuses malformed ids and a VPC together with publicEndpoints=true', () => {
+    expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, lambdaSecurityGroupId: 'sg-1x' })).toThrow(/-c lambdaSecurityGroupId: sg-1x is not a sg-\.\.\. id/);
+    expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, privateSubnetIds: 'subnet-0abc,vpc-0abc' })).toThrow(/-c privateSubnetIds: vpc-0abc is not a subnet-/);
+    expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, publicEndpoints: 'true' })).toThrow(/publicEndpoints=true .* but vpcId, privateSubnetIds, lambdaSecurityGroupId was given too/);
+  });
+
+  it('accepts the subnet list with spaces and repeats', () => {
+    const { template } = synth({ ...AWS_EXAMPLE_CONTEXT, privateSubnetIds: ` ${SUBNETS[0]} , ${SUBNETS[1]},${SUBNETS[0]},` });
+    for (const fn of Object.values(lambdas(template))) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(SUBNETS);
+  });
+
   it('synthesizes without a VPC only when publicEndpoints=true is given on purpose', () => {
     const { template } = synth({ ...without(AWS_EXAMPLE_CONTEXT, NETWORK_KEYS), publicEndpoints: 'true' });
     const fns = Object.values(lambdas(template));
