@@ -1,4 +1,4 @@
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack } from 'aws-cdk-lib';
 import { type ISecurityGroup, type IVpc, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -94,7 +94,15 @@ class ImportedNetwork extends Construct {
     super(scope, id);
     // The AZs are not known without a lookup (Fn::GetAZs stands in); functions pick their subnets by id.
     this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: network.vpcId, availabilityZones: Fn.getAzs() });
-    this.subnets = network.privateSubnetIds.map((id) => Subnet.fromSubnetId(this, id, id));
+    Annotations.of(this.vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+      'No construct here selects subnets from the imported VPC by AZ: every function is given its subnets by id.',
+    );
+    this.subnets = network.privateSubnetIds.map((id) => {
+      const subnet = Subnet.fromSubnetId(this, id, id);
+      Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'Lambdas only need the subnet id; nothing in this stack reads or adds routes.');
+      return subnet;
+    });
     // Immutable: the security group's rules belong to whoever manages the VPC, not this stack.
     this.securityGroup = SecurityGroup.fromSecurityGroupId(this, 'LambdaSecurityGroup', network.lambdaSecurityGroupId, { mutable: false });
   }

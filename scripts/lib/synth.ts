@@ -44,20 +44,47 @@ export async function synthesize(target: SynthTarget): Promise<string> {
     env: {
       ...process.env,
       CDK_OUTDIR: outdir,
-      CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), ...context }),
+      CDK_CONTEXT_JSON: JSON.stringify({ ...CLI_DEFAULT_CONTEXT, ...cdkJsonContext(), ...context }),
       CDK_DEFAULT_ACCOUNT: account,
       CDK_DEFAULT_REGION: region,
     },
   });
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
   if (code !== 0) throw new Error(`synth of the ${target} target failed (exit ${code})`);
-  return stackTemplate(outdir);
+  const template = stackTemplate(outdir);
+  reportAnnotations(target, template);
+  return template;
 }
+
+/** What `cdk synth` adds by default, so the template is the one `cdk deploy` would send. */
+const CLI_DEFAULT_CONTEXT = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+  'aws:cdk:disable-stack-trace': true,
+};
 
 /** The feature flags in cdk.json, which the CLI would pass to the app. */
 function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   return cdkJson.context ?? {};
+}
+
+/**
+ * Prints the construct warnings the CLI would print, and fails on errors (the app itself exits 0
+ * with errors in its metadata; the CLI is what turns them into a failed synth).
+ */
+function reportAnnotations(target: SynthTarget, templateFile: string): void {
+  type Entry = { type: string; data?: unknown };
+  const metadataFile = templateFile.replace(/\.template\.json$/, '.metadata.json');
+  if (!fs.existsSync(metadataFile)) return;
+  const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as Record<string, Entry[]>;
+  const found = Object.entries(metadata).flatMap(([where, entries]) =>
+    entries.filter((e) => e.type === 'aws:cdk:warning' || e.type === 'aws:cdk:error').map((e) => ({ where, level: e.type.slice(8), text: String(e.data) })),
+  );
+  for (const a of found) console.error(`${a.level === 'error' ? '✗' : '!'} ${target} ${a.level} at ${a.where}: ${a.text}`);
+  const errors = found.filter((a) => a.level === 'error').length;
+  if (errors) throw new Error(`synth of the ${target} target reported ${errors} error(s)`);
 }
 
 /** The one stack template of the app, found through the cloud assembly's manifest. */
