@@ -13,6 +13,8 @@ import { paymentsMesh } from './services/payments';
 import { ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { CALLER_ROUTES, grantRoutes } from './service-grants';
+import { lambdaRoleArnOutputs } from './role-outputs';
+import { guardAwsTarget } from './aws-target-guard';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -20,6 +22,7 @@ export class CheckoutMeshStack extends Stack {
     super(scope, id, props);
     const config = loadConfig(this);
     const platform = new Platform(this, 'Platform', { enforceSsl: config.target === 'aws' });
+    if (config.target === 'aws') guardAwsTarget(this);
     const ctx: ServiceContext = { config, platform };
 
     const identity = apiService(this, 'identity', ctx);
@@ -126,6 +129,7 @@ export class CheckoutMeshStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: saga.stateMachineArn });
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
+    lambdaRoleArnOutputs(this);
 
     applyNagSuppressions(this, config.target, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Construct } from 'constructs';
+import { type LambdaNetwork, networkFromContext } from './network';
 
 /**
  * Deployment configuration, resolved at synth time.
@@ -30,6 +31,8 @@ export interface DeployConfig {
   vaultIamServerId?: string;
   /** STS endpoint the Lambdas sign for; must equal Vault's sts_endpoint (default the global one). */
   vaultAwsStsEndpoint?: string;
+  /** The VPC the Lambdas join (aws only; see network.ts). */
+  network?: LambdaNetwork;
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
@@ -69,6 +72,7 @@ export function loadConfig(scope: Construct): DeployConfig {
       vaultAwsMount: ctx('vaultAwsMount'),
       vaultIamServerId: ctx('vaultIamServerId'),
       vaultAwsStsEndpoint: ctx('vaultAwsStsEndpoint'),
+      network: networkFromContext(ctx),
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
       payments: {

@@ -18,6 +18,8 @@ export function sagaExecutionsArn(stack: Stack): string {
 const STACK_WIDE: Record<string, string> = {
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
     'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs (CreateLogStream/PutLogEvents); a hand-written copy would be the same policy with more to maintain.',
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
+    'aws target only: a Lambda in a VPC needs the ec2 network-interface actions (Create/Describe/DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) that the Lambda service uses to manage its ENIs. AWS documents this managed policy for it and keeps its action list current; the Describe actions have no resource-level permissions, so a hand-written copy could not be much narrower.',
   'AwsSolutions-L1':
     'nodejs22.x is the Node LTS the project is built and tested for (the emulator runs the host Node 20, esbuild targets node20); moving to a newer runtime is a deliberate upgrade with the toolchain, not a lint fix.',
   'AwsSolutions-APIG4':

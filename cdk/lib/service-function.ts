@@ -9,6 +9,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { vaultAuthEnvironment } from './vault-auth';
+import { lambdaNetworkProps } from './network';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
 
@@ -34,6 +35,9 @@ export interface ServiceFunctionProps {
  * resource does not run on the emulator), and the shared configuration as environment.
  */
 export class ServiceFunction extends NodejsFunction {
+  /** The service it belongs to (SERVICE_NAME). */
+  readonly service: string;
+
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     const { config } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -65,6 +69,7 @@ export class ServiceFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
       environment,
+      ...lambdaNetworkProps(scope, config.network),
       bundling: {
         forceDockerBundling: false,
         // Bundle everything, the AWS SDK included; pg-native is an optional binding pg never loads here.
@@ -86,6 +91,7 @@ export class ServiceFunction extends NodejsFunction {
         },
       },
     });
+    this.service = props.service;
   }
 }
 

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
+import { AWS_EXAMPLE_CONTEXT } from '../../scripts/lib/synth';
 
 /**
  * Least privilege, part 1: the AwsSolutions pack of cdk-nag over the whole stack. Every finding
@@ -50,5 +51,15 @@ describe('cdk-nag AwsSolutions', () => {
     bff.addToRolePolicy(new PolicyStatement({ actions: ['sqs:*'], resources: ['*'] }));
     const probeReport = new AwsSolutionsChecks().validateScope(probe);
     expect(probeReport.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-IAM5[Action::sqs:*]', 'AwsSolutions-IAM5[Resource::*]']));
+  });
+});
+
+describe('cdk-nag AwsSolutions on the aws target (Lambdas in a VPC)', () => {
+  const awsApp = new App({ context: { 'aws:cdk:bundling-stacks': [], ...AWS_EXAMPLE_CONTEXT } });
+  const awsStack = new CheckoutMeshStack(awsApp, 'NagAwsStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const awsReport = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(awsStack);
+
+  it('reports no unacknowledged errors or warnings', () => {
+    expect(awsReport.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 });
