@@ -10,6 +10,7 @@ import {
 import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiBaseUrl } from '../../functions/shared/endpoints';
+import { createSigner } from '../../functions/shared/sigv4';
 import { say } from './log';
 import { ENDPOINTS_FILE, LOCAL, ROOT, STACK_OUTPUTS_FILE } from './paths';
 import { runLogged } from './proc';
@@ -113,6 +114,10 @@ export async function deployStack(secrets: Secrets, opts: { force?: boolean } = 
  * template asks for and apply it through the service APIs (idempotent).
  * - Lambda ReservedConcurrentExecutions (ignored by MiniStack's CloudFormation provisioner).
  * - SQS RedrivePolicy (dropped by older MiniStack releases; re-applied if missing).
+ * - Task-token calls (AUTH=true gap): MiniStack authorizes states:SendTaskSuccess/Failure against
+ *   resource "*" (the request names no state machine), so the template's grant on the saga's ARN,
+ *   which AWS honours, never matches. The roles holding that grant get the same actions on "*"
+ *   as an inline policy on the emulator only; the template (and so AWS) keeps the narrow grant.
  */
 async function applyTemplateIntent(): Promise<void> {
   const templateFile = path.join(ROOT, 'cdk.out', `${settings.stackName}.template.json`);
@@ -126,6 +131,11 @@ async function applyTemplateIntent(): Promise<void> {
   const sqs = new SQSClient(sdkConfig());
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const props = resource.Properties ?? {};
+    if (resource.Type === 'AWS::IAM::Policy' && JSON.stringify(props.PolicyDocument ?? {}).includes('states:SendTaskSuccess')) {
+      for (const role of (props.Roles as Array<{ Ref: string }> | undefined) ?? []) {
+        await putEmulatorTaskTokenPolicy(physical.get(role.Ref)!);
+      }
+    }
     if (resource.Type === 'AWS::Lambda::Function' && typeof props.ReservedConcurrentExecutions === 'number') {
       await lambda.send(
         new PutFunctionConcurrencyCommand({
@@ -153,6 +163,25 @@ async function applyTemplateIntent(): Promise<void> {
       }
     }
   }
+}
+
+/** The emulator-only grant described in applyTemplateIntent (IAM's query API, signed as root). */
+async function putEmulatorTaskTokenPolicy(roleName: string): Promise<void> {
+  const sign = createSigner({ region: settings.region, service: 'iam', credentials: sdkConfig().credentials });
+  const body = new URLSearchParams({
+    Action: 'PutRolePolicy',
+    Version: '2010-05-08',
+    RoleName: roleName,
+    PolicyName: 'emulator-task-token-gap',
+    PolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' }],
+    }),
+  }).toString();
+  const url = `${settings.awsEndpoint}/`;
+  const headers = await sign({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
+  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`PutRolePolicy ${roleName}: ${res.status} ${(await res.text()).slice(0, 200)}`);
 }
 
 export interface Endpoints {

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { newEvent } from '../../functions/shared/events';
 import { awsClientConfig, endpoints } from '../support/endpoints';
+import { signedFetch } from '../support/signed-fetch';
 import { providerSecrets } from '../support/payments';
 
 // testTimeout in a jest project is not applied when several projects run together.
@@ -106,7 +107,7 @@ describe('payments through the public API and the event mesh', () => {
     for (let i = 0; i < 2; i++) {
       await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { type: { DataType: 'String', StringValue: event.type } } }));
     }
-    const res = await fetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
+    const res = await signedFetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { moved: number }).moved).toBeGreaterThanOrEqual(2);
 
@@ -118,12 +119,12 @@ describe('payments through the public API and the event mesh', () => {
     await sleep(2000);
     expect(await audits(id)).toEqual([{ event_id: event.id, event_type: 'PaymentSucceeded', deliveries: 1 }]);
 
-    const unknown = await fetch(`${e.services.payments}/ops/dlq/no-such-queue/redrive`, { method: 'POST' });
+    const unknown = await signedFetch(`${e.services.payments}/ops/dlq/no-such-queue/redrive`, { method: 'POST' });
     expect(unknown.status).toBe(404);
   });
 
   it('GET /ops/outbox reports the pending count and the oldest age', async () => {
-    const res = await fetch(`${e.services.payments}/ops/outbox`);
+    const res = await signedFetch(`${e.services.payments}/ops/outbox`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { pending: number; oldestAgeSeconds: number | null };
     expect(body.pending).toEqual(expect.any(Number));
@@ -148,7 +149,7 @@ describe('payments through the public API and the event mesh', () => {
     while (!found && Date.now() < deadline) found = await inDlq();
     expect(found).toBe(true);
 
-    const res = await fetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
+    const res = await signedFetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { moved: number }).moved).toBeGreaterThanOrEqual(1);
     // Back on the main queue (being retried by the consumer), no longer in the DLQ.

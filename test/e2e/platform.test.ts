@@ -8,6 +8,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { awsClientConfig, endpoints } from '../support/endpoints';
+import { signedFetch } from '../support/signed-fetch';
 
 /** The deployed stack through the public API and the emulator's own APIs. */
 const e = endpoints();
@@ -39,8 +40,11 @@ describe('public API', () => {
 
   it('each service answers /health on its own HTTP API', async () => {
     for (const [name, base] of Object.entries(e.services)) {
-      const res = await fetch(`${base}/health`);
+      // IAM-authorized: signed it answers, unsigned it is refused before the Lambda runs.
+      const res = await signedFetch(`${base}/health`);
       expect({ name, status: res.status }).toEqual({ name, status: 200 });
+      const unsigned = await fetch(`${base}/health`);
+      expect({ name, status: unsigned.status }).toEqual({ name, status: 403 });
     }
   });
 });

@@ -42,7 +42,8 @@ const call = async (method: string, path: string, body?: unknown) => {
       body: body === undefined ? null : JSON.stringify(body),
       isBase64Encoded: false,
       queryStringParameters: null,
-      requestContext: { identity: { sourceIp: '127.0.0.1' } },
+      // As API Gateway passes a caller it verified by IAM (the saga step's role).
+      requestContext: { identity: { sourceIp: '127.0.0.1', userArn: 'arn:aws:sts::000000000000:assumed-role/saga-step-role/saga-step' } },
     } as unknown as APIGatewayProxyEvent,
     {} as Context,
   );

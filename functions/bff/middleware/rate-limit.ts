@@ -31,8 +31,8 @@ export const DEFAULT_LIMITS: Record<RouteClass, BucketLimit> = {
   ops: { capacity: 300, refillPerSecond: 50 },
   // A deliberately small class for the contract's own demo and tests.
   demo: { capacity: 5, refillPerSecond: 1 },
-  // The public race fans out N writes per call: a burst of a few races, then one per 2 s.
-  race: { capacity: 10, refillPerSecond: 0.5 },
+  // The public race fans out up to 200 writes per call: its own bucket, smaller than writes'.
+  race: { capacity: 60, refillPerSecond: 1 },
 };
 
 /** RATE_LIMITS='{"write":{"capacity":50,"refillPerSecond":5}}' overrides classes one by one. */

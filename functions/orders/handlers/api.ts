@@ -59,7 +59,11 @@ const stateMachineArn = () => {
   return arn;
 };
 
-/** The customer comes from the BFF, which verified the access token (this API is internal). */
+/**
+ * The customer comes from the BFF, which verified the access token. The identity headers are
+ * kept only when the signed caller is the BFF's role (shared/iam-caller.ts): from anyone else
+ * they are gone by now, and the call is refused.
+ */
 function customerOf(req: HttpRequest): string {
   const id = req.headers['x-customer-id'];
   if (!id) throw new HttpProblem(401, 'unauthorized', 'x-customer-id is missing (orders is called through the BFF)');
@@ -106,9 +110,10 @@ async function placeOrder(req: HttpRequest) {
 
 async function getOrder(req: HttpRequest) {
   const id = validate(z.string().uuid(), req.params.id, 'path.id');
+  const customer = customerOf(req);
   const order = await findOrder(runtime.db(), id);
-  const customer = req.headers['x-customer-id'];
-  if (!order || (customer && order.customerId !== customer && req.headers['x-customer-role'] !== 'admin')) {
+  // Another customer's order is as good as absent (404, not 403: its existence is not told).
+  if (!order || (order.customerId !== customer && req.headers['x-customer-role'] !== 'admin')) {
     throw new HttpProblem(404, 'notFound', `Order ${id} does not exist`);
   }
   const { taskToken: _token, ...view } = order;

@@ -30,7 +30,7 @@ const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
   postgres: true,
   // Providers call the webhooks through the public API, unsigned: each is verified by its signature.
-  openRoutes: (req) => req.method === 'POST' && /^\/webhooks\/(stripe|paypal)$/.test(req.path),
+  openRoutes: (req) => req.method === 'POST' && /^\/webhooks\/[^/]+$/.test(req.path),
   extraChecks: {
     sns: async () => {
       await sns.send(new GetTopicAttributesCommand({ TopicArn: process.env.PAYMENTS_TOPIC_ARN }));
