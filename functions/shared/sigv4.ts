@@ -34,6 +34,9 @@ export function createSigner(opts: SignerOptions): RequestSigner {
     sha256: Sha256,
     // Non-S3 services sign the path as sent, URI-encoded once more (SigV4's double encoding).
     uriEscapePath: true,
+    // No x-amz-content-sha256 header (an S3 convention): the receiver hashes the body it got, so
+    // a body changed in transit no longer matches the signature.
+    applyChecksum: false,
   });
   return async (req) => {
     const url = new URL(req.url);

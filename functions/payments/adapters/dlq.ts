@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { HttpProblem } from '../../shared/problem';
 
 /**
@@ -33,12 +33,9 @@ export async function redriveDlq(sqs: SQSClient, queue: string, max = 500): Prom
     for (const m of messages) {
       await sqs.send(new SendMessageCommand({ QueueUrl: mainUrl, MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes }));
     }
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: dlqUrl,
-        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
+    // One DeleteMessage each (not the batch call): the role is granted sqs:DeleteMessage, which
+    // AWS also applies to batches, while MiniStack (AUTH=true) asks for sqs:DeleteMessageBatch.
+    for (const m of messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
     moved += messages.length;
   }
   return { queue, moved };
