@@ -35,7 +35,7 @@ describe('identity access tokens', () => {
     const issued = await issueAccessToken(ring, claims);
     const [header, payload] = issued.token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'ES256', kid: issued.kid, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: claims.sub, jti: issued.jti, roles: ['customer'], sid: 'family-1' });
+    expect(payload).toMatchObject({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: claims.sub, jti: issued.jti, roles: ['customer'], sid: 'family-1', client_id: 'checkout-mesh-web' });
     expect(payload.exp - payload.iat).toBe(900);
     const p = await verifyAccessJwt(issued.token, keys);
     expect(p).toEqual({ sub: claims.sub, roles: ['customer'], jti: issued.jti, sid: 'family-1', exp: issued.exp });
