@@ -45,6 +45,40 @@ async function ungrantedUser(): Promise<Credentials> {
 }
 
 /**
+ * An IAM user granted exactly the routes the tampering case calls, so a refusal can only be the
+ * signature. (MiniStack does not verify the root caller's signatures: its root key is the
+ * tooling's, so tampering has to be shown with a real principal.)
+ */
+let granted: Credentials | undefined;
+async function grantedUser(): Promise<Credentials> {
+  if (granted) return granted;
+  const name = `e2e-granted-${randomUUID().slice(0, 8)}`;
+  await iam({ Action: 'CreateUser', UserName: name });
+  const arn = (api: string, route: string) => `arn:aws:execute-api:${e.region}:000000000000:${api}/$default/${route}`;
+  await iam({
+    Action: 'PutUserPolicy',
+    UserName: name,
+    PolicyName: 'internal-routes',
+    PolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: [
+          arn(e.stack.CatalogApiId, 'POST/internal/reservations'),
+          arn(e.stack.CatalogApiId, 'DELETE/internal/reservations/*'),
+          arn(e.stack.PaymentsApiId, 'POST/internal/payment-sessions'),
+          arn(e.stack.ChaosApiId, 'DELETE/rules'),
+        ],
+      }],
+    }),
+  });
+  const xml = await iam({ Action: 'CreateAccessKey', UserName: name });
+  granted = { accessKeyId: /<AccessKeyId>([^<]+)</.exec(xml)![1], secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(xml)![1] };
+  return granted;
+}
+
+/**
  * The BFF Lambda's own session credentials. MiniStack (AUTH=true) derives a function's role
  * session deterministically from its function and role ARNs (ministack/core/lambda_runtime.py,
  * execution_credentials) and registers it when the function first runs: computing it here
@@ -86,14 +120,18 @@ describe('internal routes refuse every caller without a grant (403, no state cha
     ['unsigned', async () => (url, init) => fetch(url, init)],
     ['signed with an unknown key', async () => (url, init) => signedFetch(url, init, { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'not-a-secret' })],
     [
-      'signed over another body (tampered)',
-      async () => async (url, init) => {
-        const headers: Record<string, string> = {};
-        new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-        const signed = await signerFor()({ method: init.method ?? 'GET', url, headers, body: '{"orderId":"00000000-0000-4000-8000-000000000000","items":[]}' });
-        return fetch(url, { ...init, headers: signed });
+      'signed over another body by a granted principal (tampered)',
+      async () => {
+        const c = await grantedUser();
+        return async (url, init) => {
+          const headers: Record<string, string> = {};
+          new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+          const signed = await signerFor(c)({ method: init.method ?? 'GET', url, headers, body: `${init.body ?? ''} ` });
+          return fetch(url, { ...init, headers: signed });
+        };
       },
     ],
+    ['signed with the wrong secret for a granted key', async () => { const c = await grantedUser(); return (url, init) => signedFetch(url, init, { ...c, secretAccessKey: `${c.secretAccessKey}x` }); }],
     ['signed by a principal without a grant', async () => { const c = await ungrantedUser(); return (url, init) => signedFetch(url, init, c); }],
     ['signed by the BFF role (it is never granted /internal/*)', async () => { const c = await bffCredentials(); return (url, init) => signedFetch(url, init, c); }],
   ];
@@ -126,17 +164,18 @@ describe('internal routes refuse every caller without a grant (403, no state cha
     expect(await sessionsOf(orderId)).toBe(0);
   });
 
-  it('a granted caller (root) gets through the same routes: the refusals above are IAM, not the routes', async () => {
+  it('the granted principal, signing honestly, gets through the same routes: the refusals above are IAM, not the routes', async () => {
+    const c = await grantedUser();
     const productId = await product(5);
     const orderId = randomUUID();
     const reserve = await signedFetch(`${e.services.catalog}/internal/reservations`, {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ orderId, items: [{ productId, quantity: 2 }] }),
-    });
+    }, c);
     expect(reserve.status).toBe(201);
     expect((await stockOf(productId)).reserved).toBe(2);
-    const release = await signedFetch(`${e.services.catalog}/internal/reservations/${orderId}`, { method: 'DELETE' });
+    const release = await signedFetch(`${e.services.catalog}/internal/reservations/${orderId}`, { method: 'DELETE' }, c);
     expect(release.status).toBe(200);
     await db.query('DELETE FROM catalog.reservations WHERE order_id = $1', [orderId]);
   });
