@@ -140,7 +140,9 @@ describe('payments through the public API and the event mesh', () => {
     // Not an event envelope: the consumer Lambda reports it in batchItemFailures on every receive.
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ marker }) }));
     const inDlq = async () => {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, VisibilityTimeout: 0, MaxNumberOfMessages: 10 }));
+      // A short visibility timeout (not 0): with more than 10 messages parked (earlier runs), the
+      // next receives show the others instead of the same ten.
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, VisibilityTimeout: 3, MaxNumberOfMessages: 10 }));
       return (got.Messages ?? []).some((m) => m.Body?.includes(marker));
     };
     // maxReceiveCount (3) x visibility timeout (30 s) on the emulator: about 90 s.
