@@ -150,6 +150,8 @@ describe('payments through the public API and the event mesh', () => {
     const deadline = Date.now() + 200_000;
     while (!found && Date.now() < deadline) found = await inDlq();
     expect(found).toBe(true);
+    // Let the probe's visibility timeout lapse, so the redrive sees the message.
+    await new Promise((r) => setTimeout(r, 3500));
 
     const res = await signedFetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
     expect(res.status).toBe(200);
