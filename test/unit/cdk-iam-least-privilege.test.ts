@@ -129,3 +129,71 @@ describe('each Lambda role touches only its own queues, topics, state machine an
     expect(statements).toEqual(expect.arrayContaining(['sns:Publish', 'states:StartExecution', 'states:SendTaskSuccess', 'sqs:ReceiveMessage', 'lambda:InvokeFunction', 'states:GetExecutionHistory']));
   });
 });
+
+/**
+ * Least privilege, part 3: execute-api. Every Lambda role's Invoke statements, read from the
+ * template, name exactly the routes cdk/lib/service-grants.ts lists for that caller (one ARN per
+ * method and route on the `$default` stage of one API), never a whole API (`$default/*`), and the
+ * BFF never an `/internal/*` route.
+ */
+type Grant = { caller: string; api: string; route: string };
+function executeApiGrants(template: Json): Grant[] {
+  const resources = template.Resources as Record<string, Json>;
+  const apiNames = new Map<string, string>();
+  for (const [id, r] of Object.entries(resources)) if (r.Type === 'AWS::ApiGatewayV2::Api') apiNames.set(id, String(r.Properties.Name).replace(/-api$/, ''));
+  const callerOf = new Map<string, string>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const roleId = r.Properties.Role['Fn::GetAtt'][0];
+    const caller = id.startsWith('Bff') ? 'bff' : id.startsWith('OrdersSagaSagaStep') ? 'sagaStep' : id.startsWith('OrdersApi') ? 'ordersApi' : `${r.Properties.Environment.Variables.SERVICE_NAME}:${id}`;
+    callerOf.set(roleId, caller);
+  }
+  const grants: Grant[] = [];
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    for (const role of r.Properties.Roles ?? []) {
+      for (const st of r.Properties.PolicyDocument.Statement) {
+        if (![st.Action].flat().includes('execute-api:Invoke')) continue;
+        for (const res of [st.Resource].flat()) {
+          const { ids, text } = refs(res);
+          const apiId = ids.find((i) => apiNames.has(i));
+          const route = /\/\$default\/(.*)$/.exec(text)?.[1] ?? text;
+          grants.push({ caller: callerOf.get(role.Ref) ?? role.Ref, api: apiId ? apiNames.get(apiId)! : '?', route });
+        }
+      }
+    }
+  }
+  return grants;
+}
+
+describe('execute-api grants: each caller gets exactly the routes it calls', () => {
+  const template = synth();
+  const grants = executeApiGrants(template);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CALLER_ROUTES } = require('../../cdk/lib/service-grants') as typeof import('../../cdk/lib/service-grants');
+
+  it.each(Object.keys(CALLER_ROUTES))('%s: the table, nothing more', (caller) => {
+    const expected = Object.entries(CALLER_ROUTES[caller as keyof typeof CALLER_ROUTES])
+      .flatMap(([api, routes]) => (routes as ReadonlyArray<readonly [string, string]>).map(([m, p]) => `${api} ${m}${p}`))
+      .sort();
+    const actual = grants.filter((g) => g.caller === caller).map((g) => `${g.api} ${g.route}`).sort();
+    expect(actual).toEqual(expected);
+  });
+
+  it('no other function may invoke a service API, no grant covers a whole API, the BFF has no /internal/* route', () => {
+    expect(grants.filter((g) => !(g.caller in CALLER_ROUTES))).toEqual([]);
+    expect(grants.filter((g) => g.route === '*' || g.route.startsWith('*/') || !/^(GET|POST|PUT|PATCH|DELETE)\//.test(g.route))).toEqual([]);
+    expect(grants.filter((g) => g.caller === 'bff' && g.route.includes('/internal/'))).toEqual([]);
+    expect(grants.filter((g) => g.caller === 'bff').length).toBeGreaterThan(20);
+  });
+
+  it('the check is live: a grantInvoke-style whole-API grant to the BFF is caught', () => {
+    const bad = executeApiGrants(
+      synth((stack) => {
+        const api = stack.node.findAll().find((c) => c.node.path === 'IamStack/Catalog/catalog-api') as unknown as { arnForExecuteApi(m?: string, p?: string, s?: string): string };
+        fn(stack, 'Bff/Api').addToRolePolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.arnForExecuteApi('*', '/*', '$default')] }));
+      }),
+    );
+    expect(bad.filter((g) => g.caller === 'bff' && g.api === 'catalog' && g.route.startsWith('*/'))).toHaveLength(1);
+  });
+});
