@@ -102,6 +102,29 @@ it('POST /api/orders needs a login and an Idempotency-Key, and answers 202 with 
   expect(unknown.status).toBe(422);
 });
 
+it("another customer's order is 404 (order and trace), the owner and an admin see it", async () => {
+  const res = await placeOrder(cart());
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  orderIds.push(id);
+  const email = `orders-e2e-${crypto.randomUUID()}@example.test`;
+  const reg = await fetch(`${api}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'other-password-123' }) });
+  expect(reg.status).toBe(202);
+  const other = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'other-password-123' }) });
+  const otherToken = ((await other.json()) as { accessToken: string }).accessToken;
+  for (const path of [`/api/orders/${id}`, `/api/orders/${id}/trace`]) {
+    const stranger = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${otherToken}` } });
+    expect(stranger.status).toBe(404);
+    expect(stranger.headers.get('content-type')).toBe('application/problem+json');
+    expect((await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${api}${path}`)).status).toBe(401);
+  }
+  const admin = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@checkout-mesh.dev', password: 'admin-password-123' }) });
+  const adminToken = ((await admin.json()) as { accessToken: string }).accessToken;
+  expect((await fetch(`${api}/api/orders/${id}`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
+  await settled(id);
+});
+
 it('a duplicate POST with the same Idempotency-Key starts one saga', async () => {
   const key = crypto.randomUUID();
   const body = { ...cart(1), failurePlan: { failAt: 'ReserveStock', mode: 'error' } };
