@@ -3,6 +3,8 @@ import type { Context } from 'aws-lambda';
 import { setVerifier, unauthorized, type Principal } from '../../functions/shared/auth';
 import { resetConfigCache } from '../../functions/shared/config';
 import { httpApi } from '../../functions/shared/http';
+import { closeRedis } from '../../functions/shared/redis';
+import { downstreamRegistry } from '../../functions/bff/downstream';
 
 /**
  * Walks every route of the public API, taken from the route table itself (publicRoutes()), with
@@ -52,9 +54,12 @@ beforeAll(() => {
     },
   });
 });
-afterAll(() => {
+afterAll(async () => {
   global.fetch = realFetch;
   setVerifier(undefined);
+  // The demo routes talk to Redis (the idempotent echo's counter): close it, or jest cannot exit.
+  await closeRedis();
+  for (const d of downstreamRegistry().values()) d.shutdown();
 });
 
 async function call(method: string, routePath: string, token?: string) {
