@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { LOCAL, LOGS, ROOT, VENV, VENV_BIN } from './paths';
 import { SetupError, say } from './log';
 import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, stopOwned, waitFor, which } from './proc';
-import { adminPgUrl, SERVICES, type Secrets, settings } from './settings';
+import { adminPgUrl, lambdaLimits, SERVICES, type Secrets, settings } from './settings';
 
 /* ---------- Python side: .venv with pinned MiniStack and OpenBao ---------- */
 
@@ -305,10 +305,26 @@ export async function ensureMinistack(): Promise<void> {
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
   const healthy = async () =>
     (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
+  let limits;
+  try {
+    limits = lambdaLimits();
+  } catch (err) {
+    throw new SetupError((err as Error).message);
+  }
+  const wanted = {
+    // Enforce what AWS enforces: signatures and IAM policies (execute-api grants included). The
+    // root caller is the access key `test` with secret `test` (scripts, cdklocal, tests).
+    AUTH: 'true',
+    // Bounded to what this machine can run (scripts/lib/settings.ts lambdaLimits).
+    LAMBDA_ACCOUNT_CONCURRENCY: String(limits.accountConcurrency),
+    LAMBDA_WARM_TTL_SECONDS: String(limits.warmTtlSeconds),
+  };
+  const startedWith = path.join(LOCAL, 'pids', 'ministack.settings.json');
   if (await healthy()) {
-    // A MiniStack of ours left from before AUTH=true would let unsigned calls through: restart it.
-    if ((await ministackAuth()) === 'disabled' && ownedPid('ministack')) {
-      say.step('restarting MiniStack with AUTH=true (it was started without IAM enforcement)');
+    // A MiniStack of ours started with other settings (before AUTH=true, other limits): restart it.
+    const same = fs.existsSync(startedWith) && fs.readFileSync(startedWith, 'utf8') === JSON.stringify(wanted);
+    if (ownedPid('ministack') && ((await ministackAuth()) === 'disabled' || !same)) {
+      say.step('restarting MiniStack with new settings (AUTH=true, bounded Lambda concurrency)');
       await stopOwned('ministack');
     } else {
       return;
@@ -317,17 +333,17 @@ export async function ensureMinistack(): Promise<void> {
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
-  say.step('starting MiniStack (local Lambda execution, AUTH=true: SigV4 and IAM policies enforced)');
+  say.step(`starting MiniStack (local Lambdas, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`);
   startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
     BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
     LAMBDA_EXECUTOR: 'local',
     MINISTACK_REGION: settings.region,
-    // Enforce what AWS enforces: signatures and IAM policies (execute-api grants included). The
-    // root caller is the access key `test` with secret `test` (scripts, cdklocal, tests).
-    AUTH: 'true',
+    ...wanted,
   }, ROOT);
   await waitFor('MiniStack', healthy, 60_000);
+  fs.mkdirSync(path.dirname(startedWith), { recursive: true });
+  fs.writeFileSync(startedWith, JSON.stringify(wanted));
 }
 
 /** MiniStack's IAM enforcement as its health report states it (LocalStack reports none). */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { LOCAL, SECRETS_FILE } from './paths';
 
 /**
@@ -29,6 +30,39 @@ export const settings = {
   stripeFakePort: Number(env.CM_STRIPE_FAKE_PORT ?? 12111),
   paypalFakePort: Number(env.CM_PAYPAL_FAKE_PORT ?? 12112),
 };
+
+/**
+ * How much the embedded runtime may run at once. MiniStack starts one Node worker (~50–60 MiB)
+ * per concurrent invocation; unbounded, a 200-request burst made 197 workers and ~10 GiB. The
+ * account-wide cap (LAMBDA_ACCOUNT_CONCURRENCY: beyond it an invoke is throttled, as AWS throttles
+ * at the account limit) is 16 workers per core, at most 15 % of the machine's memory at 60 MiB a
+ * worker, never below 16 (one saga needs a handful at once) nor above 128: 32 on a 2-core, 24 GiB
+ * machine (≈ 2 GiB of workers at most). Idle workers are reaped after LAMBDA_WARM_TTL_SECONDS
+ * (60 s here, MiniStack's default is 300 s) so a burst's surplus does not linger.
+ * CM_LAMBDA_CONCURRENCY / CM_LAMBDA_WARM_TTL_SECONDS override them.
+ */
+export interface LambdaLimits {
+  accountConcurrency: number;
+  warmTtlSeconds: number;
+}
+export function lambdaLimits(
+  environment: NodeJS.ProcessEnv = process.env,
+  machine = { cores: os.availableParallelism(), memoryMiB: os.totalmem() / 2 ** 20 },
+): LambdaLimits {
+  const override = (name: string): number | undefined => {
+    const raw = environment[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const byCores = 16 * machine.cores;
+  const byMemory = Math.floor((machine.memoryMiB * 0.15) / 60);
+  return {
+    accountConcurrency: override('CM_LAMBDA_CONCURRENCY') ?? Math.max(16, Math.min(128, byCores, byMemory)),
+    warmTtlSeconds: override('CM_LAMBDA_WARM_TTL_SECONDS') ?? 60,
+  };
+}
 
 /** CM_REDIS_DB picks a logical database, so CI can run beside a developer's data on one server. */
 export const redisUrl = () => `redis://${settings.redisHost}:${settings.redisPort}/${Number(process.env.CM_REDIS_DB ?? 0)}`;
