@@ -32,12 +32,13 @@ export const settings = {
 };
 
 /**
- * How much the embedded runtime may run at once. MiniStack starts one Node worker (~50–60 MiB)
- * per concurrent invocation; unbounded, a 200-request burst made 197 workers and ~10 GiB. The
- * account-wide cap (LAMBDA_ACCOUNT_CONCURRENCY: beyond it an invoke is throttled, as AWS throttles
- * at the account limit) is 16 workers per core, at most 15 % of the machine's memory at 60 MiB a
- * worker, never below 16 (one saga needs a handful at once) nor above 128: 32 on a 2-core, 24 GiB
- * machine (≈ 2 GiB of workers at most). Idle workers are reaped after LAMBDA_WARM_TTL_SECONDS
+ * How much the embedded runtime may run at once. MiniStack starts one Node worker per concurrent
+ * invocation (measured 70–120 MiB each with our bundles); unbounded, a 200-request burst made
+ * 197 workers and ~10 GiB. The account-wide cap (LAMBDA_ACCOUNT_CONCURRENCY: beyond it an invoke
+ * is throttled, as AWS throttles at the account limit) is 16 workers per core, at most 15 % of the
+ * machine's memory at 100 MiB a worker, never below 16 (one saga needs a handful at once) nor
+ * above 128: 32 on a 2-core, 24 GiB machine (the same burst now peaks at 39 workers, 3.9 GiB,
+ * idle ones included). Idle workers are reaped after LAMBDA_WARM_TTL_SECONDS
  * (60 s here, MiniStack's default is 300 s) so a burst's surplus does not linger.
  * CM_LAMBDA_CONCURRENCY / CM_LAMBDA_WARM_TTL_SECONDS override them.
  */
@@ -57,7 +58,7 @@ export function lambdaLimits(
     return n;
   };
   const byCores = 16 * machine.cores;
-  const byMemory = Math.floor((machine.memoryMiB * 0.15) / 60);
+  const byMemory = Math.floor((machine.memoryMiB * 0.15) / 100);
   return {
     accountConcurrency: override('CM_LAMBDA_CONCURRENCY') ?? Math.max(16, Math.min(128, byCores, byMemory)),
     warmTtlSeconds: override('CM_LAMBDA_WARM_TTL_SECONDS') ?? 60,

@@ -6,10 +6,11 @@ describe('lambdaLimits', () => {
 
   it('sizes the account-wide cap from cores and memory, within 16..128', () => {
     expect(lambdaLimits({}, machine(2, 24))).toEqual({ accountConcurrency: 32, warmTtlSeconds: 60 });
-    // Memory-bound: 4 GiB × 15 % / 60 MiB = 10 → the floor of 16.
+    // Memory-bound: 4 GiB × 15 % / 100 MiB = 6 → the floor of 16.
     expect(lambdaLimits({}, machine(8, 4)).accountConcurrency).toBe(16);
     expect(lambdaLimits({}, machine(64, 512)).accountConcurrency).toBe(128);
-    expect(lambdaLimits({}, machine(4, 16)).accountConcurrency).toBe(40);
+    // 16 GiB × 15 % / 100 MiB = 24 < 4 cores × 16.
+    expect(lambdaLimits({}, machine(4, 16)).accountConcurrency).toBe(24);
   });
 
   it('takes overrides, and refuses malformed ones instead of running unbounded', () => {
