@@ -34,7 +34,7 @@ export const CALLER_ROUTES = {
     catalog: [HEALTH, ['GET', '/products'], ['GET', '/products/*'], ['PATCH', '/products/*'], ['PATCH', '/products/*/stock']],
     claims: [HEALTH, ['POST', '/claims'], ['PUT', '/claims/*/outcome'], ['DELETE', '/claims/*'], ['GET', '/faults/*']],
     payments: [HEALTH, ['GET', '/ops/outbox'], ['GET', '/ops/dlq'], ['POST', '/ops/dlq/*/redrive']],
-    orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace']],
+    orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace']],
     chaos: [HEALTH, ['GET', '/rules'], ['POST', '/rules'], ['DELETE', '/rules'], ['DELETE', '/rules/*']],
   },
   /** Orders' API prices a cart and shows the payment session of an order. */

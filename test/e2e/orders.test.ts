@@ -122,6 +122,15 @@ it("another customer's order is 404 (order and trace), the owner and an admin se
   const admin = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@checkout-mesh.dev', password: 'admin-password-123' }) });
   const adminToken = ((await admin.json()) as { accessToken: string }).accessToken;
   expect((await fetch(`${api}/api/orders/${id}`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
+  // "My orders": the owner's list has it (newest first), the stranger's list is empty.
+  const mine = (await (await fetch(`${api}/api/orders?limit=5`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: Array<{ id: string }>; total: number };
+  expect(mine.items[0].id).toBe(id);
+  expect(mine.total).toBeGreaterThanOrEqual(1);
+  const theirs = await fetch(`${api}/api/orders`, { headers: { authorization: `Bearer ${otherToken}` } });
+  expect(theirs.status).toBe(200);
+  expect(await theirs.json()).toEqual({ items: [], total: 0, nextOffset: null });
+  expect((await fetch(`${api}/api/orders`)).status).toBe(401);
+  expect((await fetch(`${api}/api/orders?limit=500`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
   await settled(id);
 });
 

@@ -97,6 +97,7 @@ describe('the public route table', () => {
       'GET /api/ops/dlq': 'admin',
       'POST /api/ops/dlq/{queue}/redrive': 'admin',
       'POST /api/orders': 'signedIn',
+      'GET /api/orders': 'signedIn',
       'GET /api/orders/{id}': 'signedIn',
       'GET /api/orders/{id}/trace': 'signedIn',
       'GET /api/me': 'signedIn',

@@ -43,6 +43,11 @@ export function orderRoutes(): PublicRoute[] {
   return [
     // Signed in first, then the Idempotency-Key claim: a refused call claims nothing.
     publicRoute('POST', '/api/orders', 'signedIn', (req, p) => idempotent(async (r) => forward(r, signedIn(p), 'POST', '/orders'))(req)),
+    // "My orders": the signed-in customer's own, paged (?limit=&offset=).
+    publicRoute('GET', '/api/orders', 'signedIn', (req, p) => {
+      const qs = new URLSearchParams(req.query).toString();
+      return forward(req, signedIn(p), 'GET', `/orders${qs ? `?${qs}` : ''}`);
+    }),
     publicRoute('GET', '/api/orders/{id}', 'signedIn', (req, p) => forward(req, signedIn(p), 'GET', `/orders/${id(req)}`)),
     publicRoute('GET', '/api/orders/{id}/trace', 'signedIn', (req, p) => forward(req, signedIn(p), 'GET', `/orders/${id(req)}/trace`)),
   ];

@@ -68,6 +68,20 @@ export async function findOrder(db: Queryable, id: string): Promise<(Order & { t
   return rows[0] ? { ...toOrder(rows[0]), taskToken: rows[0].task_token } : undefined;
 }
 
+/** One customer's orders, newest first, a page at a time (index orders_customer). */
+export async function listOrders(db: Queryable, customerId: string, page: { limit: number; offset: number }): Promise<{ items: Order[]; total: number }> {
+  const { rows } = await db.query<Row & { total: string }>(
+    `SELECT *, count(*) OVER () AS total FROM orders WHERE customer_id = $1
+      ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+    [customerId, page.limit, page.offset],
+  );
+  let total = rows.length ? Number(rows[0].total) : 0;
+  if (!rows.length && page.offset > 0) {
+    total = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE customer_id = $1', [customerId])).rows[0].n);
+  }
+  return { items: rows.map(toOrder), total };
+}
+
 /**
  * Guarded transition: moves the order to `to` only from a state allowed to precede it.
  * Returns whether this call changed the state (false on a replay or a late step).

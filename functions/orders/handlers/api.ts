@@ -10,7 +10,7 @@ import { ServiceClient } from '../../shared/service-client';
 import { addRule } from '../../shared/chaos';
 import { PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
 import { priceCart, type CatalogProduct } from '../core/place';
-import { findOrder, insertOrder } from '../adapters/pg';
+import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
@@ -30,6 +30,13 @@ let catalogClient: ServiceClient | undefined;
 const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg, { throttleRetries: 6 }));
 let paymentsClient: ServiceClient | undefined;
 const payments = () => (paymentsClient ??= ServiceClient.fromConfig('payments', runtime.cfg));
+
+const OrdersPage = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  })
+  .strict();
 
 /** What the customer needs to pay: the Stripe client secret or the PayPal approval link. */
 interface PaymentView {
@@ -131,6 +138,14 @@ export const handler = httpApi(
   [
     runtime.healthRoute,
     route('POST', '/orders', placeOrder),
+    // "My orders": the calling customer's own, newest first, paged.
+    route('GET', '/orders', async (req) => {
+      const customer = customerOf(req);
+      const page = validate(OrdersPage, req.query, 'query');
+      const { items, total } = await listOrders(runtime.db(), customer, page);
+      const nextOffset = page.offset + items.length < total ? page.offset + items.length : null;
+      return json(200, { items, total, nextOffset }, { 'cache-control': 'no-store' });
+    }),
     route('GET', '/orders/{id}', getOrderWithPayment),
     route('GET', '/orders/{id}/trace', async (req) => {
       const { order } = await getOrder(req);
