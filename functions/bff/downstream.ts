@@ -1,13 +1,18 @@
 import CircuitBreaker from 'opossum';
-import { config } from '../shared/config';
+import { bffLimits, config } from '../shared/config';
 import { logger } from '../shared/logger';
-import { HttpProblem } from '../shared/problem';
+import { HttpProblem, parseProblem } from '../shared/problem';
+import { backoffDelay, retryOnThrottle, sleep as realSleep } from '../shared/retry';
 import { ServiceClient, type ServiceResponse } from '../shared/service-client';
+import { ConcurrencyLimiter, LimiterFullError, LimiterTimeoutError, type LimiterSettings, type LimiterStats } from './limiter';
+
+export { backoffDelay };
 
 /**
- * Calls from the BFF to a downstream service: one circuit breaker (opossum) per service,
- * retries with full-jitter exponential backoff for idempotent methods only, the per-call
- * timeout and correlation id of ServiceClient.
+ * Calls from the BFF to a downstream service: one circuit breaker (opossum) per service, a
+ * concurrency limit with a short queue (limiter.ts), retries with full-jitter exponential
+ * backoff for idempotent methods, throttled (platform 429) answers retried for every method
+ * (they never ran), all within one deadline per logical call.
  *
  * Breakers live in the Lambda instance (module scope), not in Redis. Trade-off: no network
  * hop and no shared-state failure mode on the hot path, and each instance reacts to what it
@@ -16,9 +21,13 @@ import { ServiceClient, type ServiceResponse } from '../shared/service-client';
  * this system runs, that is a handful of extra calls to a failing service, which is cheaper
  * than a Redis round trip (and a new failure mode) on every call.
  *
- * Failures counted: network errors, timeouts and 5xx answers. 4xx answers are the caller's
- * business and count as successes. While open, calls fail fast with 503 problem+json
- * (type circuit-open) and Retry-After = the time left until the half-open probe.
+ * Failures counted: network errors, timeouts and 5xx answers. 4xx answers (412 and 429
+ * included) are the caller's business and count as successes. Every refusal is a 503
+ * problem+json with Retry-After, never a wait for API Gateway's 504:
+ *   circuit-open          the breaker is open (Retry-After = seconds until the probe)
+ *   upstream-busy         the queue is full, or no slot came free before the deadline
+ *   upstream-timeout      the last attempt timed out (its timeout is what was left of the budget)
+ *   upstream-unavailable  the service could not be reached
  */
 export interface BreakerSettings {
   /** Error percentage over the rolling window that opens the breaker. */
@@ -33,9 +42,9 @@ export interface RetrySettings {
   retries: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Extra retries for 429 (throttled) answers to retryable calls. */
+  /** Most retries of throttled (platform 429) answers, within the budget. */
   throttleRetries?: number;
-  /** Time budget of one logical call, retries included (ms). */
+  /** Budget of a logical call that names none (ms): queue wait, attempts and pauses. */
   budgetMs?: number;
 }
 
@@ -53,17 +62,38 @@ export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettin
   return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25), budgetMs: num(env.DOWNSTREAM_BUDGET_MS, 20_000) };
 }
 
+export function limiterSettings(env: NodeJS.ProcessEnv = process.env): LimiterSettings {
+  const l = bffLimits(env);
+  return { maxInFlight: l.BFF_MAX_IN_FLIGHT, maxQueue: l.BFF_MAX_QUEUE };
+}
+
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 export const isIdempotentMethod = (method: string) => IDEMPOTENT_METHODS.has(method.toUpperCase());
 
-/** Full jitter: a random delay in [0, min(max, base * 2^attempt)]. */
-export const backoffDelay = (attempt: number, s: RetrySettings, random = Math.random) =>
-  Math.floor(random() * Math.min(s.maxDelayMs, s.baseDelayMs * 2 ** attempt));
+/** Seconds a shed client is told to wait: the next try usually finds a free or warm worker. */
+export const SHED_RETRY_AFTER_SECONDS = 1;
+/** No attempt starts with less than this left of its budget (it could only time out). */
+const MIN_ATTEMPT_MS = 100;
+const THROTTLE_TYPE = /TooManyRequestsException/i;
+
+/**
+ * A throttled answer from the platform (API Gateway or the emulator in front of a function at
+ * its reserved concurrency: `{"message":"Rate Exceeded."}`, TooManyRequestsException): the
+ * request did not run. A 429 problem+json is the service's own answer (e.g. identity's login
+ * throttle, the client's own limit) and is not one of these.
+ */
+export function isPlatformThrottle(res: Pick<ServiceResponse, 'status' | 'headers' | 'body'>): boolean {
+  const platformish =
+    res.status === 429 ||
+    (res.status >= 500 && (THROTTLE_TYPE.test(res.headers.get('x-amzn-errortype') ?? '') || THROTTLE_TYPE.test(res.body.slice(0, 500))));
+  return platformish && parseProblem(res.body) === undefined;
+}
 
 /** A 5xx answer, thrown inside the breaker so it counts as a failure, unwrapped outside. */
 class UpstreamStatusError extends Error {
   constructor(readonly response: ServiceResponse) {
     super(`upstream answered ${response.status}`);
+    this.name = 'UpstreamStatusError';
   }
 }
 
@@ -71,9 +101,18 @@ export interface CallOptions {
   body?: unknown;
   headers?: Record<string, string>;
   correlationId?: string;
+  /** Cap of one attempt (ms); it is also cut to what is left of the budget. */
   timeoutMs?: number;
   /** Overrides the method rule (e.g. a POST the downstream makes idempotent by key). */
   retry?: boolean;
+  /** Retry platform throttles (default true: a throttled call never ran). */
+  retryThrottled?: boolean;
+  /** Budget of this logical call (ms), from now; default RetrySettings.budgetMs. */
+  budgetMs?: number;
+  /** Absolute deadline (epoch ms), for calls sharing one (the race); wins over budgetMs. */
+  deadline?: number;
+  /** Another bulkhead for this call (the race brings its own, sized to its writers). */
+  limiter?: ConcurrencyLimiter;
 }
 
 type Caller = (method: string, path: string, opts: CallOptions) => Promise<ServiceResponse>;
@@ -83,6 +122,8 @@ export interface BreakerSnapshot {
   state: 'closed' | 'open' | 'halfOpen';
   settings: BreakerSettings;
   stats: { fires: number; successes: number; failures: number; rejects: number; timeouts: number };
+  /** The instance's bulkhead for this downstream: limits, calls in flight and queued, refusals. */
+  concurrency: LimiterStats;
   openedAt?: string;
   retryAfterSeconds?: number;
   /** State changes since this instance started, newest last (at most 20). */
@@ -91,6 +132,7 @@ export interface BreakerSnapshot {
 
 export class Downstream {
   readonly breaker: CircuitBreaker<[string, string, CallOptions], ServiceResponse>;
+  readonly limiter: ConcurrencyLimiter;
   private openedAt?: number;
   private readonly transitions: { to: string; at: string }[] = [];
 
@@ -99,17 +141,20 @@ export class Downstream {
     caller: Caller,
     readonly settings: BreakerSettings = breakerSettings(),
     readonly retry: RetrySettings = retrySettings(),
-    private readonly sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = realSleep,
+    limits: LimiterSettings = limiterSettings(),
   ) {
+    this.limiter = new ConcurrencyLimiter(limits);
     this.breaker = new CircuitBreaker(
       async (method: string, path: string, opts: CallOptions) => {
         const res = await caller(method, path, opts);
-        if (res.status >= 500) throw new UpstreamStatusError(res);
+        // A throttled call never ran: not the service failing (and retried outside).
+        if (res.status >= 500 && !isPlatformThrottle(res)) throw new UpstreamStatusError(res);
         return res;
       },
       {
         name,
-        timeout: false, // ServiceClient enforces the per-call timeout
+        timeout: false, // ServiceClient enforces the per-attempt timeout
         errorThresholdPercentage: settings.errorThresholdPercentage,
         volumeThreshold: settings.volumeThreshold,
         resetTimeout: settings.resetTimeoutMs,
@@ -140,28 +185,43 @@ export class Downstream {
   }
 
   /**
-   * One logical call: the response for any status below 500; for 5xx, the last 5xx
-   * response after the retries; 503 circuit-open while open; 502/504 when unreachable.
+   * One logical call: the response for any status below 500 (a platform 429 included, once
+   * the throttle retries are spent: the caller decides what it becomes); for 5xx, the last 5xx
+   * response after the retries; else a 503 problem (circuit-open, upstream-busy,
+   * upstream-timeout, upstream-unavailable) with Retry-After.
    */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<ServiceResponse> {
-    const retryable = opts.retry ?? isIdempotentMethod(method);
-    const retries = retryable ? this.retry.retries : 0;
-    let throttled = 0;
-    // Never retry past the budget: answering 503 beats the Lambda timing out.
-    const deadline = Date.now() + (this.retry.budgetMs ?? 20_000);
-    const canWait = (ms: number) => Date.now() + ms < deadline;
+    const deadline = opts.deadline ?? Date.now() + (opts.budgetMs ?? this.retry.budgetMs ?? 20_000);
+    let release: () => void;
+    try {
+      release = await (opts.limiter ?? this.limiter).acquire(deadline - MIN_ATTEMPT_MS);
+    } catch (err) {
+      if (err instanceof LimiterFullError) throw this.shed('upstreamBusy', `Too many calls to the ${this.name} service from this instance; retry shortly`);
+      if (err instanceof LimiterTimeoutError) throw this.shed('upstreamBusy', `No free slot for the ${this.name} service within the budget; retry shortly`);
+      throw err;
+    }
+    try {
+      if (opts.retryThrottled === false) return await this.attempts(method, path, opts, deadline);
+      return await retryOnThrottle(() => this.attempts(method, path, opts, deadline), {
+        // A retry must leave room for its own attempt.
+        deadline: deadline - MIN_ATTEMPT_MS,
+        maxRetries: this.retry.throttleRetries ?? 0,
+        backoff: this.retry,
+        isThrottled: isPlatformThrottle,
+        sleep: this.sleep,
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** Attempts through the breaker, with retries of failures for idempotent calls. */
+  private async attempts(method: string, path: string, opts: CallOptions, deadline: number): Promise<ServiceResponse> {
+    const retries = (opts.retry ?? isIdempotentMethod(method)) ? this.retry.retries : 0;
     for (let attempt = 0; ; attempt++) {
+      const left = Math.max(1, deadline - Date.now());
       try {
-        const res = await this.breaker.fire(method, path, opts);
-        // Throttled by the platform (reserved concurrency): not a failure, retry after a pause.
-        const pause = backoffDelay(Math.min(throttled, 5), { ...this.retry, maxDelayMs: Math.max(this.retry.maxDelayMs, 1000) });
-        if (res.status === 429 && retryable && throttled < (this.retry.throttleRetries ?? 0) && canWait(pause)) {
-          throttled++;
-          await this.sleep(pause);
-          attempt--;
-          continue;
-        }
-        return res;
+        return await this.breaker.fire(method, path, { ...opts, timeoutMs: Math.min(opts.timeoutMs ?? left, left) });
       } catch (err) {
         const e = err as Error & { code?: string };
         if (e.code === 'EOPENBREAKER') {
@@ -172,15 +232,23 @@ export class Downstream {
           });
         }
         const pause = backoffDelay(attempt, this.retry);
-        if (attempt < retries && canWait(pause)) {
+        if (attempt < retries && Date.now() + pause + MIN_ATTEMPT_MS < deadline) {
           await this.sleep(pause);
           continue;
         }
         if (e instanceof UpstreamStatusError) return e.response;
-        const timedOut = e.name === 'TimeoutError';
-        throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `${this.name}: ${e.message}`);
+        if (e.name === 'TimeoutError') throw this.shed('upstreamTimeout', `The ${this.name} service did not answer in time; retry shortly`);
+        throw this.shed('upstreamUnavailable', `The ${this.name} service could not be reached; retry shortly`, { cause: e.message });
       }
     }
+  }
+
+  private shed(type: 'upstreamBusy' | 'upstreamTimeout' | 'upstreamUnavailable', detail: string, more: Record<string, unknown> = {}): HttpProblem {
+    if (type !== 'upstreamBusy') logger.warn('downstream call failed', { service: this.name, type, ...more });
+    return new HttpProblem(503, type, detail, {
+      headers: { 'retry-after': String(SHED_RETRY_AFTER_SECONDS) },
+      extensions: { service: this.name },
+    });
   }
 
   snapshot(): BreakerSnapshot {
@@ -191,6 +259,7 @@ export class Downstream {
       state,
       settings: this.settings,
       stats: { fires: s.fires, successes: s.successes, failures: s.failures, rejects: s.rejects, timeouts: s.timeouts },
+      concurrency: this.limiter.stats(),
       ...(this.openedAt ? { openedAt: new Date(this.openedAt).toISOString() } : {}),
       ...(state === 'open' ? { retryAfterSeconds: this.retryAfterSeconds() } : {}),
       transitions: [...this.transitions],
@@ -203,17 +272,29 @@ export class Downstream {
 }
 
 const registry = new Map<string, Downstream>();
+/** The configured services, in SERVICE_APIS order: the panel lists them first, in this order. */
+const services: string[] = [];
 
 /** The instance's breaker-wrapped client for a service named in SERVICE_APIS. */
 export function downstream(service: string): Downstream {
   let d = registry.get(service);
   if (!d) {
+    // The client is made on first use: building the route table must not need the config.
     let client: ServiceClient | undefined;
     const caller: Caller = (method, path, opts) => (client ??= ServiceClient.fromConfig(service, config())).call(method, path, opts);
     d = new Downstream(service, caller);
     registry.set(service, d);
   }
   return d;
+}
+
+/**
+ * Creates every configured service's Downstream now, so /api/ops/breakers shows all of them
+ * (closed, no calls) before the first call to each, in SERVICE_APIS order.
+ */
+export function registerServices(names: readonly string[]): Downstream[] {
+  for (const n of names) if (!services.includes(n)) services.push(n);
+  return names.map(downstream);
 }
 
 /** Registers a downstream under a custom name (drills, tests). */
@@ -225,6 +306,8 @@ export function registerDownstream(d: Downstream): Downstream {
 
 export const downstreamRegistry = (): ReadonlyMap<string, Downstream> => registry;
 
+/** The configured services first (SERVICE_APIS order), then the rest (drills) as created. */
 export function breakerReport(): BreakerSnapshot[] {
-  return [...registry.values()].map((d) => d.snapshot());
+  const rank = (name: string) => (services.includes(name) ? services.indexOf(name) : services.length);
+  return [...registry.values()].sort((a, b) => rank(a.name) - rank(b.name)).map((d) => d.snapshot());
 }

@@ -7,7 +7,31 @@ import * as z from 'zod';
 const ServiceApiSchema = z.object({ apiId: z.string().min(1), stage: z.string().min(1) });
 export type ServiceApi = z.infer<typeof ServiceApiSchema>;
 
+/**
+ * The BFF's load shedding (functions/bff/downstream.ts, proxy.ts; numbers and reasons in
+ * docs/gateway.md §3). Budgets bound one downstream call as the client sees it: the wait for a
+ * slot, every attempt and every backoff pause. They stay well below API Gateway's 29 s so the
+ * client gets our 503 + Retry-After, never the gateway's 504.
+ */
+const BffLimitsShape = {
+  /** Calls in flight per downstream per BFF instance; more wait in the queue. */
+  BFF_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(16),
+  /** Calls waiting per downstream per instance; beyond it a call is refused at once (503 upstream-busy). */
+  BFF_MAX_QUEUE: z.coerce.number().int().min(0).default(32),
+  /** Reads (GET/HEAD): a warm read answers in tens of ms; 2 s covers a cold start on a quiet machine. */
+  BFF_READ_BUDGET_MS: z.coerce.number().int().positive().default(4000),
+  /** Writes (catalog, chaos, ops, auth): a cold start leases Vault credentials; identity also runs scrypt. */
+  BFF_WRITE_BUDGET_MS: z.coerce.number().int().positive().default(10_000),
+  /** POST /api/orders' call to orders (cold start: Vault lease, catalog prices, StartExecution). */
+  BFF_CHECKOUT_BUDGET_MS: z.coerce.number().int().positive().default(12_000),
+  /** Each claims call of an idempotent route (claim before, outcome after): 7 + 12 + 7 = 26 s < 29 s. */
+  BFF_CLAIMS_BUDGET_MS: z.coerce.number().int().positive().default(7000),
+};
+const BffLimitsSchema = z.object(BffLimitsShape);
+export type BffLimits = z.infer<typeof BffLimitsSchema>;
+
 const EnvSchema = z.object({
+  ...BffLimitsShape,
   SERVICE_NAME: z.string().min(1),
   DEPLOY_TARGET: z.enum(['local', 'aws']).default('local'),
   AWS_REGION: z.string().default('us-east-1'),
@@ -78,6 +102,13 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration: ${issues}`);
   }
   if (env === process.env) cached = parsed.data;
+  return parsed.data;
+}
+
+/** Only the BFF's limits (no SERVICE_NAME needed: breakers are built in tests without a full environment). */
+export function bffLimits(env: NodeJS.ProcessEnv = process.env): BffLimits {
+  const parsed = BffLimitsSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

@@ -22,6 +22,8 @@ export const ProblemType = {
   circuitOpen: 'circuit-open',
   upstreamUnavailable: 'upstream-unavailable',
   upstreamTimeout: 'upstream-timeout',
+  /** A downstream is throttled or this BFF instance's queue for it is full: shed, retry shortly. */
+  upstreamBusy: 'upstream-busy',
   insufficientStock: 'insufficient-stock',
   notImplemented: 'not-implemented',
   dependencyDown: 'dependency-down',
@@ -51,6 +53,7 @@ const TITLES: Record<number, string> = {
 export class HttpProblem extends Error {
   readonly status: number;
   readonly type: string;
+  readonly typeName: ProblemTypeName;
   readonly title: string;
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
@@ -64,10 +67,20 @@ export class HttpProblem extends Error {
     super(detail ?? TITLES[status] ?? 'Error');
     this.name = 'HttpProblem';
     this.status = status;
+    this.typeName = type;
     this.type = PROBLEM_BASE + ProblemType[type];
     this.title = opts.title ?? TITLES[status] ?? 'Error';
     this.headers = opts.headers ?? {};
     this.extensions = opts.extensions ?? {};
+  }
+
+  /** The same problem with more headers and extensions (e.g. what the drill adds to a breaker's refusal). */
+  with(more: { headers?: Record<string, string>; extensions?: Record<string, unknown> }): HttpProblem {
+    return new HttpProblem(this.status, this.typeName, this.message, {
+      title: this.title,
+      headers: { ...this.headers, ...more.headers },
+      extensions: { ...this.extensions, ...more.extensions },
+    });
   }
 
   toBody(instance?: string, traceId?: string): ProblemBody {
@@ -86,3 +99,14 @@ export class HttpProblem extends Error {
 export const isProblemBody = (value: unknown): value is ProblemBody =>
   typeof value === 'object' && value !== null && typeof (value as ProblemBody).type === 'string' &&
   typeof (value as ProblemBody).status === 'number';
+
+/** A problem body parsed from a downstream's answer, or undefined for anything else (HTML, `{"message":...}`). */
+export function parseProblem(text: string): ProblemBody | undefined {
+  if (!text || text[0] !== '{') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isProblemBody(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

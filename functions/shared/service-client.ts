@@ -1,6 +1,7 @@
 import { apiBaseUrl } from './endpoints';
 import type { Config } from './config';
 import { CORRELATION_HEADER } from './http';
+import { retryOnThrottle } from './retry';
 import { executeApiSigner, type RequestSigner } from './sigv4';
 
 /**
@@ -19,14 +20,14 @@ export interface ServiceClientOptions {
   /**
    * Retries of a 429 answer: a throttled call (API Gateway or the function's reserved
    * concurrency) did not run, so even a POST is safe to send again. Jittered exponential
-   * backoff from 100 ms; 0 (the default) hands the 429 to the caller.
+   * backoff from 100 ms (shared/retry.ts); 0 (the default) hands the 429 to the caller.
    */
   throttleRetries?: number;
+  /** No throttle retry starts after this long (ms, default 10 s): the caller has its own deadline. */
+  throttleBudgetMs?: number;
   /** Signs each attempt; `null` sends unsigned (tests against plain local servers). */
   signer?: RequestSigner | null;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ServiceClient {
   constructor(
@@ -60,18 +61,23 @@ export class ServiceClient {
       headers['content-type'] ??= 'application/json';
     }
     const url = `${this.baseUrl}${path}`;
-    for (let attempt = 0; ; attempt++) {
+    const sign = this.options.signer;
+    const once = async () => {
       // Signed per attempt: a retry gets a fresh x-amz-date (and fresh credentials if they rotated).
-      const sign = this.options.signer;
       const res = await fetch(url, {
         method,
         headers: sign ? await sign({ method, url, headers, body }) : headers,
         body,
         signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
       });
-      const text = await res.text();
-      if (res.status !== 429 || attempt >= (this.options.throttleRetries ?? 0)) return { status: res.status, headers: res.headers, body: text };
-      await sleep(Math.random() * 100 * 2 ** attempt);
-    }
+      return { status: res.status, headers: res.headers, body: await res.text() };
+    };
+    const retries = this.options.throttleRetries ?? 0;
+    if (retries === 0) return once();
+    return retryOnThrottle(once, {
+      maxRetries: retries,
+      deadline: Date.now() + (this.options.throttleBudgetMs ?? 10_000),
+      backoff: { baseDelayMs: 100, maxDelayMs: 3200 },
+    });
   }
 }

@@ -52,7 +52,7 @@ describe('Downstream (circuit breaker + retries)', () => {
     expect(d.state).toBe('closed');
   });
 
-  it('retries idempotent methods only, on 5xx and network errors; 502/504 problems when unreachable', async () => {
+  it('retries idempotent methods only, on 5xx and network errors; 503 + Retry-After when unreachable or timed out', async () => {
     const retry = { retries: 2, baseDelayMs: 10, maxDelayMs: 100 };
     let calls = 0;
     const flaky = make(async () => (++calls < 3 ? res(503) : res(200)), retry);
@@ -68,9 +68,10 @@ describe('Downstream (circuit breaker + retries)', () => {
     expect(calls).toBe(3);
 
     const down = make(async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'TypeError' })), retry);
-    await expect(down.call('GET', '/x')).rejects.toMatchObject({ status: 502, type: expect.stringMatching(/upstream-unavailable$/) });
+    // Shed, never a 502/504: the client gets a stable type and when to come back.
+    await expect(down.call('GET', '/x')).rejects.toMatchObject({ status: 503, type: expect.stringMatching(/upstream-unavailable$/), headers: { 'retry-after': '1' } });
     const slow = make(async () => Promise.reject(Object.assign(new Error('timed out'), { name: 'TimeoutError' })));
-    await expect(slow.call('GET', '/x')).rejects.toMatchObject({ status: 504 });
+    await expect(slow.call('GET', '/x')).rejects.toMatchObject({ status: 503, type: expect.stringMatching(/upstream-timeout$/), headers: { 'retry-after': '1' } });
 
     expect(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].every(isIdempotentMethod)).toBe(true);
     expect(['POST', 'PATCH'].some(isIdempotentMethod)).toBe(false);
@@ -86,14 +87,17 @@ describe('Downstream (circuit breaker + retries)', () => {
 });
 
 describe('Downstream throttling', () => {
-  it('retries 429 (throttled) answers of retryable calls without counting them as failures', async () => {
+  it('retries platform 429s (they never ran) of any method without counting them as failures', async () => {
     let calls = 0;
     const d = new Downstream('throttled', async () => (++calls <= 3 ? res(429) : res(201)), settings, { retries: 0, baseDelayMs: 1, maxDelayMs: 2, throttleRetries: 5 }, async () => undefined);
     expect((await d.call('POST', '/claims', { retry: true })).status).toBe(201);
     expect(calls).toBe(4);
     expect(d.state).toBe('closed');
     calls = 0;
-    expect((await d.call('POST', '/claims')).status).toBe(429);
+    expect((await d.call('POST', '/orders')).status).toBe(201);
+    expect(calls).toBe(4);
+    calls = 0;
+    expect((await d.call('POST', '/claims', { retryThrottled: false })).status).toBe(429);
     expect(calls).toBe(1);
     d.shutdown();
   });

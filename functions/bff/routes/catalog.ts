@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { RaceRequest } from '../../catalog/core/model';
-import { retryThrottled, runRace } from '../../catalog/core/race';
+import { runRace } from '../../catalog/core/race';
 import { config } from '../../shared/config';
 import { json, parseJsonBody, type HttpRequest, type HttpResult } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { redisReady, serviceRedis } from '../../shared/redis';
-import { ServiceClient } from '../../shared/service-client';
 import { publicRoute, type PublicRoute } from '../access';
+import { downstream } from '../downstream';
+import { ConcurrencyLimiter } from '../limiter';
+import { proxyTo } from '../proxy';
 
 /** Request headers the catalog contract uses; everything else stays at the door. */
 const FORWARD_REQUEST = ['if-match', 'if-none-match', 'content-type', 'cache-control'];
 /** Response headers passed back to the client as they are. */
 const FORWARD_RESPONSE = ['etag', 'content-type', 'cache-control', 'idempotent-replayed', 'allow', 'accept-post', 'retry-after'];
+
+/**
+ * The whole race (read, N writers, read) within 20 s: 200 writers over the catalog's two workers
+ * take a few seconds even when throttled, and the answer must leave before API Gateway's 29 s.
+ */
+const RACE_BUDGET_MS = 20_000;
+/** One writer's attempt: a catalog cold start (Vault lease, pool) is not the race's concern. */
+const RACE_ATTEMPT_MS = 10_000;
 
 /** One race at a time on the demo product: two interleaved races would each see the other's winner. */
 const RACE_LOCK = 'bff:race:demo-product';
@@ -24,54 +34,38 @@ const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
  * Reads are public; price and stock changes need the admin role.
  */
 export function catalogRoutes(): PublicRoute[] {
-  let client: ServiceClient | undefined;
-  const catalog = () => (client ??= ServiceClient.fromConfig('catalog', config()));
-
-  // A catalog cold start leases Vault credentials and opens a pool: allow it more than the default.
-  const proxy = (method: string, target: (req: HttpRequest) => string, timeoutMs = 10_000) => async (req: HttpRequest): Promise<HttpResult> => {
-    const headers: Record<string, string> = {};
-    for (const h of FORWARD_REQUEST) if (req.headers[h] !== undefined) headers[h] = req.headers[h];
-    let res;
-    try {
-      // A 429 here is the catalog's reserved concurrency throttling: the request did not run,
-      // so trying again shortly is safe for every catalog route (writes are guarded by If-Match).
-      const send = retryThrottled((m, path, o) => catalog().call(m, path, { ...o, correlationId: req.correlationId, timeoutMs }), 5_000);
-      const opts = { headers, body: req.rawBody.length ? req.rawBody.toString('utf8') : undefined };
-      // A read is safe to repeat once when the connection failed (not on a timeout: the budget is spent).
-      res = await send(method, target(req), opts).catch((err: Error) => {
-        if (method !== 'GET' || err.name === 'TimeoutError') throw err;
-        return send(method, target(req), opts);
-      });
-    } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError';
-      throw new HttpProblem(timedOut ? 504 : 502, timedOut ? 'upstreamTimeout' : 'upstreamUnavailable', `catalog: ${(err as Error).message}`);
-    }
-    const out: Record<string, string> = {};
-    for (const h of FORWARD_RESPONSE) {
-      const v = res.headers.get(h);
-      if (v !== null) out[h] = v;
-    }
-    return { status: res.status, headers: out, body: res.body === '' ? undefined : res.body };
-  };
+  // Reads: the read budget (2 s), they are the storefront's hot path and a quick 503 + Retry-After
+  // beats a spinner. Writes (admin): the write budget (10 s). A catalog 429 is its reserved
+  // concurrency throttling (the request never ran): retried within the budget, then 503 upstream-busy.
+  const proxy = (path: (req: HttpRequest) => string) =>
+    proxyTo('catalog', { path, requestHeaders: FORWARD_REQUEST, responseHeaders: FORWARD_RESPONSE });
 
   const id = (req: HttpRequest) => encodeURIComponent(req.params.id);
   return [
-    publicRoute('GET', '/api/products', 'anyone', proxy('GET', (req) => {
+    publicRoute('GET', '/api/products', 'anyone', proxy((req) => {
       const qs = new URLSearchParams(req.query).toString();
       return `/products${qs ? `?${qs}` : ''}`;
     })),
-    publicRoute('GET', '/api/products/{id}', 'anyone', proxy('GET', (req) => `/products/${id(req)}`)),
-    publicRoute('PATCH', '/api/products/{id}', 'admin', proxy('PATCH', (req) => `/products/${id(req)}`)),
-    publicRoute('PATCH', '/api/products/{id}/stock', 'admin', proxy('PATCH', (req) => `/products/${id(req)}/stock`)),
+    publicRoute('GET', '/api/products/{id}', 'anyone', proxy((req) => `/products/${id(req)}`)),
+    publicRoute('PATCH', '/api/products/{id}', 'admin', proxy((req) => `/products/${id(req)}`)),
+    publicRoute('PATCH', '/api/products/{id}/stock', 'admin', proxy((req) => `/products/${id(req)}/stock`)),
     // The race demo, open to anyone: it only ever touches the seeded demo product (RaceRequest
     // refuses any other id) and has its own small rate-limit class. It runs here, at the door,
     // so the N writers hit the catalog API like N clients and spread over its workers.
     publicRoute('POST', '/api/catalog/race', 'anyone', async (req) => {
       const body = parseJsonBody(req, RaceRequest);
       return withRaceLock(async () => {
+        // Through the catalog's breaker (a failing catalog fails the race fast; the 412s and 429s
+        // it expects are not failures), but in a lane of its own sized to its writers: the
+        // instance's catalog bulkhead is for the storefront and would refuse most of a 200-writer race.
+        const catalog = downstream('catalog');
+        const lane = new ConcurrencyLimiter({ maxInFlight: body.writers, maxQueue: 0 });
+        const deadline = Date.now() + RACE_BUDGET_MS;
         const result = await runRace(
-          (method, path, opts) => catalog().call(method, path, { ...opts, correlationId: req.correlationId, timeoutMs: 10_000 }),
+          (method, path, opts) => catalog.call(method, path, { ...opts, correlationId: req.correlationId, deadline, limiter: lane, timeoutMs: RACE_ATTEMPT_MS }),
           body,
+          // The Downstream retries throttled writers itself (within the deadline): no second loop.
+          { throttleBudgetMs: 0 },
         );
         return json(200, result, { 'cache-control': 'no-store' });
       });

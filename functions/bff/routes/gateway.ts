@@ -70,10 +70,8 @@ export function gatewayRoutes(): PublicRoute[] {
         return json(res.status >= 500 ? 502 : 200, body, { 'cache-control': 'no-store' });
       } catch (err) {
         if (err instanceof HttpProblem) {
-          throw new HttpProblem(err.status, err.status === 503 ? 'circuitOpen' : 'upstreamUnavailable', err.message, {
-            headers: err.headers,
-            extensions: { ...err.extensions, instance: INSTANCE, latencyMs: Date.now() - started, breaker: d.snapshot() },
-          });
+          // The breaker's own problem (circuit-open, upstream-busy, ...), plus what the drill reports.
+          throw err.with({ extensions: { instance: INSTANCE, latencyMs: Date.now() - started, breaker: d.snapshot() } });
         }
         throw err;
       }

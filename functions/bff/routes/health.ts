@@ -6,6 +6,11 @@ import { ServiceClient } from '../../shared/service-client';
 /**
  * GET /api/health: asks every service's /health in parallel and answers 200 only when
  * every service and every one of their dependencies is up.
+ *
+ * Deliberately plain ServiceClient calls, not proxyTo/Downstream: health must report every
+ * service as it is right now, also while its breaker is open or its bulkhead full (an open
+ * breaker would answer for it without asking), and health probes must not count toward a
+ * breaker's error rate or take slots from real traffic.
  */
 export function healthRoutes(): PublicRoute[] {
   const cfg = config();

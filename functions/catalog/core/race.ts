@@ -1,4 +1,5 @@
 import { HttpProblem } from '../../shared/problem';
+import { retryOnThrottle, sleep as realSleep } from '../../shared/retry';
 import type { RaceRequest } from './model';
 
 /** The minimal HTTP client the race needs; the catalog's ServiceClient fits it. */
@@ -94,15 +95,11 @@ export function summarize(
 
 /**
  * A 429 from the platform (the catalog runs with a small reserved concurrency) says "not now",
- * not "lost the race": retry it with jittered backoff until the budget is spent.
+ * not "lost the race": retry it with jittered backoff (shared/retry.ts) until the budget is spent.
+ * A budget of 0 hands every 429 back at once (for a `send` that already retries, like the BFF's).
  */
-export function retryThrottled(send: Send, budgetMs: number, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Send {
-  return async (method, path, opts) => {
-    const deadline = Date.now() + budgetMs;
-    for (let attempt = 0; ; attempt++) {
-      const res = await send(method, path, opts);
-      if (res.status !== 429 || Date.now() >= deadline) return res;
-      await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
-    }
-  };
+export function retryThrottled(send: Send, budgetMs: number, sleep: (ms: number) => Promise<void> = realSleep): Send {
+  // Short pauses: N writers compete for two workers, each busy for a few tens of ms.
+  return (method, path, opts) =>
+    retryOnThrottle(() => send(method, path, opts), { deadline: Date.now() + budgetMs, sleep, backoff: { baseDelayMs: 10, maxDelayMs: 200 } });
 }
