@@ -67,7 +67,22 @@ describe('Idempotency-Key contract', () => {
     // Warm the BFF and claims workers first (each distinct key is its own claim), so the burst
     // measures the contract rather than dozens of simultaneous cold starts on a small machine.
     await Promise.all(Array.from({ length: 48 }, () => echo({ counterId: `warm-${counterId}` }, randomUUID())));
-    const results = await Promise.all(Array.from({ length: 200 }, () => echo(payload, key)));
+    // The embedded runtime is bounded (32 concurrent Lambdas): part of the burst is refused by the
+    // platform (429) or shed at the door (503), which runs nothing. Like a client honouring
+    // Retry-After, each refused request is sent again, so every one ends with a real answer.
+    const refused = (r: { status: number }) => r.status === 429 || r.status === 503;
+    let platformRefusals = 0;
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        for (let attempt = 0; ; attempt++) {
+          const r = await echo(payload, key);
+          if (!refused(r) || attempt >= 20) return r;
+          platformRefusals++;
+          await new Promise((done) => setTimeout(done, 250 + Math.random() * 750));
+        }
+      }),
+    );
+    console.log(`burst on one key: ${platformRefusals} refusals (429/503) retried`);
 
     const statuses = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
     const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).slice(0, 3).map((r) => ({ status: r.status, body: r.body }));
