@@ -5,8 +5,8 @@ const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescri
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  // middy 5 and jose 6 ship ESM only: let swc turn them into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],
+  // middy 5, jose 6 and marked ship ESM only: let swc turn them into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|jose|marked)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // ...and resolve middy's import-only exports map to its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },

@@ -13,7 +13,7 @@ import { Shopper, TERMINAL_STATES } from '../support/shop';
  * while a schedule of random faults plays (chaos rules on services and saga steps, Redis
  * connections killed, the outbox dispatcher killed, database leases revoked). Clients retry
  * with the same Idempotency-Key. Then the system is left to settle and the invariants of
- * ARCHITECTURE.md §5 are checked over every order that touched the soak's own products.
+ * docs/architecture.md §5 are checked over every order that touched the soak's own products.
  * Bounded by an order count and a time limit; talks to 127.0.0.1 only.
  */
 export interface SoakOptions {

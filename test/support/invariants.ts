@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 
 /**
- * The system's invariants (ARCHITECTURE.md §5), checked straight in Postgres after the system
+ * The system's invariants (docs/architecture.md §5), checked straight in Postgres after the system
  * is quiet: for the given orders and products, stock and money must add up. Used by the saga
  * e2e tests and the chaos soak. Each violation is a sentence naming the order or product.
  */

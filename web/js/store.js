@@ -22,6 +22,7 @@ function renderNav() {
     h('a', { href: '#/cart', id: 'nav-cart' }, `Cart (${n})`),
     h('a', { href: './chaos' }, 'Chaos'),
     h('a', { href: '#/health' }, 'Health'),
+    h('a', { href: './reference' }, 'How it works'),
     s
       ? [h('span', { class: 'who' }, s.email || 'signed in', s.isAdmin ? ' (admin)' : ''), h('button', { type: 'button', class: 'link', onclick: onLogout }, 'Log out')]
       : h('a', { href: '#/login' }, 'Log in'),

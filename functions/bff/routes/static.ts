@@ -5,8 +5,10 @@ import { HttpProblem } from '../../shared/problem';
 
 /**
  * The web pages (web/ in the repo), copied next to the bundle at build time and served by
- * the BFF: `/` is the storefront (index.html), `/chaos` the chaos page, `/web/<file>` the
- * assets. No CDN, nothing fetched at run time.
+ * the BFF: `/` is the storefront (index.html), `/chaos` the chaos page, `/reference` the
+ * architecture overview, `/docs/<article>` the articles (rendered from docs/articles/*.md into
+ * web/articles/ by `npm run build:web`), `/web/<file>` the assets. No CDN, nothing fetched at
+ * run time.
  */
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,6 +55,12 @@ export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirna
   return [
     publicRoute('GET', '/', 'anyone', () => serve('index.html')),
     publicRoute('GET', '/chaos', 'anyone', () => serve('chaos.html')),
+    publicRoute('GET', '/reference', 'anyone', () => serve('reference.html')),
+    publicRoute('GET', '/docs/{article}', 'anyone', (req) => {
+      // A bare name only: the page file is derived from it, never a path the caller chose.
+      if (!/^[a-z0-9-]{1,64}$/.test(req.params.article)) throw new HttpProblem(404, 'notFound', 'No such article');
+      return serve(`articles/${req.params.article}.html`);
+    }),
     publicRoute('GET', '/web/{file+}', 'anyone', (req) => serve(req.params.file)),
   ];
 }

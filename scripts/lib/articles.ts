@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Marked, Renderer, type Tokens } from 'marked';
+import { ROOT } from './paths';
+
+/**
+ * docs/articles/*.md → web/articles/*.html, the pages the BFF serves at /docs/<name>.
+ * Rendered at build time (`npm run build:web`) so the browser runs no Markdown code and the CSP
+ * stays script-src 'self'. The output is sanitised by construction: raw HTML in the Markdown is
+ * escaped, links keep only safe targets, images become their alt text. Links into the repo have
+ * no page on the site, so they are shown as the repo path; links between articles stay links.
+ */
+export const ARTICLES_DIR = path.join(ROOT, 'docs', 'articles');
+export const OUT_DIR = path.join(ROOT, 'web', 'articles');
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+/** GitHub's heading anchors, so #fragments written for the repo work on the site too. */
+export const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/<[^>]*>/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+const plain = (html: string) =>
+  html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+
+class SiteRenderer extends Renderer {
+  constructor(private readonly articles: Set<string>) {
+    super();
+  }
+
+  override html({ text }: Tokens.HTML | Tokens.Tag): string {
+    return escape(text);
+  }
+
+  override heading({ tokens, depth }: Tokens.Heading): string {
+    const inner = this.parser.parseInline(tokens);
+    return `<h${depth} id="${escape(slug(plain(inner)))}">${inner}</h${depth}>\n`;
+  }
+
+  override code({ text, lang }: Tokens.Code): string {
+    const cls = lang && /^[a-z0-9-]+$/i.test(lang) ? ` class="language-${lang}"` : '';
+    // Focusable: a wide block scrolls sideways, and keyboard users must be able to scroll it.
+    return `<pre tabindex="0"><code${cls}>${escape(text.replace(/\n$/, ''))}</code></pre>\n`;
+  }
+
+  override table(token: Tokens.Table): string {
+    const label = plain(this.parser.parseInline(token.header[0]?.tokens ?? []));
+    return `<div class="table-wrap" tabindex="0" role="region" aria-label="Table: ${escape(label)}">\n${super.table(token)}</div>\n`;
+  }
+
+  override image({ text }: Tokens.Image): string {
+    return escape(text);
+  }
+
+  override link({ href, tokens }: Tokens.Link): string {
+    const inner = this.parser.parseInline(tokens);
+    const [target, hash = ''] = href.split('#');
+    if (/^https:\/\//i.test(href)) return `<a href="${escape(href)}" rel="noopener noreferrer">${inner}</a>`;
+    if (!target && hash) return `<a href="#${escape(hash)}">${inner}</a>`;
+    const article = /^([a-z0-9-]+)\.md$/.exec(target);
+    if (article && this.articles.has(article[1])) return `<a href="./${article[1]}${hash ? `#${escape(hash)}` : ''}">${inner}</a>`;
+    // The design document's browser version is the /reference page.
+    if (target === '../architecture.md') return `<a href="../reference">${inner}</a>`;
+    if (/^[\w./-]+$/.test(target) && !/^[a-z]+:/i.test(target)) {
+      const repoPath = path.posix.normalize(path.posix.join('docs/articles', target));
+      const text = plain(inner);
+      return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '') ? `<code class="repo-path">${escape(repoPath)}</code>` : `${inner} (<code class="repo-path">${escape(repoPath)}</code>)`;
+    }
+    return inner;
+  }
+}
+
+export function articleNames(): string[] {
+  return fs
+    .readdirSync(ARTICLES_DIR)
+    .filter((f) => /^[a-z0-9-]+\.md$/.test(f))
+    .map((f) => f.replace(/\.md$/, ''))
+    .sort();
+}
+
+/** The whole page for one article: the site's header, the article, a way back to /reference. */
+export function renderArticle(name: string, markdown: string, articles = new Set(articleNames())): string {
+  // setOptions, not the constructor: `use()` would treat the renderer's own fields as renderer methods.
+  const marked = new Marked().setOptions({ gfm: true, renderer: new SiteRenderer(articles) });
+  const body = marked.parse(markdown, { async: false });
+  const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(body);
+  const title = h1 ? plain(h1[1]) : name;
+  return `<!doctype html>
+<!-- Generated from docs/articles/${name}.md by \`npm run build:web\` (scripts/build-web.ts). Do not edit: edit the Markdown. -->
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${escape(title)} · Checkout Mesh</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="../web/style.css">
+</head>
+<body>
+  <a class="skip" href="#main">Skip to content</a>
+  <header class="site">
+    <a class="brand" href="../">Checkout Mesh</a>
+    <nav aria-label="Main">
+      <a href="../#/">Products</a>
+      <a href="../chaos">Chaos</a>
+      <a href="../reference">How it works</a>
+    </nav>
+  </header>
+  <main id="main" tabindex="-1" class="article">
+    <nav aria-label="Breadcrumb" class="crumbs"><a href="../reference">How it works</a> › Articles</nav>
+    <article>
+${body.trim()}
+    </article>
+    <p class="back"><a href="../reference">Back to How it works</a></p>
+  </main>
+  <footer class="site muted">Rendered from <code>docs/articles/${name}.md</code> in the repository.</footer>
+</body>
+</html>
+`;
+}
+
+/** Every article as [output file, html]. */
+export function renderAll(): Array<[string, string]> {
+  const names = articleNames();
+  const set = new Set(names);
+  return names.map((n) => [path.join(OUT_DIR, `${n}.html`), renderArticle(n, fs.readFileSync(path.join(ARTICLES_DIR, `${n}.md`), 'utf8'), set)]);
+}
