@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { LOCAL, LOGS, ROOT, VENV, VENV_BIN } from './paths';
+import { LOCAL, LOGS, PIDS, ROOT, VENV, VENV_BIN } from './paths';
+import { ensureLambdaNode } from './lambda-node';
 import { SetupError, say } from './log';
 import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, stopOwned, waitFor, which } from './proc';
 import { adminPgUrl, SERVICES, type Secrets, settings } from './settings';
@@ -299,16 +300,30 @@ path "sys/health" { capabilities = ["read"] }
 
 /* ---------- MiniStack ---------- */
 
+/** Which Node the running MiniStack of ours puts first on its PATH (written when we start it). */
+const MINISTACK_NODE_STAMP = path.join(PIDS, 'ministack.node');
+
 export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
   const port = Number(url.port || 4566);
+  // MiniStack starts each Lambda worker as `node` from its own PATH (Popen(["node", ...]) in
+  // ministack/core/lambda_runtime.py; no setting names the binary): the pinned Node of the
+  // declared runtime goes first on that PATH, so the workers run it and not the machine's Node.
+  const lambdaNode = await ensureLambdaNode();
+  const nodeStamp = `${lambdaNode.binary} v${lambdaNode.version}`;
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
   const healthy = async () =>
     (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
   if (await healthy()) {
+    const ours = ownedPid('ministack') !== undefined;
+    const startedWith = fs.existsSync(MINISTACK_NODE_STAMP) ? fs.readFileSync(MINISTACK_NODE_STAMP, 'utf8').trim() : undefined;
     // A MiniStack of ours left from before AUTH=true would let unsigned calls through: restart it.
-    if ((await ministackAuth()) === 'disabled' && ownedPid('ministack')) {
+    if ((await ministackAuth()) === 'disabled' && ours) {
       say.step('restarting MiniStack with AUTH=true (it was started without IAM enforcement)');
+      await stopOwned('ministack');
+    } else if (ours && startedWith !== nodeStamp) {
+      // One of ours started before the pinned Node (or with another one) runs Lambdas on that.
+      say.step(`restarting MiniStack so its Lambda workers run on Node ${lambdaNode.version} (it was started with ${startedWith ?? "the machine's node"})`);
       await stopOwned('ministack');
     } else {
       return;
@@ -317,7 +332,7 @@ export async function ensureMinistack(): Promise<void> {
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
-  say.step('starting MiniStack (local Lambda execution, AUTH=true: SigV4 and IAM policies enforced)');
+  say.step(`starting MiniStack (local Lambda execution on Node ${lambdaNode.version}, AUTH=true: SigV4 and IAM policies enforced)`);
   startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
     BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
@@ -326,7 +341,9 @@ export async function ensureMinistack(): Promise<void> {
     // Enforce what AWS enforces: signatures and IAM policies (execute-api grants included). The
     // root caller is the access key `test` with secret `test` (scripts, cdklocal, tests).
     AUTH: 'true',
+    PATH: [lambdaNode.binDir, process.env.PATH ?? ''].join(path.delimiter),
   }, ROOT);
+  fs.writeFileSync(MINISTACK_NODE_STAMP, nodeStamp);
   await waitFor('MiniStack', healthy, 60_000);
 }
 
