@@ -2,10 +2,12 @@ import { config } from '../../shared/config';
 import { json } from '../../shared/http';
 import { publicRoute, type PublicRoute } from '../access';
 import { ServiceClient } from '../../shared/service-client';
+import { nodeMajor } from '../../shared/health';
 
 /**
  * GET /api/health: asks every service's /health in parallel and answers 200 only when
- * every service and every one of their dependencies is up.
+ * every service and every one of their dependencies is up. `node` is the BFF's own Node major
+ * (each service reports its own in its report).
  */
 export function healthRoutes(): PublicRoute[] {
   const cfg = config();
@@ -31,7 +33,7 @@ export function healthRoutes(): PublicRoute[] {
       );
       const services = Object.fromEntries(results);
       const up = results.every(([, r]) => r.status === 'up');
-      return json(up ? 200 : 503, { status: up ? 'up' : 'down', services }, { 'cache-control': 'no-store' });
+      return json(up ? 200 : 503, { status: up ? 'up' : 'down', node: nodeMajor(), services }, { 'cache-control': 'no-store' });
     }),
   ];
 }
