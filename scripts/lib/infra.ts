@@ -306,32 +306,33 @@ const MINISTACK_NODE_STAMP = path.join(PIDS, 'ministack.node');
 export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
   const port = Number(url.port || 4566);
-  // MiniStack starts each Lambda worker as `node` from its own PATH (Popen(["node", ...]) in
-  // ministack/core/lambda_runtime.py; no setting names the binary): the pinned Node of the
-  // declared runtime goes first on that PATH, so the workers run it and not the machine's Node.
-  const lambdaNode = await ensureLambdaNode();
-  const nodeStamp = `${lambdaNode.binary} v${lambdaNode.version}`;
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
   const healthy = async () =>
     (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
+  // MiniStack starts each Lambda worker as `node` from its own PATH (Popen(["node", ...]) in
+  // ministack/core/lambda_runtime.py; no setting names the binary): the pinned Node of the
+  // declared runtime goes first on that PATH, so the workers run it and not the machine's Node.
+  const nodeStamp = (n: { binary: string; version: string }) => `${n.binary} v${n.version}`;
   if (await healthy()) {
-    const ours = ownedPid('ministack') !== undefined;
-    const startedWith = fs.existsSync(MINISTACK_NODE_STAMP) ? fs.readFileSync(MINISTACK_NODE_STAMP, 'utf8').trim() : undefined;
-    // A MiniStack of ours left from before AUTH=true would let unsigned calls through: restart it.
-    if ((await ministackAuth()) === 'disabled' && ours) {
+    // Not ours (LocalStack in Docker, an emulator started by hand): nothing to place or restart.
+    if (!ownedPid('ministack')) return;
+    if ((await ministackAuth()) === 'disabled') {
+      // A MiniStack of ours left from before AUTH=true would let unsigned calls through: restart it.
       say.step('restarting MiniStack with AUTH=true (it was started without IAM enforcement)');
       await stopOwned('ministack');
-    } else if (ours && startedWith !== nodeStamp) {
-      // One of ours started before the pinned Node (or with another one) runs Lambdas on that.
-      say.step(`restarting MiniStack so its Lambda workers run on Node ${lambdaNode.version} (it was started with ${startedWith ?? "the machine's node"})`);
-      await stopOwned('ministack');
     } else {
-      return;
+      // One of ours started before the pinned Node (or with another one) runs Lambdas on that: restart it.
+      const wanted = nodeStamp(await ensureLambdaNode());
+      const startedWith = fs.existsSync(MINISTACK_NODE_STAMP) ? fs.readFileSync(MINISTACK_NODE_STAMP, 'utf8').trim() : undefined;
+      if (startedWith === wanted) return;
+      say.step(`restarting MiniStack so its Lambda workers run on ${wanted.split(' ').pop()} (it was started with ${startedWith ?? "the machine's node"})`);
+      await stopOwned('ministack');
     }
   }
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
+  const lambdaNode = await ensureLambdaNode();
   say.step(`starting MiniStack (local Lambda execution on Node ${lambdaNode.version}, AUTH=true: SigV4 and IAM policies enforced)`);
   startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
     BIND_HOST: '127.0.0.1',
@@ -343,7 +344,7 @@ export async function ensureMinistack(): Promise<void> {
     AUTH: 'true',
     PATH: [lambdaNode.binDir, process.env.PATH ?? ''].join(path.delimiter),
   }, ROOT);
-  fs.writeFileSync(MINISTACK_NODE_STAMP, nodeStamp);
+  fs.writeFileSync(MINISTACK_NODE_STAMP, nodeStamp(lambdaNode));
   await waitFor('MiniStack', healthy, 60_000);
 }
 
