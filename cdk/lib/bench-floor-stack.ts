@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { LambdaIntegration, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Chain, DefinitionBody, JsonPath, StateMachine, StateMachineType, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LAMBDA_BUNDLE_TARGET, LAMBDA_RUNTIME } from './lambda-runtime';
 
 export interface BenchFloorProps extends StackProps {
   /** Trivial Task states in the floor state machine (the saga's happy path invokes its step Lambda 5 times). */
@@ -27,12 +27,12 @@ export class BenchFloorStack extends Stack {
     const echo = new NodejsFunction(this, 'Echo', {
       entry: path.resolve(__dirname, '..', '..', 'bench', 'floor', 'echo.ts'),
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       timeout: Duration.seconds(15),
       memorySize: 256,
       logGroup: new LogGroup(this, 'EchoLogs', { retention: RetentionDays.ONE_DAY, removalPolicy: RemovalPolicy.DESTROY }),
       // Same bundling as ServiceFunction, so the floor pays the same per-invocation costs.
-      bundling: { forceDockerBundling: false, minify: true, target: 'node20', format: OutputFormat.CJS, logLevel: LogLevel.ERROR },
+      bundling: { forceDockerBundling: false, minify: true, target: LAMBDA_BUNDLE_TARGET, format: OutputFormat.CJS, logLevel: LogLevel.ERROR },
     });
 
     const api = new RestApi(this, 'EchoApi', {

@@ -20,8 +20,6 @@ const STACK_WIDE: Record<string, string> = {
     'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs (CreateLogStream/PutLogEvents); a hand-written copy would be the same policy with more to maintain.',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
     'aws target only: a Lambda in a VPC needs the ec2 network-interface actions (Create/Describe/DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) that the Lambda service uses to manage its ENIs. AWS documents this managed policy for it and keeps its action list current; the Describe actions have no resource-level permissions, so a hand-written copy could not be much narrower.',
-  'AwsSolutions-L1':
-    'nodejs22.x is the Node LTS the project is built and tested for (the emulator runs the host Node 20, esbuild targets node20); moving to a newer runtime is a deliberate upgrade with the toolchain, not a lint fix.',
   'AwsSolutions-APIG4':
     'The public REST API is one proxy to the BFF, where authorization is in code: every route declares its access (anyone / signedIn / admin, functions/bff/access.ts) and the BFF verifies ES256 access tokens (JWKS, iss/aud/exp, denylist) before protected routes; webhooks are verified by provider signature; public reads are public by design. The per-service HTTP APIs use IAM authorization (HttpIamAuthorizer) with per-route execute-api grants.',
   'AwsSolutions-COG4':

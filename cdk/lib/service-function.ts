@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -10,6 +9,7 @@ import { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { vaultAuthEnvironment } from './vault-auth';
 import { lambdaNetworkProps } from './network';
+import { LAMBDA_BUNDLE_TARGET, LAMBDA_RUNTIME } from './lambda-runtime';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
 
@@ -63,7 +63,7 @@ export class ServiceFunction extends NodejsFunction {
     super(scope, id, {
       entry: path.join(FUNCTIONS_DIR, props.service, 'handlers', `${props.handler}.ts`),
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       timeout: props.timeout ?? Duration.seconds(15),
       memorySize: props.memorySize ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrency,
@@ -77,8 +77,9 @@ export class ServiceFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         keepNames: true,
-        // The emulator runs handlers on the host's Node (20 here); AWS runs 22. Target the lower.
-        target: 'node20',
+        // The Node the runtime declares; the local emulator's workers run that same major
+        // (scripts/lib/lambda-node.ts puts it first on MiniStack's PATH).
+        target: LAMBDA_BUNDLE_TARGET,
         format: OutputFormat.CJS,
         // middy and jose ship ESM; prefer their module entry so esbuild can tree-shake.
         mainFields: ['module', 'main'],

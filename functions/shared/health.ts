@@ -14,6 +14,8 @@ export interface DependencyReport {
 export interface HealthReport {
   status: 'up' | 'down';
   service: string;
+  /** The Node major this Lambda runs on (e.g. "v24"): test/e2e/lambda-runtime.test.ts compares it with the declared runtime. */
+  node: string;
   dependencies: Record<string, DependencyReport>;
 }
 
@@ -39,5 +41,8 @@ export async function runChecks(service: string, checks: Record<string, Check>, 
   );
   const dependencies = Object.fromEntries(entries);
   const status = entries.every(([, r]) => r.status === 'up') ? 'up' : 'down';
-  return { status, service, dependencies };
+  return { status, service, node: nodeMajor(), dependencies };
 }
+
+/** `process.version` cut to its major ("v24.22.3" -> "v24"): enough to tell runtimes apart, no patch level to fingerprint. */
+export const nodeMajor = (version: string = process.version): string => version.split('.')[0];

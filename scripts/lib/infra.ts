@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { LOCAL, LOGS, ROOT, VENV, VENV_BIN } from './paths';
+import { LOCAL, LOGS, PIDS, ROOT, VENV, VENV_BIN } from './paths';
+import { ensureLambdaNode } from './lambda-node';
 import { SetupError, say } from './log';
 import { httpOk, logFile, ownedPid, portOpen, run, runLogged, startDetached, stopOwned, waitFor, which } from './proc';
 import { adminPgUrl, lambdaLimits, SERVICES, type Secrets, settings } from './settings';
@@ -299,6 +300,10 @@ path "sys/health" { capabilities = ["read"] }
 
 /* ---------- MiniStack ---------- */
 
+/** Which Node the running MiniStack of ours puts first on its PATH (written when we start it). */
+/** What our MiniStack was started with (settings and Lambda Node): a change restarts it. */
+const MINISTACK_SETTINGS = path.join(PIDS, 'ministack.settings.json');
+
 export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
   const port = Number(url.port || 4566);
@@ -311,6 +316,10 @@ export async function ensureMinistack(): Promise<void> {
   } catch (err) {
     throw new SetupError((err as Error).message);
   }
+  // MiniStack starts each Lambda worker as `node` from its own PATH (Popen(["node", ...]) in
+  // ministack/core/lambda_runtime.py; no setting names the binary): the pinned Node of the
+  // declared runtime goes first on that PATH, so the workers run it and not the machine's Node.
+  const lambdaNode = await ensureLambdaNode();
   const wanted = {
     // Enforce what AWS enforces: signatures and IAM policies (execute-api grants included). The
     // root caller is the access key `test` with secret `test` (scripts, cdklocal, tests).
@@ -318,32 +327,33 @@ export async function ensureMinistack(): Promise<void> {
     // Bounded to what this machine can run (scripts/lib/settings.ts lambdaLimits).
     LAMBDA_ACCOUNT_CONCURRENCY: String(limits.accountConcurrency),
     LAMBDA_WARM_TTL_SECONDS: String(limits.warmTtlSeconds),
+    LAMBDA_NODE: `${lambdaNode.binary} v${lambdaNode.version}`,
   };
-  const startedWith = path.join(LOCAL, 'pids', 'ministack.settings.json');
   if (await healthy()) {
-    // A MiniStack of ours started with other settings (before AUTH=true, other limits): restart it.
-    const same = fs.existsSync(startedWith) && fs.readFileSync(startedWith, 'utf8') === JSON.stringify(wanted);
-    if (ownedPid('ministack') && ((await ministackAuth()) === 'disabled' || !same)) {
-      say.step('restarting MiniStack with new settings (AUTH=true, bounded Lambda concurrency)');
-      await stopOwned('ministack');
-    } else {
-      return;
-    }
+    // Not ours (LocalStack in Docker, an emulator started by hand): nothing to place or restart.
+    if (!ownedPid('ministack')) return;
+    // One of ours started with other settings (before AUTH=true, other limits, another Node): restart it.
+    const startedWith = fs.existsSync(MINISTACK_SETTINGS) ? fs.readFileSync(MINISTACK_SETTINGS, 'utf8') : undefined;
+    if ((await ministackAuth()) !== 'disabled' && startedWith === JSON.stringify(wanted)) return;
+    say.step('restarting MiniStack with new settings (AUTH=true, bounded Lambda concurrency, the pinned Lambda Node)');
+    await stopOwned('ministack');
   }
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
-  say.step(`starting MiniStack (local Lambdas, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`);
+  say.step(`starting MiniStack (Lambdas on Node ${lambdaNode.version}, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`);
+  const { LAMBDA_NODE: _stamp, ...env } = wanted;
   startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
     BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
     LAMBDA_EXECUTOR: 'local',
     MINISTACK_REGION: settings.region,
-    ...wanted,
+    ...env,
+    PATH: [lambdaNode.binDir, process.env.PATH ?? ''].join(path.delimiter),
   }, ROOT);
   await waitFor('MiniStack', healthy, 60_000);
-  fs.mkdirSync(path.dirname(startedWith), { recursive: true });
-  fs.writeFileSync(startedWith, JSON.stringify(wanted));
+  fs.mkdirSync(path.dirname(MINISTACK_SETTINGS), { recursive: true });
+  fs.writeFileSync(MINISTACK_SETTINGS, JSON.stringify(wanted));
 }
 
 /** MiniStack's IAM enforcement as its health report states it (LocalStack reports none). */

@@ -4,6 +4,8 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const LOCAL = path.join(ROOT, '.local');
 export const LOGS = path.join(LOCAL, 'logs');
 export const PIDS = path.join(LOCAL, 'pids');
+/** The Node the emulator runs Lambdas on (scripts/lib/lambda-node.ts), installed from the npm registry. */
+export const LAMBDA_NODE_DIR = path.join(LOCAL, 'lambda-node');
 export const VENV = path.join(ROOT, '.venv');
 export const VENV_BIN = path.join(VENV, 'bin');
 export const ENDPOINTS_FILE = path.join(LOCAL, 'endpoints.json');

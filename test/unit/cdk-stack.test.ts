@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
 import { SAGA_ASL_PATH } from '../../cdk/lib/platform';
+import { LAMBDA_NODE_MAJOR } from '../../cdk/lib/lambda-runtime';
 
 // Skip esbuild bundling: these tests look at the template, not the code.
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -10,11 +11,11 @@ const stack = new CheckoutMeshStack(app, 'TestStack', { env: { account: '0000000
 const template = Template.fromStack(stack);
 
 describe('CheckoutMeshStack', () => {
-  it('runs every function on nodejs22.x with its config as environment', () => {
+  it(`runs every function on nodejs${LAMBDA_NODE_MAJOR}.x with its config as environment`, () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions).length).toBeGreaterThanOrEqual(8);
     for (const fn of Object.values(functions)) {
-      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Runtime).toBe(`nodejs${LAMBDA_NODE_MAJOR}.x`);
       const env = fn.Properties.Environment.Variables;
       expect(env).toMatchObject({ SERVICE_NAME: expect.any(String), PGHOST: expect.any(String), REDIS_URL: expect.any(String), VAULT_ADDR: expect.any(String) });
     }

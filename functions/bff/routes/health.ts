@@ -2,10 +2,12 @@ import { config } from '../../shared/config';
 import { json } from '../../shared/http';
 import { publicRoute, type PublicRoute } from '../access';
 import { ServiceClient } from '../../shared/service-client';
+import { nodeMajor } from '../../shared/health';
 
 /**
  * GET /api/health: asks every service's /health in parallel and answers 200 only when
- * every service and every one of their dependencies is up.
+ * every service and every one of their dependencies is up. `node` is the BFF's own Node major
+ * (each service reports its own in its report).
  *
  * Deliberately plain ServiceClient calls, not proxyTo/Downstream: health must report every
  * service as it is right now, also while its breaker is open or its bulkhead full (an open
@@ -36,7 +38,7 @@ export function healthRoutes(): PublicRoute[] {
       );
       const services = Object.fromEntries(results);
       const up = results.every(([, r]) => r.status === 'up');
-      return json(up ? 200 : 503, { status: up ? 'up' : 'down', services }, { 'cache-control': 'no-store' });
+      return json(up ? 200 : 503, { status: up ? 'up' : 'down', node: nodeMajor(), services }, { 'cache-control': 'no-store' });
     }),
   ];
 }
