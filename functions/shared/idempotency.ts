@@ -83,17 +83,6 @@ export interface Idempotent<A extends unknown[], R> {
   withContext(context: Context | undefined): void;
 }
 
-const stores = new Map<string, DynamoDBPersistenceLayer>();
-
-/** One persistence layer per prefix: Powertools configures a layer once, with the first config it sees. */
-function dynamoStore(cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME'>, prefix: string): DynamoDBPersistenceLayer {
-  if (!cfg.IDEMPOTENCY_TABLE_NAME) throw new IdempotencyNotConfigured('IDEMPOTENCY_TABLE_NAME is not set (CDK sets it on the functions granted the table)');
-  let store = stores.get(prefix);
-  // SDK v3 reads AWS_ENDPOINT_URL itself: the emulator locally, DynamoDB on AWS.
-  if (!store) stores.set(prefix, (store = new DynamoDBPersistenceLayer({ tableName: cfg.IDEMPOTENCY_TABLE_NAME })));
-  return store;
-}
-
 export function idempotent<A extends unknown[], R>(
   cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'>,
   opts: IdempotentOptions,
@@ -104,19 +93,25 @@ export function idempotent<A extends unknown[], R>(
     // Belt and braces: our key objects are never empty (sagaStepKey/eventKey throw first).
     throwOnNoIdempotencyKey: true,
   });
-  let wrapped: ((key: KeyObject, args: unknown[]) => Promise<R>) | undefined;
+  // Checked here, at module load: a function deployed without its table fails its cold start
+  // with this message instead of running unguarded.
+  if (!opts.store && !cfg.IDEMPOTENCY_TABLE_NAME) {
+    throw new IdempotencyNotConfigured(`IDEMPOTENCY_TABLE_NAME is not set for ${opts.prefix} (CDK sets it with the grant: Platform.useIdempotency)`);
+  }
+  // SDK v3 reads AWS_ENDPOINT_URL itself: the emulator locally, DynamoDB on AWS. One layer per
+  // operation: Powertools configures a layer once, with the first config it sees.
+  const store = opts.store ?? new DynamoDBPersistenceLayer({ tableName: cfg.IDEMPOTENCY_TABLE_NAME! });
   // The arguments travel as one array: makeIdempotent inspects its second argument and would take
   // an object with a `step` property (a saga step event) for a durable-execution context.
-  const build = () =>
-    makeIdempotent(async (_key: KeyObject, args: unknown[]) => fn(...(args as A)), {
-      persistenceStore: opts.store ?? dynamoStore(cfg, opts.prefix),
-      config,
-      keyPrefix: opts.prefix,
-      // Hash only the key argument, not the payload around it.
-      dataIndexArgument: 0,
-    });
+  const wrapped = makeIdempotent(async (_key: KeyObject, args: unknown[]) => fn(...(args as A)), {
+    persistenceStore: store,
+    config,
+    keyPrefix: opts.prefix,
+    // Hash only the key argument, not the payload around it.
+    dataIndexArgument: 0,
+  });
   return {
-    run: (key, ...args) => (wrapped ??= build())(key, args),
+    run: (key, ...args) => wrapped(key, args),
     withContext: (context) => {
       if (context) config.registerLambdaContext(context);
     },

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Config } from './config';
-import { eventKey, idempotent } from './idempotency';
+import { eventKey, idempotent, type IdempotentOptions } from './idempotency';
 import { parseEnvelope, type EventEnvelope, type TransactionalPool } from './events';
 import { logger } from './logger';
 
@@ -44,9 +44,9 @@ export async function applyOnce(
  */
 export function sqsEventHandler(
   handle: (event: EventEnvelope, record: SQSRecord) => Promise<unknown>,
-  opts: { idempotency?: { cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'>; prefix: string } } = {},
+  opts: { idempotency?: IdempotentOptions & { cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'> } } = {},
 ) {
-  const once = opts.idempotency ? idempotent(opts.idempotency.cfg, { prefix: opts.idempotency.prefix }, handle) : undefined;
+  const once = opts.idempotency ? idempotent(opts.idempotency.cfg, opts.idempotency, handle) : undefined;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     once?.withContext(context);
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
