@@ -5,7 +5,6 @@ import * as z from 'zod';
  * CDK writes these variables; tests and scripts set the same names.
  */
 const ServiceApiSchema = z.object({ apiId: z.string().min(1), stage: z.string().min(1) });
-export type ServiceApi = z.infer<typeof ServiceApiSchema>;
 
 /**
  * A positive integer from the environment, or the default when unset. A malformed value ("", "0",

@@ -82,7 +82,3 @@ export class HttpProblem extends Error {
     };
   }
 }
-
-export const isProblemBody = (value: unknown): value is ProblemBody =>
-  typeof value === 'object' && value !== null && typeof (value as ProblemBody).type === 'string' &&
-  typeof (value as ProblemBody).status === 'number';

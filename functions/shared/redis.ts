@@ -21,13 +21,6 @@ export function serviceRedis(url: string): Redis {
   return shared;
 }
 
-export async function closeRedis(): Promise<void> {
-  if (!shared) return;
-  const client = shared;
-  shared = undefined;
-  await client.quit().catch(() => client.disconnect());
-}
-
 /**
  * The shared client fails commands fast while it is not connected (no offline queue); on a
  * cold start the first command would race the connect. Wait briefly for 'ready' instead.
