@@ -5,6 +5,7 @@ import { config } from '../../functions/shared/config';
 import { newEvent } from '../../functions/shared/events';
 import { eventKey, idempotencyRecordId, idempotent, IdempotencyKeyMissing, sagaStepKey } from '../../functions/shared/idempotency';
 import { sqsEventHandler } from '../../functions/shared/inbox';
+import { loginLimits } from '../../functions/identity/core/rate-limit';
 
 /**
  * Powertools' real idempotency flow (makeIdempotent, IdempotencyHandler, BasePersistenceLayer)
@@ -187,6 +188,8 @@ describe('config: idempotency and login throttling settings', () => {
     expect(c.IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
     expect([c.LOGIN_MAX_PER_IP, c.LOGIN_IP_WINDOW_SEC, c.LOGIN_MAX_FAILURES_PER_ACCOUNT, c.LOGIN_ACCOUNT_WINDOW_SEC]).toEqual([1000, 300, 10, 900]);
     expect(config({ ...base, IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: '50' })).toMatchObject({ IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: 50 });
+    // What the identity handler gives its LoginLimiter.
+    expect(loginLimits(config({ ...base, LOGIN_MAX_PER_IP: '50', LOGIN_ACCOUNT_WINDOW_SEC: '60' }))).toEqual({ perIp: { limit: 50, windowSec: 300 }, perAccount: { limit: 10, windowSec: 60 } });
   });
 
   it.each([
