@@ -56,6 +56,7 @@ export class CheckoutMeshStack extends Stack {
       environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
     });
     grantRoutes(sagaStep, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.sagaStep);
+    platform.useIdempotency(sagaStep);
     const saga = platform.checkoutSaga(sagaStep, { paymentTimeoutSeconds: config.target === 'local' ? 20 : 900 });
     const orders = apiService(this, 'orders', ctx, {
       environment: {

@@ -43,10 +43,21 @@ export class Platform extends Construct {
       tableName: 'checkout-mesh-idempotency',
       partitionKey: { name: 'id', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
+      // Powertools' record attributes: `id` (prefix#hash), `expiration` (epoch seconds, TTL), status, data.
       timeToLiveAttribute: 'expiration',
       removalPolicy: RemovalPolicy.DESTROY,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
+  }
+
+  /**
+   * Lets a function keep Powertools idempotency records (saga steps, event consumers): the table
+   * name as IDEMPOTENCY_TABLE_NAME and the four item actions the DynamoDB persistence layer uses,
+   * on this one table (no Scan/Query/batch: records are only read and written by key).
+   */
+  useIdempotency(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
+    this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
   }
 
   /**

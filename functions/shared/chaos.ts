@@ -44,7 +44,6 @@ export const NewRuleSchema = z
     description: z.string().max(200).optional(),
   })
   .strict();
-export type NewRule = z.input<typeof NewRuleSchema>;
 
 export interface ChaosRule {
   id: string;

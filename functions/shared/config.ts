@@ -5,7 +5,24 @@ import * as z from 'zod';
  * CDK writes these variables; tests and scripts set the same names.
  */
 const ServiceApiSchema = z.object({ apiId: z.string().min(1), stage: z.string().min(1) });
-export type ServiceApi = z.infer<typeof ServiceApiSchema>;
+
+/**
+ * A positive integer from the environment, or the default when unset. A malformed value ("", "0",
+ * "ten", "1.5") is a configuration error that stops the cold start: never a silent 0 or NaN that
+ * would, say, switch throttling off.
+ */
+const positiveInt = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive integer, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return Number(raw);
+    });
 
 /**
  * The BFF's load shedding (functions/bff/downstream.ts, proxy.ts; numbers and reasons in
@@ -75,6 +92,15 @@ const EnvSchema = z.object({
     .string()
     .default('')
     .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** DynamoDB table of Lambda-level idempotency records (saga steps, event consumers); CDK sets it where granted. */
+  IDEMPOTENCY_TABLE_NAME: z.string().regex(/^[\w.-]{3,255}$/, 'IDEMPOTENCY_TABLE_NAME must be a DynamoDB table name').optional(),
+  /** How long a completed record answers repeats (DynamoDB TTL). Outlives a saga (900 s) and SQS's retries. */
+  IDEMPOTENCY_TTL_SECONDS: positiveInt('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
+  /** Login throttling (identity): attempts per client IP per window, failed attempts per account per window. */
+  LOGIN_MAX_PER_IP: positiveInt('LOGIN_MAX_PER_IP', 1000),
+  LOGIN_IP_WINDOW_SEC: positiveInt('LOGIN_IP_WINDOW_SEC', 300),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt('LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
+  LOGIN_ACCOUNT_WINDOW_SEC: positiveInt('LOGIN_ACCOUNT_WINDOW_SEC', 900),
   FAILURE_PLANS_ENABLED: z
     .enum(['true', 'false'])
     .default('false')

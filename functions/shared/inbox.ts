@@ -1,11 +1,15 @@
 import type { PoolClient } from 'pg';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Config } from './config';
+import { eventKey, idempotent, type IdempotentOptions } from './idempotency';
 import { parseEnvelope, type EventEnvelope, type TransactionalPool } from './events';
 import { logger } from './logger';
 
 /**
  * Idempotent consumers: the event id goes into the service's `inbox` table in the same
- * transaction as the effect; a repeat delivery finds the id there and applies nothing.
+ * transaction as the effect; a repeat delivery finds the id there and applies nothing. This is
+ * the guard that cannot be lost: the Powertools record (sqsEventHandler's `idempotency`) is written
+ * after the commit, so a crash between the two leaves only the inbox to stop the repeat.
  * Concurrent deliveries of one id serialise on the primary key: the second waits for the
  * first to commit, then inserts nothing.
  */
@@ -33,13 +37,23 @@ export async function applyOnce(
  * An SQS event source handler with partial batch responses (ReportBatchItemFailures):
  * records are handled in order; a failed one is reported and the rest still run. A body
  * that is not an event envelope fails too, so it ends in the DLQ after maxReceiveCount.
+ *
+ * With `idempotency`, each record runs through Powertools' record-level idempotency keyed by the
+ * envelope's event id (DynamoDB): a redelivered event returns its recorded result before any
+ * database work; a record that fails leaves no record and is retried by SQS.
  */
-export function sqsEventHandler(handle: (event: EventEnvelope, record: SQSRecord) => Promise<void>) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export function sqsEventHandler(
+  handle: (event: EventEnvelope, record: SQSRecord) => Promise<unknown>,
+  opts: { idempotency?: IdempotentOptions & { cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'> } } = {},
+) {
+  const once = opts.idempotency ? idempotent(opts.idempotency.cfg, opts.idempotency, handle) : undefined;
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    once?.withContext(context);
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records ?? []) {
       try {
-        await handle(parseEnvelope(record.body), record);
+        const envelope = parseEnvelope(record.body);
+        await (once ? once.run(eventKey(envelope), envelope, record) : handle(envelope, record));
       } catch (err) {
         logger.warn('event handling failed', { messageId: record.messageId, error: (err as Error).message });
         batchItemFailures.push({ itemIdentifier: record.messageId });

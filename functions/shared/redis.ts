@@ -21,6 +21,7 @@ export function serviceRedis(url: string): Redis {
   return shared;
 }
 
+/** Closes the shared client (tests that drive handlers in process, so jest can exit). */
 export async function closeRedis(): Promise<void> {
   if (!shared) return;
   const client = shared;

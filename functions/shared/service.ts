@@ -4,7 +4,6 @@ import { serviceRedis } from './redis';
 import { type Check, runChecks } from './health';
 import { json, route, type HttpMiddleware, type HttpRequest, type Route } from './http';
 import { iamCallers } from './iam-caller';
-import { HttpProblem } from './problem';
 import type Redis from 'ioredis';
 
 /**
@@ -60,14 +59,4 @@ export function serviceRuntime(
   };
   const middlewares = [iamCallers({ trustedRoles: cfg.TRUSTED_CALLER_ROLES, open: deps.openRoutes })];
   return { name, cfg, db, redis, healthRoute, beforeEach, middlewares };
-}
-
-/** Routes that a later issue builds: they answer 501 problem+json instead of 404. */
-export function notImplemented(specs: string[]): Route[] {
-  return specs.map((spec) => {
-    const [method, path] = spec.split(' ');
-    return route(method, path, () => {
-      throw new HttpProblem(501, 'notImplemented', `${method} ${path} is not implemented yet`);
-    });
-  });
 }

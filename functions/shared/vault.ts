@@ -29,7 +29,6 @@ export interface DbLease {
   issuedAt: number;
 }
 
-export { VaultConfigError, VaultError } from './vault-auth';
 
 export class VaultClient {
   private readonly auth: VaultAuth;

@@ -9,7 +9,6 @@ import { LOCAL, SECRETS_FILE } from './paths';
  * generated once per checkout into .local/secrets.json (git-ignored), never committed.
  */
 export const SERVICES = ['identity', 'catalog', 'claims', 'payments', 'orders'] as const;
-export type ServiceName = (typeof SERVICES)[number];
 
 const env = process.env;
 export const settings = {

@@ -30,6 +30,7 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
     timeout: Duration.seconds(20),
   });
   consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
+  ctx.platform.useIdempotency(consumer);
   parts.saga.grantTaskResponse(consumer);
   // WaitForPayment resumes itself when the payment outcome arrived before its token was stored.
   // The ARN is built from the machine's fixed name: referencing the machine would be a cycle

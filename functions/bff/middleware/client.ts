@@ -12,13 +12,7 @@ export type ClientResolver = (req: HttpRequest) => Promise<string>;
 
 const cache = new WeakMap<HttpRequest, Promise<string>>();
 
-let verifyBearer: ((token: string) => Promise<{ sub: string }>) | undefined;
-const defaultVerify = (token: string): Promise<{ sub: string }> => verifier().verify(token);
-
-/** For tests: replace the token verification (undefined restores the JWKS verifier). */
-export function setBearerVerifier(fn: ((token: string) => Promise<{ sub: string }>) | undefined): void {
-  verifyBearer = fn;
-}
+const verifyBearer = (token: string): Promise<{ sub: string }> => verifier().verify(token);
 
 export const ipOf = (req: HttpRequest) => `ip:${req.sourceIp || 'unknown'}`;
 
@@ -29,7 +23,7 @@ export const resolveClient: ClientResolver = (req) => {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       if (!m) return ipOf(req);
       try {
-        const principal = await (verifyBearer ?? defaultVerify)(m[1]);
+        const principal = await verifyBearer(m[1]);
         return `user:${principal.sub}`;
       } catch (err) {
         logger.debug('bearer did not verify; client is the source IP', { error: (err as Error).message });

@@ -17,6 +17,12 @@ import { type ClientResolver, resolveClient } from './client';
  *   RateLimit:        "<class>";r=<tokens left>;t=<seconds until the bucket is full again>
  * Over the limit: 429 problem+json with Retry-After = seconds until one token is back.
  * Redis unreachable: the request is allowed (fail open), logged, and RateLimit is omitted.
+ *
+ * Not rate-limiter-flexible (which identity's login throttling uses): its Redis limiters count
+ * fixed windows (BurstyRateLimiter only stacks two of them), not a bucket that refills
+ * continuously; with it the contract's `r` (tokens left) and `t` (seconds until full) and the
+ * one-token Retry-After would become window resets, a burst at a window edge could pass twice
+ * the capacity, and its errors on Redis failure are what login wants (fail closed), not this.
  */
 export interface BucketLimit {
   capacity: number;

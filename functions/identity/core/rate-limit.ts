@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../../shared/config';
 import { HttpProblem } from '../../shared/problem';
 
 /**
- * Login throttling in Redis with fixed windows:
- * - per client IP: every attempt counts (slows credential stuffing across accounts);
- * - per account: failed attempts count (slows guessing one account's password).
- * Over either limit the login answers 429 problem+json with Retry-After, before any
- * password check, whether or not the account exists.
+ * Login throttling in Redis, rate-limiter-flexible's brute-force protection recipe with
+ * fixed windows:
+ * - per client IP: every attempt consumes a point (slows credential stuffing across accounts);
+ * - per account: each failed attempt is a penalty point (slows guessing one account's password);
+ *   the account's count is only read before the password check.
+ * Over either limit the login answers 429 problem+json with Retry-After, before any password
+ * check, whether or not the account exists.
  */
 export interface Window {
   limit: number;
@@ -19,29 +23,18 @@ export interface LoginLimits {
   perAccount: Window;
 }
 
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
-  perIp: { limit: Number(process.env.LOGIN_MAX_PER_IP ?? 1000), windowSec: 300 },
-  perAccount: { limit: Number(process.env.LOGIN_MAX_FAILURES_PER_ACCOUNT ?? 10), windowSec: 900 },
-};
+/** The limits from the validated environment (LOGIN_* in functions/shared/config.ts). */
+export const loginLimits = (cfg: Pick<Config, 'LOGIN_MAX_PER_IP' | 'LOGIN_IP_WINDOW_SEC' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_ACCOUNT_WINDOW_SEC'>): LoginLimits => ({
+  perIp: { limit: cfg.LOGIN_MAX_PER_IP, windowSec: cfg.LOGIN_IP_WINDOW_SEC },
+  perAccount: { limit: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSec: cfg.LOGIN_ACCOUNT_WINDOW_SEC },
+});
 
-// INCR and set the window's expiry on the first hit; returns {count, pttl}.
-const HIT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}
-`;
-
+// Emails and IPs are hashed into the key: Redis holds no personal data, and keys have one length.
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
-export const limitKeys = {
-  ip: (ip: string) => `identity:login:ip:${digest(ip || 'unknown')}`,
-  account: (email: string) => `identity:login:acct:${digest(email)}`,
-};
 
 /** 429 with Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft 08 syntax). */
-const tooMany = (name: string, w: Window, pttl: number) => {
-  const retryAfter = Math.max(1, Math.ceil(pttl / 1000));
+const tooMany = (name: string, w: Window, msBeforeNext: number) => {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return new HttpProblem(429, 'rateLimited', 'Too many login attempts; try again later', {
     headers: {
       'retry-after': String(retryAfter),
@@ -52,28 +45,37 @@ const tooMany = (name: string, w: Window, pttl: number) => {
 };
 
 export class LoginLimiter {
-  constructor(
-    private readonly redis: Redis,
-    private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
-  ) {}
+  private readonly byIp: RateLimiterRedis;
+  private readonly byAccount: RateLimiterRedis;
 
-  private async hit(key: string, w: Window): Promise<{ count: number; pttl: number }> {
-    const [count, pttl] = (await this.redis.eval(HIT, 1, key, String(w.windowSec * 1000))) as [number, number];
-    return { count, pttl };
+  /** Without limits: the schema's defaults (1000 per IP / 5 min, 10 failures per account / 15 min). */
+  constructor(
+    redis: Redis,
+    private readonly limits: LoginLimits = { perIp: { limit: 1000, windowSec: 300 }, perAccount: { limit: 10, windowSec: 900 } },
+  ) {
+    // Key names as before (`identity:login:ip:<digest>`): counters survive the switch.
+    this.byIp = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'identity:login:ip', points: limits.perIp.limit, duration: limits.perIp.windowSec });
+    this.byAccount = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'identity:login:acct', points: limits.perAccount.limit, duration: limits.perAccount.windowSec });
   }
 
   /** Counts the attempt against the IP and checks the account; throws 429 when over a limit. */
   async before(email: string, ip: string): Promise<void> {
-    const ipHit = await this.hit(limitKeys.ip(ip), this.limits.perIp);
-    if (ipHit.count > this.limits.perIp.limit) throw tooMany('login-ip', this.limits.perIp, ipHit.pttl);
-    const key = limitKeys.account(email);
-    const [failures, pttl] = await this.redis.multi().get(key).pttl(key).exec().then((r) => [Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? -1)]);
-    if (failures >= this.limits.perAccount.limit) {
-      throw tooMany('login-account', this.limits.perAccount, pttl > 0 ? pttl : this.limits.perAccount.windowSec * 1000);
+    try {
+      await this.byIp.consume(digest(ip || 'unknown'));
+    } catch (rejection) {
+      // consume rejects with a RateLimiterRes when over the limit, with an Error when Redis fails
+      // (that stays an error: a login must not pass unthrottled because Redis is down).
+      if (rejection instanceof RateLimiterRes) throw tooMany('login-ip', this.limits.perIp, rejection.msBeforeNext);
+      throw rejection;
+    }
+    const account = await this.byAccount.get(digest(email));
+    if (account && account.consumedPoints >= this.limits.perAccount.limit) {
+      throw tooMany('login-account', this.limits.perAccount, account.msBeforeNext > 0 ? account.msBeforeNext : this.limits.perAccount.windowSec * 1000);
     }
   }
 
+  /** A failed password check: one penalty point on the account (penalty never rejects). */
   async failed(email: string): Promise<void> {
-    await this.hit(limitKeys.account(email), this.limits.perAccount);
+    await this.byAccount.penalty(digest(email));
   }
 }

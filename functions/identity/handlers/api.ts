@@ -7,6 +7,7 @@ import { VaultKeyStore } from '../adapters/vault-keys';
 import { vaultClient } from '../../shared/vault';
 import { AuthService, Credentials, LoginBody, RefreshBody } from '../core/auth-service';
 import { KeyRing } from '../core/keys';
+import { LoginLimiter, loginLimits } from '../core/rate-limit';
 import { ACCESS_TOKEN_TTL_SEC } from '../core/tokens';
 
 const runtime = serviceRuntime('identity', { postgres: true, redis: true });
@@ -19,7 +20,8 @@ function auth(): AuthService {
       accessTtlSec: ACCESS_TOKEN_TTL_SEC,
       cacheMs: 30_000,
     });
-    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis: runtime.redis() });
+    const redis = runtime.redis();
+    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis, limiter: new LoginLimiter(redis, loginLimits(runtime.cfg)) });
   }
   return service;
 }

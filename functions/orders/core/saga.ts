@@ -5,6 +5,9 @@ import type { SagaStepName } from './model';
 export interface StepEvent {
   step: SagaStepName;
   orderId: string;
+  /** `$$.Execution.Id` and `$$.State.Name`: the Lambda-level idempotency key (functions/shared/idempotency.ts). */
+  executionId?: string;
+  stateName?: string;
   input?: Record<string, unknown> & { error?: { Error?: string; Cause?: string } };
   taskToken?: string;
 }

@@ -1,5 +1,6 @@
 import { config } from '../../shared/config';
 import { serviceDb } from '../../shared/db';
+import { IDEMPOTENCY_PREFIX } from '../../shared/idempotency';
 import { applyOnce, sqsEventHandler } from '../../shared/inbox';
 import { logger } from '../../shared/logger';
 import { keepEarlyPayment, lockForPayment } from '../adapters/pg';
@@ -7,7 +8,8 @@ import { resumeWaitForPayment } from '../adapters/sfn';
 
 /**
  * Consumer of PaymentSucceeded / PaymentFailed: resumes the order's WaitForPayment with the
- * task token stored on the order. Inbox-idempotent: a repeated event id does nothing. An event
+ * task token stored on the order. A repeated event id does nothing: answered from its DynamoDB
+ * record, or, if that was never written, stopped by the inbox in the resume's transaction. An event
  * that arrives before the token is stored is kept on the order; WaitForPayment picks it up.
  */
 const cfg = config();
@@ -19,10 +21,10 @@ export const handler = sqsEventHandler(async (event) => {
   const orderId = String(event.data.orderId ?? '');
   if (!/^[0-9a-f-]{36}$/i.test(orderId)) {
     logger.info('payment event for a non-order, ignored', { eventId: event.id, orderId });
-    return;
+    return { applied: false };
   }
   const outcome = event.type === 'PaymentSucceeded' ? 'succeeded' : 'failed';
-  await applyOnce(db, CONSUMER, event.id, async (client) => {
+  const applied = await applyOnce(db, CONSUMER, event.id, async (client) => {
     // The order's row lock orders this against WaitForPayment storing its token (see lockForPayment).
     const order = await lockForPayment(client, orderId);
     if (!order) {
@@ -54,4 +56,5 @@ export const handler = sqsEventHandler(async (event) => {
     }
     logger.info('payment event after the wait, ignored', { eventId: event.id, orderId, state: order.state });
   });
-});
+  return { applied };
+}, { idempotency: { cfg, prefix: IDEMPOTENCY_PREFIX.ordersPaymentEvents } });

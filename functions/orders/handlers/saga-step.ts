@@ -9,6 +9,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
 import { resumeWaitForPayment } from '../adapters/sfn';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
+import { IDEMPOTENCY_PREFIX, idempotent, sagaStepKey } from '../../shared/idempotency';
+import type { Context } from 'aws-lambda';
 
 /**
  * The state machine's task Lambda: one entry point, dispatched by `step`. Chaos rules
@@ -34,7 +36,19 @@ const lambda = new LambdaClient({});
 const PUBLISHING_STEPS = new Set(['CompleteOrder', 'MarkOrderFailed', 'ParkOrder']);
 let downstream: { catalog: ServiceClient; payments: ServiceClient; resume: typeof resumeWaitForPayment } | undefined;
 
-export const handler = async (event: StepEvent): Promise<StepResult> => {
+/**
+ * Step Functions retries a Lambda task when the invoke itself errs, even if the function ran: the
+ * step runs once per execution + state (+ task token) and a repeat returns the recorded result.
+ * A step that throws leaves no record, so its Retry runs it again.
+ */
+const once = idempotent(cfg, { prefix: IDEMPOTENCY_PREFIX.sagaStep }, (event: StepEvent) => step(event));
+
+export const handler = async (event: StepEvent, context?: Context): Promise<StepResult> => {
+  once.withContext(context);
+  return once.run(sagaStepKey(event), event);
+};
+
+async function step(event: StepEvent): Promise<StepResult> {
   const db = serviceDb(cfg);
   await db.ensureFresh();
   // Throttled calls (catalog's reserved concurrency) did not run: retry them here, inside the
@@ -51,4 +65,4 @@ export const handler = async (event: StepEvent): Promise<StepResult> => {
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
   if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
   return result;
-};
+}

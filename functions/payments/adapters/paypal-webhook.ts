@@ -140,7 +140,3 @@ export function paypalToProviderEvent(event: { id: string; event_type: string; r
     metadata: sessionId ? { sessionId } : {},
   };
 }
-
-export function clearCertCache(): void {
-  certCache.clear();
-}

@@ -12,6 +12,3 @@ export async function providerSecret(provider: 'stripe' | 'paypal', vault: Vault
   return value;
 }
 
-export function clearSecretCache(): void {
-  cache.clear();
-}
