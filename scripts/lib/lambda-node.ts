@@ -29,9 +29,22 @@ export function installedLambdaNodeVersion(): string | undefined {
   return r.status === 0 ? r.stdout.trim().replace(/^v/, '') : undefined;
 }
 
+/** Whether the registry has that exact package version (a 404 is a clear no; no answer counts as yes, so the install reports it). */
+function published(pkg: string): boolean {
+  const r = spawnSync('npm', ['view', pkg, 'version', '--loglevel=error'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0) return r.stdout.trim() !== '';
+  return !/E404|404 Not Found|No match found/i.test(`${r.stderr}${r.stdout}`);
+}
+
 /** Installs the pinned Node into .local/lambda-node when it is missing or another version. */
 export async function ensureLambdaNode(): Promise<{ binDir: string; binary: string; version: string }> {
   const pkg = `${lambdaNodePackage()}@${LAMBDA_NODE_VERSION}`;
+  if (installedLambdaNodeVersion() !== LAMBDA_NODE_VERSION && !published(pkg)) {
+    // No build of that exact version for this platform on the registry (e.g. some macOS/arm64
+    // releases): run the workers on this machine's Node rather than not at all, and say so.
+    say.warn(`${pkg} is not on the npm registry for this platform: the emulator's Lambdas run on this machine's Node ${process.version} instead of ${LAMBDA_NODE_VERSION} (test/e2e/lambda-runtime.test.ts will say so)`);
+    return { binDir: path.dirname(process.execPath), binary: process.execPath, version: process.version.replace(/^v/, '') };
+  }
   if (installedLambdaNodeVersion() !== LAMBDA_NODE_VERSION) {
     say.step(`installing Node ${LAMBDA_NODE_VERSION} for the emulator's Lambda workers (npm ${pkg} into .local/lambda-node)`);
     fs.mkdirSync(LAMBDA_NODE_DIR, { recursive: true });
