@@ -5,7 +5,8 @@ import type Redis from 'ioredis';
 import type { HttpMiddleware, HttpRequest } from './http';
 import { HttpProblem } from './problem';
 import { logger } from './logger';
-import { redisReady } from './redis';
+import { redisReady, serviceRedis } from './redis';
+import type { Config } from './config';
 
 /**
  * Chaos rules: faults injected into named targets, kept in Redis so every Lambda process
@@ -236,6 +237,14 @@ export async function applyChaos(rules: ChaosRules, ctx: ChaosContext & { correl
   if (!rule) return;
   rules.count(rule);
   await inject(rule, ctx);
+}
+
+/**
+ * The chaos middleware a deployed HTTP handler runs first (before routing and access checks),
+ * or none when CHAOS_ENABLED is off: the service runtime and the BFF pass it to httpApi.
+ */
+export function chaosMiddlewares(cfg: Pick<Config, 'CHAOS_ENABLED' | 'SERVICE_NAME' | 'REDIS_URL'>): HttpMiddleware[] {
+  return cfg.CHAOS_ENABLED ? [chaosMiddleware(cfg.SERVICE_NAME, new ChaosRules(() => serviceRedis(cfg.REDIS_URL)))] : [];
 }
 
 /** middy middleware for the HTTP handlers: runs before routing, sees the normalized request. */

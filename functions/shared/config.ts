@@ -35,7 +35,7 @@ const BffLimitsShape = {
   BFF_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(16),
   /** Calls waiting per downstream per instance; beyond it a call is refused at once (503 upstream-busy). */
   BFF_MAX_QUEUE: z.coerce.number().int().min(0).default(32),
-  /** Reads (GET/HEAD): a warm read answers in tens of ms; 2 s covers a cold start on a quiet machine. */
+  /** Reads (GET/HEAD): a warm read answers in tens of ms; 4 s covers a cold catalog worker on a loaded 2-core machine. */
   BFF_READ_BUDGET_MS: z.coerce.number().int().positive().default(4000),
   /** Writes (catalog, chaos, ops, auth): a cold start leases Vault credentials; identity also runs scrypt. */
   BFF_WRITE_BUDGET_MS: z.coerce.number().int().positive().default(10_000),
@@ -47,8 +47,40 @@ const BffLimitsShape = {
 const BffLimitsSchema = z.object(BffLimitsShape);
 export type BffLimits = z.infer<typeof BffLimitsSchema>;
 
+/** An optional value where an empty string (CDK writes '' for "not set") means unset. */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+
+/** What a handler is wired to (CDK sets each where the function uses it). */
+const WiringShape = {
+  STATE_MACHINE_ARN: optionalText,
+  /** The outbox dispatcher a handler kicks after its commit (unset: the minute sweep delivers). */
+  DISPATCHER_FUNCTION_NAME: optionalText,
+  PAYMENTS_TOPIC_ARN: optionalText,
+  /** Unset on AWS: the Stripe SDK talks to api.stripe.com. Locally the fake. */
+  STRIPE_API_BASE: optionalUrl,
+  PAYPAL_API_BASE: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('https://api-m.sandbox.paypal.com')),
+  /** Extra allow-listed PayPal certificate URL prefixes (the local fake's), comma-separated. */
+  PAYPAL_CERT_URL_PREFIXES: z
+    .string()
+    .default('')
+    .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** Public, for the storefront's GET /api/config and the CSP (what Stripe.js is initialised with). */
+  STRIPE_PUBLISHABLE_KEY: z.string().default(''),
+  STRIPE_PUBLIC_API_BASE: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('https://api.stripe.com')),
+  /** Where the BFF finds web/ (tests point it at the repository's). */
+  WEB_ROOT: optionalText,
+  /** The breaker drill's cool-down (its breakers judge after 4 calls). */
+  BREAKER_DRILL_RESET_MS: positiveInt('BREAKER_DRILL_RESET_MS', 2000),
+  /** Per claims attempt (the whole claims call is bounded by BFF_CLAIMS_BUDGET_MS). */
+  CLAIMS_TIMEOUT_MS: positiveInt('CLAIMS_TIMEOUT_MS', 8000),
+  /** Refresh-token lifetime (identity). */
+  REFRESH_TOKEN_TTL_SEC: positiveInt('REFRESH_TOKEN_TTL_SEC', 7 * 24 * 3600),
+};
+
 const EnvSchema = z.object({
   ...BffLimitsShape,
+  ...WiringShape,
   SERVICE_NAME: z.string().min(1),
   DEPLOY_TARGET: z.enum(['local', 'aws']).default('local'),
   AWS_REGION: z.string().default('us-east-1'),
@@ -101,6 +133,11 @@ const EnvSchema = z.object({
   LOGIN_IP_WINDOW_SEC: positiveInt('LOGIN_IP_WINDOW_SEC', 300),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt('LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
   LOGIN_ACCOUNT_WINDOW_SEC: positiveInt('LOGIN_ACCOUNT_WINDOW_SEC', 900),
+  /** Chaos rules are read by every handler (CDK: on locally, opt-in on AWS). */
+  CHAOS_ENABLED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   FAILURE_PLANS_ENABLED: z
     .enum(['true', 'false'])
     .default('false')

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { HttpProblem } from './problem';
 import { logger } from './logger';
-import { ChaosRules, chaosMiddleware } from './chaos';
-import { serviceRedis } from './redis';
 
 /**
  * HTTP plumbing shared by every API Lambda: one request shape for REST (v1) and
@@ -234,13 +232,6 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
     },
   };
 
-  // Chaos rules apply to every deployed handler (CHAOS_ENABLED is set by CDK), before routing.
-  const chaos: HttpMiddleware[] = [];
-  if (process.env.CHAOS_ENABLED === 'true' && process.env.SERVICE_NAME) {
-    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-    chaos.push(chaosMiddleware(process.env.SERVICE_NAME, new ChaosRules(() => serviceRedis(redisUrl))));
-  }
-
   // One access line per request (method, path, status, duration). It is the request log
   // operators expect; on the emulator it also spares every invocation the worker's 50 ms wait
   // for output from a handler that printed nothing (see docs/bench.md).
@@ -256,7 +247,6 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
   return middy(core)
     .use(accessLog)
     .use(requestContext)
-    .use(chaos)
     .use(opts.middlewares ?? [])
     .use(problems);
 }

@@ -4,6 +4,7 @@ import { serviceRedis } from './redis';
 import { type Check, runChecks } from './health';
 import { json, route, type HttpMiddleware, type HttpRequest, type Route } from './http';
 import { iamCallers } from './iam-caller';
+import { chaosMiddlewares } from './chaos';
 import type Redis from 'ioredis';
 
 /**
@@ -57,6 +58,7 @@ export function serviceRuntime(
   const beforeEach = async () => {
     if (deps.postgres) await db().ensureFresh();
   };
-  const middlewares = [iamCallers({ trustedRoles: cfg.TRUSTED_CALLER_ROLES, open: deps.openRoutes })];
+  // Chaos first (it tests the callers' resilience), then the IAM caller check.
+  const middlewares = [...chaosMiddlewares(cfg), iamCallers({ trustedRoles: cfg.TRUSTED_CALLER_ROLES, open: deps.openRoutes })];
   return { name, cfg, db, redis, healthRoute, beforeEach, middlewares };
 }

@@ -1,3 +1,5 @@
+import { chaosMiddlewares } from '../../shared/chaos';
+import { config } from '../../shared/config';
 import { httpApi } from '../../shared/http';
 import { rateLimit } from '../middleware/rate-limit';
 import { publicRoutes } from '../routes';
@@ -5,5 +7,5 @@ import { publicRoutes } from '../routes';
 /** The public door: every browser call lands here and is routed to a service. */
 export const handler = httpApi(publicRoutes(), {
   maxBodyBytes: 64 * 1024,
-  middlewares: [rateLimit()],
+  middlewares: [...chaosMiddlewares(config()), rateLimit()],
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResult, RouteHandler } from '../../shared/http';
 import { bffLimits } from '../../shared/config';
+import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { HttpProblem } from '../../shared/problem';
 import { downstream } from '../downstream';
@@ -74,7 +75,7 @@ export interface ClaimsPort {
 }
 
 /** Claims calls may meet a cold start (Vault lease + pool) under a burst: allow more than the default. */
-const CLAIMS_TIMEOUT_MS = Number(process.env.CLAIMS_TIMEOUT_MS ?? 8000);
+const claimsTimeoutMs = () => config().CLAIMS_TIMEOUT_MS;
 /**
  * Each claims call, throttle retries included (claims runs at reserved concurrency 4, so a burst
  * on one key is mostly 429s): BFF_CLAIMS_BUDGET_MS, 7 s by default; claim + checkout + outcome
@@ -85,14 +86,14 @@ const claimsBudget = () => bffLimits().BFF_CLAIMS_BUDGET_MS;
 export const claimsService: ClaimsPort = {
   async claim(input, correlationId) {
     // Retried on timeouts and throttling: `owner` makes a re-ask return our own claim.
-    const res = await downstream('claims').call('POST', '/claims', { body: input, correlationId, retry: true, timeoutMs: CLAIMS_TIMEOUT_MS, budgetMs: claimsBudget() });
+    const res = await downstream('claims').call('POST', '/claims', { body: input, correlationId, retry: true, timeoutMs: claimsTimeoutMs(), budgetMs: claimsBudget() });
     if (res.status !== 200 && res.status !== 201) {
       throw new HttpProblem(503, 'dependencyDown', `claims answered ${res.status}; the request was not run`, { headers: { 'retry-after': '1' } });
     }
     return JSON.parse(res.body) as ClaimAnswer;
   },
   async complete(claimId, outcome, correlationId) {
-    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: CLAIMS_TIMEOUT_MS, budgetMs: claimsBudget() });
+    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: claimsTimeoutMs(), budgetMs: claimsBudget() });
     if (res.status !== 200) throw new Error(`claims answered ${res.status} to the outcome`);
   },
 };

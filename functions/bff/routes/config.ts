@@ -1,3 +1,4 @@
+import { config } from '../../shared/config';
 import { json } from '../../shared/http';
 import { publicRoute, type PublicRoute } from '../access';
 
@@ -13,8 +14,8 @@ export function configRoutes(): PublicRoute[] {
         {
           payments: {
             stripe: {
-              publishableKey: process.env.STRIPE_PUBLISHABLE_KEY ?? '',
-              apiBase: process.env.STRIPE_PUBLIC_API_BASE ?? 'https://api.stripe.com',
+              publishableKey: config().STRIPE_PUBLISHABLE_KEY,
+              apiBase: config().STRIPE_PUBLIC_API_BASE,
             },
             paypal: {},
           },

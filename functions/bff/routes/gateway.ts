@@ -36,7 +36,7 @@ function drill(name: string): Downstream {
     new Downstream(
       full,
       (method, path, opts) => (client ??= ServiceClient.fromConfig('claims', config())).call(method, path, opts),
-      { ...base, volumeThreshold: 4, resetTimeoutMs: Number(process.env.BREAKER_DRILL_RESET_MS ?? 2000) },
+      { ...base, volumeThreshold: 4, resetTimeoutMs: config().BREAKER_DRILL_RESET_MS },
       // No retries of failures (each call is one observation), but throttled calls (claims runs
       // with reserved concurrency) wait for a worker like any client would.
       { retries: 0, baseDelayMs: 50, maxDelayMs: 500, throttleRetries: 20, budgetMs: 20_000 },

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { config } from '../../shared/config';
 import type { PublicRoute } from '../access';
 import { registerServices } from '../downstream';
@@ -13,10 +14,11 @@ import { staticRoutes } from './static';
 
 /** Every route of the public API, each with the access it needs (see ../access.ts). */
 export const publicRoutes = (): PublicRoute[] => {
+  const cfg = config();
   // Every configured service's breaker exists from the start (the panel lists all of them).
-  registerServices(Object.keys(config().SERVICE_APIS));
+  registerServices(Object.keys(cfg.SERVICE_APIS));
   return [
-    ...staticRoutes(),
+    ...staticRoutes(cfg.WEB_ROOT ?? path.join(__dirname, 'web'), cfg.STRIPE_PUBLIC_API_BASE),
     ...healthRoutes(),
     ...authRoutes(),
     ...catalogRoutes(),

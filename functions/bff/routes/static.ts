@@ -21,17 +21,21 @@ const TYPES: Record<string, string> = {
 };
 
 /** The Stripe API origin the browser confirms payments at (Stripe.js's job); the only non-self connection. */
-function stripeOrigin(): string {
+function stripeOrigin(apiBase: string): string {
   try {
-    return new URL(process.env.STRIPE_PUBLIC_API_BASE ?? 'https://api.stripe.com').origin;
+    return new URL(apiBase).origin;
   } catch {
     return 'https://api.stripe.com';
   }
 }
 
-export function staticRoutes(webRoot = process.env.WEB_ROOT ?? path.join(__dirname, 'web')): PublicRoute[] {
+/**
+ * `webRoot`: the web/ folder copied next to the bundle (config WEB_ROOT in tests);
+ * `stripePublicApiBase`: config STRIPE_PUBLIC_API_BASE, allowed in the CSP's connect-src.
+ */
+export function staticRoutes(webRoot: string, stripePublicApiBase = 'https://api.stripe.com'): PublicRoute[] {
   const root = path.resolve(webRoot);
-  const csp = `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ${stripeOrigin()}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+  const csp = `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ${stripeOrigin(stripePublicApiBase)}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
   const serve = (file: string) => {
     const full = path.resolve(root, file);
     // Never serve outside the web root (../ tricks).

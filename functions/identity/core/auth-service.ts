@@ -55,7 +55,8 @@ export interface AuthServiceDeps {
   audience?: string;
 }
 
-export const DEFAULT_REFRESH_TTL_SEC = Number(process.env.REFRESH_TOKEN_TTL_SEC ?? 7 * 24 * 3600);
+/** A week; the deployed handler passes config's REFRESH_TOKEN_TTL_SEC. */
+export const DEFAULT_REFRESH_TTL_SEC = 7 * 24 * 3600;
 
 const INVALID_CREDENTIALS = 'The email or password is incorrect';
 

@@ -21,7 +21,7 @@ function auth(): AuthService {
       cacheMs: 30_000,
     });
     const redis = runtime.redis();
-    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis, limiter: new LoginLimiter(redis, loginLimits(runtime.cfg)) });
+    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis, limiter: new LoginLimiter(redis, loginLimits(runtime.cfg)), refreshTtlSec: runtime.cfg.REFRESH_TOKEN_TTL_SEC });
   }
   return service;
 }

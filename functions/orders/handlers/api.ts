@@ -19,7 +19,7 @@ const runtime = serviceRuntime('orders', {
   postgres: true,
   extraChecks: {
     stepFunctions: async () => {
-      const sm = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN }));
+      const sm = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: runtime.cfg.STATE_MACHINE_ARN }));
       return { stateMachine: sm.name, status: sm.status };
     },
   },
@@ -61,7 +61,7 @@ async function paymentOf(sessionId: string | null, correlationId: string): Promi
   }
 }
 const stateMachineArn = () => {
-  const arn = process.env.STATE_MACHINE_ARN;
+  const arn = runtime.cfg.STATE_MACHINE_ARN;
   if (!arn) throw new HttpProblem(503, 'dependencyDown', 'STATE_MACHINE_ARN is not configured');
   return arn;
 };
@@ -111,7 +111,7 @@ async function placeOrder(req: HttpRequest) {
     req.correlationId,
   );
   await startSaga(stateMachineArn(), orderId, { orderId, correlationId: req.correlationId });
-  await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
   return json(202, order, { location: `/api/orders/${orderId}` });
 }
 

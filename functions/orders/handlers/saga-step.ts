@@ -63,6 +63,6 @@ async function step(event: StepEvent): Promise<StepResult> {
   await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
   const result = await runStep(db, downstream, event, correlationId);
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
-  if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, cfg.DISPATCHER_FUNCTION_NAME);
   return result;
 }

@@ -33,7 +33,7 @@ const runtime = serviceRuntime('payments', {
   openRoutes: (req) => req.method === 'POST' && /^\/webhooks\/[^/]+$/.test(req.path),
   extraChecks: {
     sns: async () => {
-      await sns.send(new GetTopicAttributesCommand({ TopicArn: process.env.PAYMENTS_TOPIC_ARN }));
+      await sns.send(new GetTopicAttributesCommand({ TopicArn: runtime.cfg.PAYMENTS_TOPIC_ARN }));
     },
   },
 });
@@ -45,7 +45,7 @@ async function stripeWebhook(req: HttpRequest) {
   if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
   const event = verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], webhookSecret);
   const result = await runtime.db().transaction((client) => applyProviderEvent(client, toProviderEvent(event), req.correlationId));
-  if (result.outcome === 'applied') await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
   return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
 }
 
@@ -53,10 +53,10 @@ async function paypalWebhook(req: HttpRequest) {
   const { webhookId } = (await providerSecret('paypal', vault())) as { webhookId?: string };
   if (!webhookId) throw new HttpProblem(503, 'dependencyDown', 'PayPal webhook id is not configured');
   // Locally the PayPal fake serves the certificate; PAYPAL_CERT_URL_PREFIXES adds its URL to the allow-list.
-  const extra = (process.env.PAYPAL_CERT_URL_PREFIXES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const extra = runtime.cfg.PAYPAL_CERT_URL_PREFIXES;
   const event = await verifyPayPalEvent(req.rawBody, paypalHeaders(req.headers), webhookId, [...DEFAULT_CERT_PREFIXES, ...extra]);
   const result = await runtime.db().transaction((client) => applyProviderEvent(client, paypalToProviderEvent(event), req.correlationId));
-  if (result.outcome === 'applied') await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
   return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
 }
 
@@ -79,10 +79,10 @@ const gateways = async (): Promise<Gateways> => {
     const { apiKey } = s as { apiKey?: string };
     const { clientId, clientSecret } = p as { clientId?: string; clientSecret?: string };
     built = {
-      stripe: apiKey ? stripeGateway(apiKey, process.env.STRIPE_API_BASE || undefined) : unconfigured('stripe', 'secret/payments/stripe apiKey'),
+      stripe: apiKey ? stripeGateway(apiKey, runtime.cfg.STRIPE_API_BASE) : unconfigured('stripe', 'secret/payments/stripe apiKey'),
       paypal:
         clientId && clientSecret
-          ? paypalGateway({ clientId, clientSecret }, process.env.PAYPAL_API_BASE || 'https://api-m.sandbox.paypal.com')
+          ? paypalGateway({ clientId, clientSecret }, runtime.cfg.PAYPAL_API_BASE)
           : unconfigured('paypal', 'secret/payments/paypal clientId, clientSecret'),
     };
   }
@@ -98,7 +98,7 @@ async function postSession(req: HttpRequest) {
 
 const operation = (op: Operation) => async (req: HttpRequest) => {
   const result = await operate(runtime.db(), await gateways(), req.params.id, op, req.correlationId);
-  if (!result.replayed) await kickDispatcher(lambda, process.env.DISPATCHER_FUNCTION_NAME);
+  if (!result.replayed) await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
   return json(200, { session: result.session, operation: result.operation }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
 };
 
