@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { login as signIn } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -49,11 +50,8 @@ async function newUser(): Promise<{ email: string; password: string }> {
   return creds;
 }
 
-async function login(creds: { email: string; password: string }): Promise<Pair> {
-  const res = await post('/api/auth/login', creds);
-  expect(res.status).toBe(200);
-  return res.body as Pair;
-}
+/** The shared sign-in (test/support/accounts.ts) for these credentials. */
+const login = (creds: { email: string; password: string }): Promise<Pair> => signIn(e.apiBaseUrl, creds.email, creds.password);
 
 async function vaultSigningKey(kid: string): Promise<CryptoKey> {
   const res = await fetch(`${e.vaultAddr}/v1/secret/data/identity/signing-keys`, { headers: { 'X-Vault-Token': e.vaultToken } });

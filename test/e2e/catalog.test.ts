@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
 import { signedFetch } from '../support/signed-fetch';
-import { login, registerAndLogin } from '../support/hostile';
+import { loginAs, registerAndLogin } from '../support/accounts';
 import { RACE_DEMO_PRODUCT_ID } from '../../functions/catalog/core/model';
 
 /**
@@ -64,7 +64,7 @@ const patch = (path: string, body: unknown, headers: Record<string, string> = {}
 beforeAll(async () => {
   admin = new Client({ connectionString: e.postgresUrl });
   await admin.connect();
-  adminToken = (await login(api, 'admin@checkout-mesh.dev', 'admin-password-123')).accessToken;
+  adminToken = (await loginAs(api, 'admin')).accessToken;
   customerToken = (await registerAndLogin(api, `catalog-e2e-${randomUUID()}@example.test`)).accessToken;
 });
 

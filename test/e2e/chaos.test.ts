@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { loginAs } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -10,15 +11,6 @@ const api = endpoints().apiBaseUrl;
 const PROBE_ID = crypto.randomUUID();
 const PRODUCT = `${api}/api/products/${PROBE_ID}`;
 
-async function login(email: string, password: string): Promise<string> {
-  const res = await fetch(`${api}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,8 +28,8 @@ let admin: string;
 let customer: string;
 
 beforeAll(async () => {
-  admin = await login('admin@checkout-mesh.dev', 'admin-password-123');
-  customer = await login('demo@checkout-mesh.dev', 'demo-password-123');
+  admin = (await loginAs(api, 'admin')).accessToken;
+  customer = (await loginAs(api, 'customer')).accessToken;
 });
 
 const createdIds: string[] = [];

@@ -1,3 +1,4 @@
+import { loginAs } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -7,21 +8,12 @@ import { endpoints } from '../support/endpoints';
 jest.setTimeout(60_000);
 const api = endpoints().apiBaseUrl;
 
-async function login(email: string, password: string): Promise<string> {
-  const res = await fetch(`${api}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
 
 let admin: string;
 let customer: string;
 beforeAll(async () => {
-  admin = await login('admin@checkout-mesh.dev', 'admin-password-123');
-  customer = await login('demo@checkout-mesh.dev', 'demo-password-123');
+  admin = (await loginAs(api, 'admin')).accessToken;
+  customer = (await loginAs(api, 'customer')).accessToken;
 });
 
 describe.each(['/api/ops/outbox', '/api/ops/dlq'])('%s', (path) => {

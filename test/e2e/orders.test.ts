@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { Client } from 'pg';
+import { loginAs, registerAndLogin } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -17,15 +18,6 @@ let token: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function login(): Promise<string> {
-  const res = await fetch(`${api}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'demo@checkout-mesh.dev', password: 'demo-password-123' }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
 
 async function placeOrder(body: unknown, key = crypto.randomUUID()): Promise<Response> {
   return fetch(`${api}/api/orders`, {
@@ -70,7 +62,7 @@ beforeAll(async () => {
     `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', 'test', 1234, $3)`,
     [PRODUCT_ID, `orders-e2e-${PRODUCT_ID}`, INITIAL_STOCK],
   );
-  token = await login();
+  token = (await loginAs(api, 'customer')).accessToken;
 });
 
 afterAll(async () => {
@@ -107,11 +99,7 @@ it("another customer's order is 404 (order and trace), the owner and an admin se
   expect(res.status).toBe(202);
   const { id } = (await res.json()) as { id: string };
   orderIds.push(id);
-  const email = `orders-e2e-${crypto.randomUUID()}@example.test`;
-  const reg = await fetch(`${api}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'other-password-123' }) });
-  expect(reg.status).toBe(202);
-  const other = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'other-password-123' }) });
-  const otherToken = ((await other.json()) as { accessToken: string }).accessToken;
+  const otherToken = (await registerAndLogin(api)).accessToken;
   for (const path of [`/api/orders/${id}`, `/api/orders/${id}/trace`]) {
     const stranger = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${otherToken}` } });
     expect(stranger.status).toBe(404);
@@ -119,8 +107,7 @@ it("another customer's order is 404 (order and trace), the owner and an admin se
     expect((await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await fetch(`${api}${path}`)).status).toBe(401);
   }
-  const admin = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@checkout-mesh.dev', password: 'admin-password-123' }) });
-  const adminToken = ((await admin.json()) as { accessToken: string }).accessToken;
+  const adminToken = (await loginAs(api, 'admin')).accessToken;
   expect((await fetch(`${api}/api/orders/${id}`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
   // "My orders": the owner's list has it (newest first), the stranger's list is empty.
   // (The demo customer is shared with other suites: newer orders may come first.)

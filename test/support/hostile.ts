@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { PROBLEM_BASE, ProblemType } from '../../functions/shared/problem';
@@ -160,21 +159,9 @@ export async function fingerprint(db: Client, schemas: string[], probes: Record<
   return out;
 }
 
-/* ---------- accounts ---------- */
+/* ---------- accounts (test/support/accounts.ts) ---------- */
 
-export async function registerAndLogin(api: string, email = `hostile-${randomUUID()}@example.test`, password = 'hostile-password-123') {
-  const reg = await send(`${api}/api/auth/register`, 'POST', { body: JSON.stringify({ email, password }), contentType: JSON_TYPE });
-  if (reg.status !== 202) throw new Error(`register: ${reg.status} ${reg.text}`);
-  return login(api, email, password);
-}
-
-export async function login(api: string, email: string, password: string) {
-  const res = await send(`${api}/api/auth/login`, 'POST', { body: JSON.stringify({ email, password }), contentType: JSON_TYPE });
-  if (res.status !== 200) throw new Error(`login: ${res.status} ${res.text}`);
-  const pair = JSON.parse(res.text) as { accessToken: string; refreshToken: string };
-  const sub = JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()).sub as string;
-  return { ...pair, email, password, sub };
-}
+export { login, registerAndLogin } from './accounts';
 
 /** fast-check settings for the e2e suites: few runs (each is an HTTP round trip), reproducible on failure. */
 export const fcRuns = (numRuns: number): fc.Parameters<unknown> => ({
