@@ -21,6 +21,16 @@ export function serviceRedis(url: string): Redis {
   return shared;
 }
 
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Releases a `SET key token NX PX` lock only if it is still ours (the token matches): a holder
+ * whose lock expired must not delete the next holder's. Best effort: the lock expires anyway.
+ */
+export async function releaseLock(redis: Pick<Redis, 'eval'>, key: string, token: string): Promise<void> {
+  await redis.eval(RELEASE_LOCK, 1, key, token).catch(() => undefined);
+}
+
 /** Closes the shared client (tests that drive handlers in process, so jest can exit). */
 export async function closeRedis(): Promise<void> {
   if (!shared) return;

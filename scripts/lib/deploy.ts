@@ -10,7 +10,7 @@ import {
 import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiBaseUrl } from '../../functions/shared/endpoints';
-import { createSigner } from '../../functions/shared/sigv4';
+import { emulatorIam } from './emulator-iam';
 import { say } from './log';
 import { ENDPOINTS_FILE, LOCAL, ROOT, STACK_OUTPUTS_FILE } from './paths';
 import { runLogged } from './proc';
@@ -167,21 +167,15 @@ async function applyTemplateIntent(): Promise<void> {
 
 /** The emulator-only grant described in applyTemplateIntent (IAM's query API, signed as root). */
 async function putEmulatorTaskTokenPolicy(roleName: string): Promise<void> {
-  const sign = createSigner({ region: settings.region, service: 'iam', credentials: sdkConfig().credentials });
-  const body = new URLSearchParams({
+  await emulatorIam(settings.awsEndpoint, settings.region, {
     Action: 'PutRolePolicy',
-    Version: '2010-05-08',
     RoleName: roleName,
     PolicyName: 'emulator-task-token-gap',
     PolicyDocument: JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' }],
     }),
-  }).toString();
-  const url = `${settings.awsEndpoint}/`;
-  const headers = await sign({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`PutRolePolicy ${roleName}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  });
 }
 
 export interface Endpoints {

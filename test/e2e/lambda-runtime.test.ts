@@ -1,6 +1,6 @@
-import { LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { LAMBDA_NODE_MAJOR } from '../../cdk/lib/lambda-runtime';
-import { awsClientConfig, endpoints } from '../support/endpoints';
+import { endpoints } from '../support/endpoints';
+import { stackFunctions } from '../support/stack-functions';
 
 /**
  * The Lambdas run on the Node major their runtime declares: on the emulator that is the pinned
@@ -9,23 +9,6 @@ import { awsClientConfig, endpoints } from '../support/endpoints';
  * reports its own next to the services' in GET /api/health.
  */
 const e = endpoints();
-
-async function stackFunctions(): Promise<FunctionConfiguration[]> {
-  const lambda = new LambdaClient(awsClientConfig());
-  try {
-    const fns: FunctionConfiguration[] = [];
-    let Marker: string | undefined;
-    do {
-      const page = await lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 50 }));
-      fns.push(...(page.Functions ?? []));
-      Marker = page.NextMarker;
-    } while (Marker);
-    // Ours carry SERVICE_NAME (cdk/lib/service-function.ts); the emulator may hold others (bench floor).
-    return fns.filter((f) => f.Environment?.Variables?.SERVICE_NAME);
-  } finally {
-    lambda.destroy();
-  }
-}
 
 describe('Lambda runtime', () => {
   it(`every deployed Lambda declares nodejs${LAMBDA_NODE_MAJOR}.x`, async () => {

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
 import { type Credentials, signedFetch, signerFor } from '../support/signed-fetch';
+import { stackFunctions } from '../support/stack-functions';
+import { emulatorIam } from '../../scripts/lib/emulator-iam';
 
 /**
  * The service APIs are IAM-authorized (HttpIamAuthorizer + per-route execute-api grants), and
@@ -24,17 +26,8 @@ const stockOf = async (id: string) => (await db.query<{ stock: number; reserved:
 const reservationsOf = async (orderId: string) => Number((await db.query('SELECT count(*) AS n FROM catalog.reservations WHERE order_id = $1', [orderId])).rows[0].n);
 const sessionsOf = async (orderId: string) => Number((await db.query('SELECT count(*) AS n FROM payments.payment_sessions WHERE order_id = $1', [orderId])).rows[0].n);
 
-/** Root (every policy allows it) signing its own request for the IAM role/user API. */
-async function iam(params: Record<string, string>): Promise<string> {
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const url = `${e.awsEndpoint}/`;
-  const sign = (await import('../../functions/shared/sigv4')).createSigner({ region: e.region, service: 'iam', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const headers = await sign({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`IAM ${params.Action}: ${res.status} ${text.slice(0, 300)}`);
-  return text;
-}
+/** The emulator's IAM API as its root caller (users and keys for the probes below). */
+const iam = (params: Record<string, string>) => emulatorIam(e.awsEndpoint, e.region, params);
 
 /** An IAM user with an access key and no policy at all: signed, authenticated, granted nothing. */
 async function ungrantedUser(): Promise<Credentials> {
@@ -85,10 +78,7 @@ async function grantedUser(): Promise<Credentials> {
  * lets the test speak as exactly the BFF's role.
  */
 async function bffCredentials(): Promise<Credentials> {
-  const { LambdaClient, ListFunctionsCommand } = await import('@aws-sdk/client-lambda');
-  const lambda = new LambdaClient({ endpoint: e.awsEndpoint, region: e.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const fns = (await lambda.send(new ListFunctionsCommand({}))).Functions ?? [];
-  const bff = fns.find((f) => f.Environment?.Variables?.SERVICE_NAME === 'bff');
+  const bff = (await stackFunctions()).find((f) => f.Environment?.Variables?.SERVICE_NAME === 'bff');
   if (!bff?.FunctionArn || !bff.Role) throw new Error('BFF function not found');
   const digest = createHash('sha256').update(`${bff.FunctionArn}:${bff.Role}`).digest('hex');
   return {

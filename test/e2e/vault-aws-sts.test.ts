@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
   decodeLoginPayload,
@@ -11,6 +10,7 @@ import {
   type AwsCredentials,
 } from '../../functions/shared/vault-aws-login';
 import { endpoints } from '../support/endpoints';
+import { stackFunctions } from '../support/stack-functions';
 
 /**
  * What Vault does with our AWS IAM login, done against the emulator's STS: the Lambda-side code
@@ -67,22 +67,10 @@ const xml = (body: string, tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`
 
 /** One of the stack's Lambdas (ours carry SERVICE_NAME), payments' API preferred. */
 async function stackLambdaRole(): Promise<{ fn: string; roleArn: string }> {
-  const lambda = new LambdaClient({ endpoint: awsEndpoint, region, credentials: ROOT });
-  try {
-    const fns: FunctionConfiguration[] = [];
-    let Marker: string | undefined;
-    do {
-      const page = await lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 50 }));
-      fns.push(...(page.Functions ?? []));
-      Marker = page.NextMarker;
-    } while (Marker);
-    const ours = fns.filter((f) => f.Role && f.Environment?.Variables?.SERVICE_NAME);
-    const pick = ours.find((f) => f.Environment!.Variables!.SERVICE_NAME === 'payments') ?? ours[0];
-    if (!pick) throw new Error(`no Lambda of the stack (with SERVICE_NAME) found at ${awsEndpoint}`);
-    return { fn: pick.FunctionName!, roleArn: pick.Role! };
-  } finally {
-    lambda.destroy();
-  }
+  const ours = (await stackFunctions({ endpoint: awsEndpoint, region, credentials: ROOT })).filter((f) => f.Role);
+  const pick = ours.find((f) => f.Environment!.Variables!.SERVICE_NAME === 'payments') ?? ours[0];
+  if (!pick) throw new Error(`no Lambda of the stack (with SERVICE_NAME) found at ${awsEndpoint}`);
+  return { fn: pick.FunctionName!, roleArn: pick.Role! };
 }
 
 describe('Vault AWS IAM login: the signed GetCallerIdentity is accepted by STS', () => {

@@ -4,7 +4,7 @@ import { runRace } from '../../catalog/core/race';
 import { config } from '../../shared/config';
 import { json, parseJsonBody, type HttpRequest, type HttpResult } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
-import { redisReady, serviceRedis } from '../../shared/redis';
+import { redisReady, releaseLock, serviceRedis } from '../../shared/redis';
 import { publicRoute, type PublicRoute } from '../access';
 import { downstream } from '../downstream';
 import { ConcurrencyLimiter } from '../limiter';
@@ -26,7 +26,6 @@ const RACE_ATTEMPT_MS = 10_000;
 /** One race at a time on the demo product: two interleaved races would each see the other's winner. */
 const RACE_LOCK = 'bff:race:demo-product';
 const RACE_LOCK_MS = 30_000;
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * /api/products: thin pass-through to the catalog service. Status,
@@ -92,6 +91,6 @@ async function withRaceLock(run: () => Promise<HttpResult>): Promise<HttpResult>
   try {
     return await run();
   } finally {
-    await redis.eval(UNLOCK, 1, RACE_LOCK, owner).catch(() => undefined);
+    await releaseLock(redis, RACE_LOCK, owner);
   }
 }

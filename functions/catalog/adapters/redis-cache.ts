@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Product } from '../core/model';
 import type { ProductCache } from '../core/ports';
 import { logger } from '../../shared/logger';
+import { releaseLock } from '../../shared/redis';
 
 export interface RedisProductCacheOptions {
   /** Entry lifetime; bounds staleness even if an invalidation is lost. Default 60 s. */
@@ -28,7 +29,6 @@ for i = 1, #KEYS, 2 do
   redis.call('DEL', KEYS[i])
 end
 return 1`;
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Cache-aside for single products in Redis, with:
@@ -109,7 +109,7 @@ export class RedisProductCache implements ProductCache {
       }
       return product;
     } finally {
-      await redis.eval(UNLOCK, 1, k.lock, token).catch(() => undefined);
+      await releaseLock(redis, k.lock, token);
     }
   }
 
