@@ -71,7 +71,7 @@ export type ClaimAnswer =
 /** How the wrapper reaches claims (the claims service through its breaker, or a test double). */
 export interface ClaimsPort {
   claim(input: { principal: string; key: string; fingerprint: string; leaseSeconds?: number; owner?: string }, correlationId: string): Promise<ClaimAnswer>;
-  complete(claimId: string, outcome: StoredResponse & { leaseToken?: string }, correlationId: string): Promise<void>;
+  complete(claimId: string, outcome: StoredResponse & { leaseToken?: string }, correlationId: string, budgetMs?: number): Promise<void>;
 }
 
 /** Claims calls may meet a cold start (Vault lease + pool) under a burst: allow more than the default. */
@@ -82,6 +82,8 @@ const claimsTimeoutMs = () => config().CLAIMS_TIMEOUT_MS;
  * = 7 + 12 + 7 = 26 s, inside API Gateway's 29 s.
  */
 const claimsBudget = () => bffLimits().BFF_CLAIMS_BUDGET_MS;
+/** From the request's start: the outcome is recorded before this, inside API Gateway's 29 s. */
+const OUTCOME_DEADLINE_MS = 27_000;
 
 export const claimsService: ClaimsPort = {
   async claim(input, correlationId) {
@@ -92,8 +94,8 @@ export const claimsService: ClaimsPort = {
     }
     return JSON.parse(res.body) as ClaimAnswer;
   },
-  async complete(claimId, outcome, correlationId) {
-    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: claimsTimeoutMs(), budgetMs: claimsBudget() });
+  async complete(claimId, outcome, correlationId, budgetMs = claimsBudget()) {
+    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: claimsTimeoutMs(), budgetMs });
     if (res.status !== 200) throw new Error(`claims answered ${res.status} to the outcome`);
   },
 };
@@ -137,6 +139,7 @@ export function idempotent(handler: RouteHandler, opts: IdempotentOptions = {}):
   const claims = opts.claims ?? claimsService;
   const clientOf = opts.resolveClient ?? resolveClient;
   return async (req) => {
+    const started = Date.now();
     const raw = req.headers[IDEMPOTENCY_HEADER];
     if (raw === undefined || raw.trim() === '') {
       throw new HttpProblem(400, 'idempotencyKeyMissing', 'This request changes state: send an Idempotency-Key header (a UUID)');
@@ -165,7 +168,11 @@ export function idempotent(handler: RouteHandler, opts: IdempotentOptions = {}):
 
     const finish = async (outcome: StoredResponse) => {
       try {
-        await claims.complete(claim.claimId, { ...outcome, ...(claim.leaseToken ? { leaseToken: claim.leaseToken } : {}) }, req.correlationId);
+        // An unrecorded outcome leaves the key in flight until its lease ends, and then a retry runs
+        // the effect again: recording it may use whatever time the request has left before API
+        // Gateway's 29 s (never less than the usual claims budget), since the effect already happened.
+        const budgetMs = Math.max(claimsBudget(), started + OUTCOME_DEADLINE_MS - Date.now());
+        await claims.complete(claim.claimId, { ...outcome, ...(claim.leaseToken ? { leaseToken: claim.leaseToken } : {}) }, req.correlationId, budgetMs);
       } catch (err) {
         // The claim stays in flight until its lease ends; then a retry takes it over.
         logger.error('could not record the idempotent outcome', { claimId: claim.claimId, error: (err as Error).message, correlationId: req.correlationId });
