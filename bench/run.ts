@@ -19,8 +19,9 @@ import { outbox } from './outbox';
 import { rotation } from './rotation';
 import { coldstart } from './coldstart';
 import { profile } from './profile';
+import { crowd } from './crowd';
 
-const ALL: Benchmark[] = [read, saga, race, idempotency, outbox, rotation, coldstart, profile];
+const ALL: Benchmark[] = [read, saga, race, idempotency, outbox, rotation, coldstart, crowd, profile];
 /** Run only when named: a diagnosis, not a measurement against a floor. */
 const ON_REQUEST = new Set(['profile']);
 

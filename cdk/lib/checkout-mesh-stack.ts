@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { LambdaIntegration, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -15,6 +14,7 @@ import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { CALLER_ROUTES, grantRoutes } from './service-grants';
 import { lambdaRoleArnOutputs } from './role-outputs';
 import { guardAwsTarget } from './aws-target-guard';
+import { publicRestApi } from './public-api';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -26,10 +26,11 @@ export class CheckoutMeshStack extends Stack {
     const ctx: ServiceContext = { config, platform };
 
     const identity = apiService(this, 'identity', ctx);
-    // Two concurrent workers: the counterpart of two replicas, so the xmin race spans processes.
-    const catalog = apiService(this, 'catalog', ctx, { reservedConcurrency: 2 });
-    // Claims holds row locks per key: a few workers (and Postgres connections) serve every BFF; excess calls are throttled (429) and retried by the BFF.
-    const claims = apiService(this, 'claims', ctx, { reservedConcurrency: 4 });
+    // Reserved concurrency per function: config.concurrency (catalog 2: the counterpart of two
+    // replicas, so the xmin race spans processes; claims 4: it holds row locks per key, excess
+    // calls are throttled and retried by the BFF; locally every request-path function is capped).
+    const catalog = apiService(this, 'catalog', ctx);
+    const claims = apiService(this, 'claims', ctx);
     claimsPurge(this, ctx);
     const payments = apiService(this, 'payments', ctx, {
       environment: {
@@ -53,6 +54,7 @@ export class CheckoutMeshStack extends Stack {
       config,
       database: true,
       timeout: Duration.seconds(15),
+      reservedConcurrency: config.concurrency.sagaStep,
       environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
     });
     grantRoutes(sagaStep, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.sagaStep);
@@ -79,8 +81,8 @@ export class CheckoutMeshStack extends Stack {
     grantRoutes(orders.fn, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.ordersApi);
 
     const chaosScope = new Construct(this, 'Chaos');
-    const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config });
-    const chaosApi = serviceHttpApi(chaosScope, 'chaos-api', chaosFn);
+    const chaosFn = new ServiceFunction(chaosScope, 'Api', { service: 'chaos', handler: 'api', config, reservedConcurrency: config.concurrency.chaos });
+    const chaosApi = serviceHttpApi(chaosScope, 'chaos-api', chaosFn, config.throttling.service);
 
     const serviceApis: Record<string, HttpApi> = {
       identity: identity.api,
@@ -100,6 +102,7 @@ export class CheckoutMeshStack extends Stack {
       config,
       timeout: Duration.seconds(29),
       memorySize: 512,
+      reservedConcurrency: config.concurrency.bff,
       copyDirs: ['web'],
       environment: {
         SERVICE_APIS: serviceApisEnv(serviceApis),
@@ -113,16 +116,7 @@ export class CheckoutMeshStack extends Stack {
     for (const fn of [identity.fn, catalog.fn, claims.fn, payments.fn, orders.fn, chaosFn]) {
       fn.addEnvironment('TRUSTED_CALLER_ROLES', bff.role!.roleName);
     }
-    const publicApi = new RestApi(bffScope, 'PublicApi', {
-      restApiName: 'checkout-mesh-public',
-      cloudWatchRole: false,
-      binaryMediaTypes: ['image/*', 'font/*'],
-      deployOptions: { stageName: 'prod', loggingLevel: MethodLoggingLevel.OFF, tracingEnabled: true },
-    });
-    const toBff = new LambdaIntegration(bff);
-    publicApi.root.addMethod('ANY', toBff);
-    publicApi.root.addProxy({ defaultIntegration: toBff, anyMethod: true });
-    publicApi.root.addResource('webhooks').addResource('{provider}').addMethod('POST', new LambdaIntegration(payments.fn));
+    const publicApi = publicRestApi(bffScope, 'PublicApi', { bff, webhooks: payments.fn, throttle: config.throttling.public });
 
     new CfnOutput(this, 'PublicApiId', { value: publicApi.restApiId });
     new CfnOutput(this, 'PublicApiStage', { value: publicApi.deploymentStage.stageName });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Construct } from 'constructs';
+import { lambdaLimits } from '../../scripts/lib/settings';
 import { type LambdaNetwork, networkFromContext } from './network';
 
 /**
@@ -33,6 +34,21 @@ export interface DeployConfig {
   vaultAwsStsEndpoint?: string;
   /** The VPC the Lambdas join (aws only; see network.ts). */
   network?: LambdaNetwork;
+  /**
+   * Platform throttling (API Gateway stage limits, token bucket: requests/s and burst), on the
+   * public REST API and on each service HTTP API. Sized from `npm run bench -- crowd` (see
+   * docs/bench.md); override with -c publicRateLimit=... -c publicBurstLimit=...
+   * -c serviceRateLimit=... -c serviceBurstLimit=... (or CM_PUBLIC_RATE_LIMIT, ... locally).
+   */
+  throttling: { public: StageThrottle; service: StageThrottle };
+  /**
+   * Reserved concurrency per request-path function (undefined: the account pool). The catalog (2)
+   * and claims (4) keep theirs on both targets (the race spans two processes; claims holds row
+   * locks). Locally every request-path function is also capped to a share of the embedded
+   * runtime's account cap, so a crowd cannot fill the machine with one function's workers (each is
+   * a ~100 MiB Node process): see lambdaConcurrency below and README "Emulator notes".
+   */
+  concurrency: Record<ConcurrencyRole, number | undefined>;
   failurePlansEnabled: boolean;
   /** Chaos rules are read by every handler (on locally; opt-in on AWS with -c chaosEnabled=true). */
   chaosEnabled: boolean;
@@ -51,9 +67,58 @@ export interface DeployConfig {
   };
 }
 
+export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payments' | 'orders' | 'sagaStep' | 'chaos';
+
+/**
+ * Local shares of the account cap (32 on a 2-core machine, scripts/lib/settings.ts): the BFF gets
+ * ~40 % (12), the saga step ~10 % (3), the other APIs 2, claims 4; together 29 of 32, which
+ * leaves the SQS consumers and dispatchers room. Beyond its share a function is throttled, which
+ * the public API turns into a fast 503 (cdk/lib/public-api.ts) and the BFF into upstream-busy.
+ * On AWS only the catalog and claims are capped; the BFF scales, behind the stage throttle.
+ */
+export function lambdaConcurrency(target: DeployConfig['target'], accountCap: number): Record<ConcurrencyRole, number | undefined> {
+  const shared = { catalog: 2, claims: 4 };
+  if (target === 'aws') return { ...shared, bff: undefined, identity: undefined, payments: undefined, orders: undefined, sagaStep: undefined, chaos: undefined };
+  return { ...shared, bff: Math.max(4, Math.floor(accountCap * 0.4)), sagaStep: Math.max(2, Math.floor(accountCap * 0.1)), identity: 2, payments: 2, orders: 2, chaos: 2 };
+}
+
+export interface StageThrottle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/**
+ * Defaults per target. Local: the embedded runtime serves ≈ 40–60 catalog reads/s (two catalog
+ * workers, 32 Lambdas in all); a public bucket of 100/s with a burst of 50 admits what the BFF can
+ * answer within its budgets and refuses the rest at the door in microseconds (503 + Retry-After),
+ * before any Lambda starts. AWS: a starting point well under the account's 10 000/s that still
+ * protects the reserved-concurrency services; size it from the crowd benchmark on the real stack.
+ */
+const THROTTLE_DEFAULTS: Record<DeployConfig['target'], DeployConfig['throttling']> = {
+  local: { public: { rateLimit: 100, burstLimit: 50 }, service: { rateLimit: 200, burstLimit: 100 } },
+  aws: { public: { rateLimit: 1000, burstLimit: 500 }, service: { rateLimit: 1000, burstLimit: 500 } },
+};
+
+function throttlingFrom(target: DeployConfig['target'], setting: (contextKey: string, envName: string) => string | undefined): DeployConfig['throttling'] {
+  const pick = (contextKey: string, envName: string, fallback: number) => {
+    const raw = setting(contextKey, envName);
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${contextKey} (${envName}) must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const d = THROTTLE_DEFAULTS[target];
+  return {
+    public: { rateLimit: pick('publicRateLimit', 'CM_PUBLIC_RATE_LIMIT', d.public.rateLimit), burstLimit: pick('publicBurstLimit', 'CM_PUBLIC_BURST_LIMIT', d.public.burstLimit) },
+    service: { rateLimit: pick('serviceRateLimit', 'CM_SERVICE_RATE_LIMIT', d.service.rateLimit), burstLimit: pick('serviceBurstLimit', 'CM_SERVICE_BURST_LIMIT', d.service.burstLimit) },
+  };
+}
+
 export function loadConfig(scope: Construct): DeployConfig {
   const ctx = (key: string): string | undefined => scope.node.tryGetContext(key) ?? undefined;
   const target = (ctx('target') ?? process.env.CM_DEPLOY_TARGET ?? 'local') as 'local' | 'aws';
+  // Context first (both targets), then the environment on the local target only.
+  const throttling = throttlingFrom(target, (key, envName) => ctx(key) ?? (target === 'local' ? process.env[envName] : undefined));
   if (target === 'aws') {
     const need = (key: string) => {
       const v = ctx(key);
@@ -73,6 +138,8 @@ export function loadConfig(scope: Construct): DeployConfig {
       vaultIamServerId: ctx('vaultIamServerId'),
       vaultAwsStsEndpoint: ctx('vaultAwsStsEndpoint'),
       network: networkFromContext(ctx),
+      throttling,
+      concurrency: lambdaConcurrency(target, 0),
       failurePlansEnabled: ctx('failurePlansEnabled') === 'true',
       chaosEnabled: ctx('chaosEnabled') === 'true',
       payments: {
@@ -100,6 +167,8 @@ export function loadConfig(scope: Construct): DeployConfig {
     awsEndpoint: env.CM_LAMBDA_AWS_ENDPOINT ?? env.CM_AWS_ENDPOINT ?? 'http://127.0.0.1:4566',
     vaultTokens: secrets.serviceTokens ?? {},
     vaultAuth: 'token',
+    throttling,
+    concurrency: lambdaConcurrency(target, lambdaLimits(env).accountConcurrency),
     failurePlansEnabled: (env.CM_FAILURE_PLANS ?? 'true') === 'true',
     chaosEnabled: (env.CM_CHAOS ?? 'true') === 'true',
     payments: localPayments(env, secrets.stripePublishableKey ?? ''),

@@ -2,11 +2,11 @@ import path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
-import type { DeployConfig } from './config';
+import type { DeployConfig, StageThrottle } from './config';
 import { vaultAuthEnvironment } from './vault-auth';
 import { lambdaNetworkProps } from './network';
 import { LAMBDA_BUNDLE_TARGET, LAMBDA_RUNTIME } from './lambda-runtime';
@@ -100,11 +100,19 @@ export class ServiceFunction extends NodejsFunction {
  * A service's own HTTP API: every route goes to its API Lambda (routing lives in code), and
  * only IAM-signed callers granted the route get in (cdk/lib/service-grants.ts).
  */
-export function serviceHttpApi(scope: Construct, id: string, fn: NodejsFunction): HttpApi {
-  return new HttpApi(scope, id, {
+/**
+ * A service's HTTP API: IAM-authorized (only granted callers), throttled at its stage (rate and
+ * burst on the default route settings). The emulator does not enforce HTTP API stage limits; there
+ * the bounded runtime does (reserved concurrency and the account cap, scripts/lib/settings.ts).
+ */
+export function serviceHttpApi(scope: Construct, id: string, fn: NodejsFunction, throttle: StageThrottle): HttpApi {
+  const api = new HttpApi(scope, id, {
     apiName: id,
     defaultIntegration: new HttpLambdaIntegration(`${id}Integration`, fn),
     defaultAuthorizer: new HttpIamAuthorizer(),
     createDefaultStage: true,
   });
+  const stage = api.defaultStage!.node.defaultChild as CfnStage;
+  stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+  return api;
 }

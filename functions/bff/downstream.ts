@@ -46,6 +46,8 @@ export interface RetrySettings {
   throttleRetries?: number;
   /** Budget of a logical call that names none (ms): queue wait, attempts and pauses. */
   budgetMs?: number;
+  /** Most time spent waiting on refusals (a full queue, platform throttles) before shedding (ms). */
+  shedAfterMs?: number;
 }
 
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
@@ -59,7 +61,7 @@ export function breakerSettings(env: NodeJS.ProcessEnv = process.env): BreakerSe
   };
 }
 export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
-  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25), budgetMs: num(env.DOWNSTREAM_BUDGET_MS, 20_000) };
+  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25), budgetMs: num(env.DOWNSTREAM_BUDGET_MS, 20_000), shedAfterMs: bffLimits(env).BFF_SHED_AFTER_MS };
 }
 
 export function limiterSettings(env: NodeJS.ProcessEnv = process.env): LimiterSettings {
@@ -111,6 +113,11 @@ export interface CallOptions {
   budgetMs?: number;
   /** Absolute deadline (epoch ms), for calls sharing one (the race); wins over budgetMs. */
   deadline?: number;
+  /**
+   * Overrides RetrySettings.shedAfterMs: a call that must get through if it can (recording an
+   * effect's outcome, the race's writers under one deadline) waits on refusals up to its deadline.
+   */
+  shedAfterMs?: number;
   /** Another bulkhead for this call (the race brings its own, sized to its writers). */
   limiter?: ConcurrencyLimiter;
 }
@@ -192,9 +199,12 @@ export class Downstream {
    */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<ServiceResponse> {
     const deadline = opts.deadline ?? Date.now() + (opts.budgetMs ?? this.retry.budgetMs ?? 20_000);
+    // Waiting on refusals (queue, platform throttles) ends sooner than the budget: under a crowd
+    // the client hears 503 + Retry-After within about a second instead of holding a worker.
+    const shedBy = Math.min(deadline, Date.now() + (opts.shedAfterMs ?? this.retry.shedAfterMs ?? Number.POSITIVE_INFINITY));
     let release: () => void;
     try {
-      release = await (opts.limiter ?? this.limiter).acquire(deadline - MIN_ATTEMPT_MS);
+      release = await (opts.limiter ?? this.limiter).acquire(shedBy - MIN_ATTEMPT_MS);
     } catch (err) {
       if (err instanceof LimiterFullError) throw this.shed('upstreamBusy', `Too many calls to the ${this.name} service from this instance; retry shortly`);
       if (err instanceof LimiterTimeoutError) throw this.shed('upstreamBusy', `No free slot for the ${this.name} service within the budget; retry shortly`);
@@ -203,8 +213,8 @@ export class Downstream {
     try {
       if (opts.retryThrottled === false) return await this.attempts(method, path, opts, deadline);
       return await retryOnThrottle(() => this.attempts(method, path, opts, deadline), {
-        // A retry must leave room for its own attempt.
-        deadline: deadline - MIN_ATTEMPT_MS,
+        // A retry must leave room for its own attempt, and starts only before the shed bound.
+        deadline: Math.min(shedBy, deadline - MIN_ATTEMPT_MS),
         maxRetries: this.retry.throttleRetries ?? 0,
         backoff: this.retry,
         isThrottled: isPlatformThrottle,

@@ -35,6 +35,13 @@ const BffLimitsShape = {
   BFF_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(16),
   /** Calls waiting per downstream per instance; beyond it a call is refused at once (503 upstream-busy). */
   BFF_MAX_QUEUE: z.coerce.number().int().min(0).default(32),
+  /**
+   * How long a call may wait for a downstream that refuses work (no free slot in this instance's
+   * queue, or the platform throttling the service) before the client is told 503 + Retry-After.
+   * A refused call never ran, so shedding it early is safe; waiting longer only turns a crowd into
+   * queued clients (the flash-crowd target: refusals answered within 1 s at p99).
+   */
+  BFF_SHED_AFTER_MS: z.coerce.number().int().positive().default(800),
   /** Reads (GET/HEAD): a warm read answers in tens of ms; 4 s covers a cold catalog worker on a loaded 2-core machine. */
   BFF_READ_BUDGET_MS: z.coerce.number().int().positive().default(4000),
   /** Writes (catalog, chaos, ops, auth): a cold start leases Vault credentials; identity also runs scrypt. */

@@ -24,6 +24,10 @@ export const ProblemType = {
   upstreamTimeout: 'upstream-timeout',
   /** A downstream is throttled or this BFF instance's queue for it is full: shed, retry shortly. */
   upstreamBusy: 'upstream-busy',
+  /** The platform refused the request before any code ran (stage throttle, Lambda at its concurrency). */
+  overloaded: 'service-overloaded',
+  /** API Gateway refused the request itself (unknown method on a resource, body over its limit). */
+  gatewayRefused: 'gateway-refused',
   insufficientStock: 'insufficient-stock',
   notImplemented: 'not-implemented',
   dependencyDown: 'dependency-down',

@@ -303,6 +303,8 @@ path "sys/health" { capabilities = ["read"] }
 /** Which Node the running MiniStack of ours puts first on its PATH (written when we start it). */
 /** What our MiniStack was started with (settings and Lambda Node): a change restarts it. */
 const MINISTACK_SETTINGS = path.join(PIDS, 'ministack.settings.json');
+/** MiniStack's entry point with the one correction that makes Lambda throttles behave as on AWS. */
+const MINISTACK_LAUNCHER = path.join(ROOT, 'localstack', 'ministack_launch.py');
 
 export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
@@ -328,6 +330,8 @@ export async function ensureMinistack(): Promise<void> {
     LAMBDA_ACCOUNT_CONCURRENCY: String(limits.accountConcurrency),
     LAMBDA_WARM_TTL_SECONDS: String(limits.warmTtlSeconds),
     LAMBDA_NODE: `${lambdaNode.binary} v${lambdaNode.version}`,
+    // The launcher's AWS-fidelity correction (localstack/ministack_launch.py): a new one restarts.
+    LAUNCHER: createHash('sha256').update(fs.readFileSync(MINISTACK_LAUNCHER)).digest('hex').slice(0, 16),
   };
   if (await healthy()) {
     // Not ours (LocalStack in Docker, an emulator started by hand): nothing to place or restart.
@@ -342,8 +346,8 @@ export async function ensureMinistack(): Promise<void> {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
   say.step(`starting MiniStack (Lambdas on Node ${lambdaNode.version}, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`);
-  const { LAMBDA_NODE: _stamp, ...env } = wanted;
-  startDetached('ministack', path.join(VENV_BIN, 'ministack'), [], {
+  const { LAMBDA_NODE: _stamp, LAUNCHER: _launcher, ...env } = wanted;
+  startDetached('ministack', path.join(VENV_BIN, 'python'), [MINISTACK_LAUNCHER], {
     BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
     LAMBDA_EXECUTOR: 'local',

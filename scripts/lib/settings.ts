@@ -37,8 +37,11 @@ export const settings = {
  * is throttled, as AWS throttles at the account limit) is 16 workers per core, at most 15 % of the
  * machine's memory at 100 MiB a worker, never below 16 (one saga needs a handful at once) nor
  * above 128: 32 on a 2-core, 24 GiB machine (the same burst now peaks at 39 workers, 3.9 GiB,
- * idle ones included). Idle workers are reaped after LAMBDA_WARM_TTL_SECONDS
- * (60 s here, MiniStack's default is 300 s) so a burst's surplus does not linger.
+ * idle ones included). Idle workers beyond the first per function are reaped after
+ * LAMBDA_WARM_TTL_SECONDS (20 s here, MiniStack's default is 300 s) so a crowd's surplus does not
+ * linger: workers are made per function, so idle ones of one function add to the busy ones of
+ * the next (a crowd measured 84 workers, 9.8 GiB, with 60 s). The request-path functions also
+ * get shares of the cap as reserved concurrency (cdk/lib/config.ts lambdaConcurrency).
  * CM_LAMBDA_CONCURRENCY / CM_LAMBDA_WARM_TTL_SECONDS override them.
  */
 export interface LambdaLimits {
@@ -60,7 +63,7 @@ export function lambdaLimits(
   const byMemory = Math.floor((machine.memoryMiB * 0.15) / 100);
   return {
     accountConcurrency: override('CM_LAMBDA_CONCURRENCY') ?? Math.max(16, Math.min(128, byCores, byMemory)),
-    warmTtlSeconds: override('CM_LAMBDA_WARM_TTL_SECONDS') ?? 60,
+    warmTtlSeconds: override('CM_LAMBDA_WARM_TTL_SECONDS') ?? 20,
   };
 }
 

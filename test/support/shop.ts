@@ -64,6 +64,12 @@ export class Shopper {
     }
   }
 
+  /** Uses a token the caller already holds (a crowd signs its users in before it starts). */
+  withToken(accessToken: string): this {
+    this.token = accessToken;
+    return this;
+  }
+
   get authorization(): string {
     return `Bearer ${this.token}`;
   }

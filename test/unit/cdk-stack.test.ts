@@ -4,6 +4,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
 import { SAGA_ASL_PATH } from '../../cdk/lib/platform';
 import { LAMBDA_NODE_MAJOR } from '../../cdk/lib/lambda-runtime';
+import { lambdaConcurrency } from '../../cdk/lib/config';
+import { lambdaLimits } from '../../scripts/lib/settings';
 
 // Skip esbuild bundling: these tests look at the template, not the code.
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -26,6 +28,40 @@ describe('CheckoutMeshStack', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'webhooks' });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+  });
+
+  it('throttles the public stage and every service stage, and shapes platform refusals as problem+json with Retry-After', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 })]),
+    });
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(6);
+    for (const s of stages) expect(s.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100 });
+
+    const responses = template.findResources('AWS::ApiGateway::GatewayResponse');
+    const byType = Object.fromEntries(Object.values(responses).map((r) => [r.Properties.ResponseType, r.Properties]));
+    // A throttled stage, a Lambda that cannot run (throttled) and a timeout: 503, never 429/504 without Retry-After.
+    for (const type of ['THROTTLED', 'INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT']) {
+      expect(byType[type]).toMatchObject({
+        StatusCode: '503',
+        ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'", 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+      });
+      const body = byType[type].ResponseTemplates['application/json'].replace(/\$context\.\w+(\.\w+)*/g, 'x');
+      expect(JSON.parse(body)).toMatchObject({ status: 503, type: expect.stringMatching(/^https:\/\/checkout-mesh\.dev\/problems\/(service-overloaded|upstream-timeout)$/) });
+    }
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      expect(byType[type].ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+      expect(byType[type].StatusCode).toBeUndefined();
+    }
+  });
+
+  it('caps the request-path functions locally to shares of the account cap (BFF 40 %)', () => {
+    const bff = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.SERVICE_NAME === 'bff');
+    const expected = lambdaConcurrency('local', lambdaLimits().accountConcurrency);
+    expect(bff?.Properties.ReservedConcurrentExecutions).toBe(expected.bff);
+    expect(lambdaConcurrency('local', 32)).toMatchObject({ bff: 12, sagaStep: 3, catalog: 2, claims: 4 });
+    // On AWS the BFF scales (behind the stage throttle); only the catalog and claims are capped.
+    expect(lambdaConcurrency('aws', 0)).toMatchObject({ bff: undefined, sagaStep: undefined, catalog: 2, claims: 4 });
   });
 
   it('gives every consumer queue a DLQ and subscribes it raw with a filter policy', () => {

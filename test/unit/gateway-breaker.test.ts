@@ -101,4 +101,30 @@ describe('Downstream throttling', () => {
     expect(calls).toBe(1);
     d.shutdown();
   });
+
+  it('sheds a throttled call after shedAfterMs, well before its budget; a call that must get through waits to its deadline', async () => {
+    // A fake clock that only the backoff pauses move: deterministic, no wall-clock timing.
+    let clock = 1_000_000;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      const attemptsAt: number[] = [];
+      const retry = { retries: 0, baseDelayMs: 50, maxDelayMs: 200, throttleRetries: 1000, budgetMs: 4000, shedAfterMs: 800 };
+      const d = new Downstream('crowded', async () => (attemptsAt.push(clock), res(429)), settings, retry, async (ms) => {
+        clock += ms;
+      });
+      const started = clock;
+      expect((await d.call('GET', '/products')).status).toBe(429);
+      expect(attemptsAt.length).toBeGreaterThan(1);
+      expect(Math.max(...attemptsAt) - started).toBeLessThan(800);
+
+      attemptsAt.length = 0;
+      const patient = clock;
+      expect((await d.call('PUT', '/claims/x/outcome', { budgetMs: 4000, shedAfterMs: 4000 })).status).toBe(429);
+      expect(Math.max(...attemptsAt) - patient).toBeGreaterThan(2000);
+      expect(Math.max(...attemptsAt) - patient).toBeLessThan(4000);
+      d.shutdown();
+    } finally {
+      now.mockRestore();
+    }
+  });
 });

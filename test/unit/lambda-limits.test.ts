@@ -5,7 +5,7 @@ describe('lambdaLimits', () => {
   const machine = (cores: number, memoryGiB: number) => ({ cores, memoryMiB: memoryGiB * 1024 });
 
   it('sizes the account-wide cap from cores and memory, within 16..128', () => {
-    expect(lambdaLimits({}, machine(2, 24))).toEqual({ accountConcurrency: 32, warmTtlSeconds: 60 });
+    expect(lambdaLimits({}, machine(2, 24))).toEqual({ accountConcurrency: 32, warmTtlSeconds: 20 });
     // Memory-bound: 4 GiB × 15 % / 100 MiB = 6 → the floor of 16.
     expect(lambdaLimits({}, machine(8, 4)).accountConcurrency).toBe(16);
     expect(lambdaLimits({}, machine(64, 512)).accountConcurrency).toBe(128);

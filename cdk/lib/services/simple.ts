@@ -3,7 +3,7 @@ import { ServiceFunction, serviceHttpApi } from '../service-function';
 import type { ServiceContext, ServiceParts } from '../service-context';
 
 /** A service whose only Lambda (so far) is its HTTP API handler. */
-export function apiService(scope: Construct, service: string, ctx: ServiceContext, extra: { environment?: Record<string, string>; reservedConcurrency?: number } = {}): ServiceParts {
+export function apiService(scope: Construct, service: 'identity' | 'catalog' | 'claims' | 'payments' | 'orders', ctx: ServiceContext, extra: { environment?: Record<string, string> } = {}): ServiceParts {
   const construct = new Construct(scope, cap(service));
   const fn = new ServiceFunction(construct, 'Api', {
     service,
@@ -11,9 +11,9 @@ export function apiService(scope: Construct, service: string, ctx: ServiceContex
     config: ctx.config,
     database: true,
     environment: extra.environment,
-    reservedConcurrency: extra.reservedConcurrency,
+    reservedConcurrency: ctx.config.concurrency[service],
   });
-  const api = serviceHttpApi(construct, `${service}-api`, fn);
+  const api = serviceHttpApi(construct, `${service}-api`, fn, ctx.config.throttling.service);
   return { fn, api };
 }
 

@@ -95,7 +95,15 @@ export const claimsService: ClaimsPort = {
     return JSON.parse(res.body) as ClaimAnswer;
   },
   async complete(claimId, outcome, correlationId, budgetMs = claimsBudget()) {
-    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, { body: outcome, correlationId, timeoutMs: claimsTimeoutMs(), budgetMs });
+    const res = await downstream('claims').call('PUT', `/claims/${encodeURIComponent(claimId)}/outcome`, {
+      body: outcome,
+      correlationId,
+      timeoutMs: claimsTimeoutMs(),
+      budgetMs,
+      // The effect has happened: a busy claims service is waited for, not shed, or the key
+      // would stay in flight until its lease ends.
+      shedAfterMs: budgetMs,
+    });
     if (res.status !== 200) throw new Error(`claims answered ${res.status} to the outcome`);
   },
 };

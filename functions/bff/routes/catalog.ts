@@ -61,7 +61,7 @@ export function catalogRoutes(): PublicRoute[] {
         const lane = new ConcurrencyLimiter({ maxInFlight: body.writers, maxQueue: 0 });
         const deadline = Date.now() + RACE_BUDGET_MS;
         const result = await runRace(
-          (method, path, opts) => catalog.call(method, path, { ...opts, correlationId: req.correlationId, deadline, limiter: lane, timeoutMs: RACE_ATTEMPT_MS }),
+          (method, path, opts) => catalog.call(method, path, { ...opts, correlationId: req.correlationId, deadline, shedAfterMs: RACE_BUDGET_MS, limiter: lane, timeoutMs: RACE_ATTEMPT_MS }),
           body,
           // The Downstream retries throttled writers itself (within the deadline): no second loop.
           { throttleBudgetMs: 0 },

@@ -1,6 +1,6 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { ListQuery, Product, ProductPatch, Reservation, ReservationItem, ReserveRequest } from '../core/model';
-import { DEMO_CATEGORY, canonicalItems, sameItems } from '../core/model';
+import { UNLISTED_CATEGORIES, canonicalItems, sameItems } from '../core/model';
 import type { GuardedWrite, ProductRepository, ReleaseOutcome, ReserveOutcome } from '../core/ports';
 
 /** What the repository needs from Postgres: a LeasedPool fits, and so does a test wrapper that counts queries. */
@@ -57,9 +57,9 @@ export class PgProductRepository implements ProductRepository {
       params.push(q.category);
       where.push(`category = $${params.length}`);
     } else {
-      // The race demo's product is listed only when its category is asked for by name.
-      params.push(DEMO_CATEGORY);
-      where.push(`category <> $${params.length}`);
+      // The race demo's product and test data are listed only when their category is asked for by name.
+      params.push(UNLISTED_CATEGORIES);
+      where.push(`category <> ALL($${params.length}::text[])`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     params.push(q.limit, q.offset);

@@ -78,6 +78,13 @@ export type ReserveRequest = z.infer<typeof ReserveRequest>;
  */
 export const RACE_DEMO_PRODUCT_ID = '00000000-0000-4000-8000-0000000000de';
 export const DEMO_CATEGORY = 'demo';
+/**
+ * Products the soak, the benchmarks and the load tests create for themselves: like the demo's,
+ * listed only when the category is asked for by name, so test data never reaches the shop.
+ */
+export const TEST_DATA_CATEGORY = 'test-data';
+/** Categories the storefront listing leaves out unless asked for by name. */
+export const UNLISTED_CATEGORIES = [DEMO_CATEGORY, TEST_DATA_CATEGORY];
 
 export const RaceRequest = z
   .object({

@@ -1,0 +1,65 @@
+"""Start MiniStack with one correction that makes it behave as AWS does (scripts/lib/infra.ts).
+
+A Lambda that API Gateway cannot invoke because it is throttled (reserved or account
+concurrency) is, on AWS, an integration failure of the REST API: the client gets the
+INTEGRATION_FAILURE gateway response, which the API may customise (ours answers a 503
+problem+json with Retry-After, cdk/lib/public-api.ts). MiniStack 1.5.33 passes Lambda's own
+TooManyRequestsException body through an AWS_PROXY integration instead, so a crowd at the
+public door saw the emulator's raw 429 and the template's gateway responses never applied.
+
+Everything else is MiniStack unchanged. The correction refuses to load on another MiniStack
+version: when the pin in localstack/requirements.txt moves, check whether upstream fixed this
+(apigateway_v1._invoke_lambda_proxy_v1) and drop or adapt the shim.
+"""
+
+import contextvars
+import sys
+from importlib.metadata import version
+
+EXPECTED_VERSION = "1.5.33"
+
+installed = version("ministack")
+if installed != EXPECTED_VERSION:
+    sys.exit(
+        f"localstack/ministack_launch.py corrects MiniStack {EXPECTED_VERSION}, found {installed}: "
+        "check the shim against the new version before starting it"
+    )
+
+from ministack.app import main  # noqa: E402
+from ministack.services import apigateway_v1 as rest  # noqa: E402
+
+_in_proxy_integration = contextvars.ContextVar("in_proxy_integration", default=False)
+
+
+class _LambdaThrottled(Exception):
+    """Raised inside an AWS_PROXY invocation when Lambda refused to run the function."""
+
+
+_call_lambda_raw = rest._call_lambda_raw
+_invoke_lambda_proxy_v1 = rest._invoke_lambda_proxy_v1
+
+
+async def _call_lambda_raw_aws(*args, **kwargs):
+    result, err = await _call_lambda_raw(*args, **kwargs)
+    if _in_proxy_integration.get() and err is None and isinstance(result, dict) and result.get("throttle"):
+        raise _LambdaThrottled()
+    return result, err
+
+
+async def _invoke_lambda_proxy_v1_aws(*args, **kwargs):
+    token = _in_proxy_integration.set(True)
+    try:
+        return await _invoke_lambda_proxy_v1(*args, **kwargs)
+    except _LambdaThrottled:
+        # What AWS answers: the INTEGRATION_FAILURE gateway response of the stage's deployment.
+        return rest._gw_error("INTEGRATION_FAILURE", "Internal server error")
+    finally:
+        _in_proxy_integration.reset(token)
+
+
+rest._call_lambda_raw = _call_lambda_raw_aws
+rest._invoke_lambda_proxy_v1 = _invoke_lambda_proxy_v1_aws
+
+if __name__ == "__main__":
+    sys.argv[0] = "ministack"
+    sys.exit(main())
