@@ -36,7 +36,7 @@ export const crowd: Benchmark = {
           const report = await runCrowd(db, { readers, readerMode, checkouts: CHECKOUTS, users, productId, log: ctx.log });
           const s = summarizeCrowd(report);
           const label = `N=${readers} ${readerMode}`;
-          ctx.log(`${label}: ${JSON.stringify(s.readerStatuses)}; checkouts ${JSON.stringify(s.checkoutStatuses)}; ok p50/p99 ${s.okMs.p50}/${s.okMs.p99} ms, refusals ${s.refusalMs.p50}/${s.refusalMs.p99} ms; workers ${report.workers.maxWorkers} (${report.workers.maxRssMiB} MiB); orders ${JSON.stringify(report.orders.states)}; violations ${report.invariants.violations.length}`);
+          ctx.log(`${label}: ${JSON.stringify(s.readerStatuses)}; checkouts ${JSON.stringify(s.checkoutStatuses)}; ok p50/p99 ${s.okMs.p50}/${s.okMs.p99} ms, refusals ${s.refusalMs.p50}/${s.refusalMs.p99} ms (p99 by type ${JSON.stringify(s.refusalP99ByType)}); workers ${report.workers.maxWorkers} (${report.workers.maxRssMiB} MiB); orders ${JSON.stringify(report.orders.states)}; violations ${report.invariants.violations.length}`);
           rows.push(
             { case: label, metric: 'readers served / first try 2xx', unit: '', ours: `${report.readersServed}/${readers}; ${report.firstTry['200'] ?? 0}` },
             { case: label, metric: 'ok p50 / p99', unit: 'ms', ours: `${s.okMs.p50} / ${s.okMs.p99}` },

@@ -1,11 +1,16 @@
-"""Start MiniStack with one correction that makes it behave as AWS does (scripts/lib/infra.ts).
+"""Start MiniStack with two corrections that make it behave as AWS does (scripts/lib/infra.ts).
 
-A Lambda that API Gateway cannot invoke because it is throttled (reserved or account
+1. A Lambda that API Gateway cannot invoke because it is throttled (reserved or account
 concurrency) is, on AWS, an integration failure of the REST API: the client gets the
 INTEGRATION_FAILURE gateway response, which the API may customise (ours answers a 503
 problem+json with Retry-After, cdk/lib/public-api.ts). MiniStack 1.5.33 passes Lambda's own
 TooManyRequestsException body through an AWS_PROXY integration instead, so a crowd at the
 public door saw the emulator's raw 429 and the template's gateway responses never applied.
+
+2. A Lambda task that Step Functions cannot invoke because it is throttled fails, on AWS, with
+the error `Lambda.TooManyRequestsException`, which the saga retries (stepfunctions/
+checkout-saga.asl.json, as AWS recommends). MiniStack 1.5.33 names it `Lambda.Unknown`, so no
+Retry matched and a crowd failed half the orders at their first step (measured: 83 of 167).
 
 Everything else is MiniStack unchanged. The correction refuses to load on another MiniStack
 version: when the pin in localstack/requirements.txt moves, check whether upstream fixed this
@@ -27,6 +32,7 @@ if installed != EXPECTED_VERSION:
 
 from ministack.app import main  # noqa: E402
 from ministack.services import apigateway_v1 as rest  # noqa: E402
+from ministack.services import stepfunctions as sfn  # noqa: E402
 
 _in_proxy_integration = contextvars.ContextVar("in_proxy_integration", default=False)
 
@@ -59,6 +65,21 @@ async def _invoke_lambda_proxy_v1_aws(*args, **kwargs):
 
 rest._call_lambda_raw = _call_lambda_raw_aws
 rest._invoke_lambda_proxy_v1 = _invoke_lambda_proxy_v1_aws
+
+_sfn_call_lambda = sfn._call_lambda
+
+
+def _sfn_call_lambda_aws(func_ref, event):
+    try:
+        return _sfn_call_lambda(func_ref, event)
+    except sfn._ExecutionError as err:
+        # A throttle's body is Lambda's TooManyRequestsException (no errorType: the function never ran).
+        if err.error == "Lambda.Unknown" and '"TooManyRequestsException"' in str(err.cause):
+            raise sfn._ExecutionError("Lambda.TooManyRequestsException", err.cause) from None
+        raise
+
+
+sfn._call_lambda = _sfn_call_lambda_aws
 
 if __name__ == "__main__":
     sys.argv[0] = "ministack"

@@ -67,19 +67,25 @@ export interface DeployConfig {
   };
 }
 
-export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payments' | 'orders' | 'sagaStep' | 'chaos';
+export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payments' | 'orders' | 'sagaStep' | 'chaos' | 'dispatcher' | 'consumer';
 
 /**
- * Local shares of the account cap (32 on a 2-core machine, scripts/lib/settings.ts): the BFF gets
- * ~40 % (12), the saga step ~10 % (3), the other APIs 2, claims 4; together 29 of 32, which
- * leaves the SQS consumers and dispatchers room. Beyond its share a function is throttled, which
- * the public API turns into a fast 503 (cdk/lib/public-api.ts) and the BFF into upstream-busy.
- * On AWS only the catalog and claims are capped; the BFF scales, behind the stage throttle.
+ * Local caps, from the embedded runtime's account cap (32 on a 2-core machine,
+ * scripts/lib/settings.ts). MiniStack keeps a function's idle workers (~100 MiB of Node each) for
+ * LAMBDA_WARM_TTL_SECONDS, so the most workers alive at once is the sum of the functions' peaks,
+ * not the account cap: without caps a crowd measured 84 workers and 9.8 GiB. Every function is
+ * capped so that sum stays near the cap (BFF a quarter, 8; saga step 3; claims 4; the other APIs
+ * 2, chaos 1; each outbox dispatcher 1 and each SQS consumer 2: 30 in all, about 3 GiB). Beyond
+ * its cap a function is throttled: the public API answers a fast 503 (cdk/lib/public-api.ts), the
+ * BFF sheds with upstream-busy, Step Functions retries the step (Lambda.TooManyRequestsException).
+ * On AWS only the catalog and claims are capped; the rest scale, behind the stage throttle.
  */
 export function lambdaConcurrency(target: DeployConfig['target'], accountCap: number): Record<ConcurrencyRole, number | undefined> {
   const shared = { catalog: 2, claims: 4 };
-  if (target === 'aws') return { ...shared, bff: undefined, identity: undefined, payments: undefined, orders: undefined, sagaStep: undefined, chaos: undefined };
-  return { ...shared, bff: Math.max(4, Math.floor(accountCap * 0.4)), sagaStep: Math.max(2, Math.floor(accountCap * 0.1)), identity: 2, payments: 2, orders: 2, chaos: 2 };
+  if (target === 'aws') {
+    return { ...shared, bff: undefined, identity: undefined, payments: undefined, orders: undefined, sagaStep: undefined, chaos: undefined, dispatcher: undefined, consumer: undefined };
+  }
+  return { ...shared, bff: Math.max(4, Math.floor(accountCap / 4)), sagaStep: Math.max(2, Math.floor(accountCap / 10)), identity: 2, payments: 2, orders: 2, chaos: 1, dispatcher: 1, consumer: 2 };
 }
 
 export interface StageThrottle {

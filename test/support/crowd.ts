@@ -228,10 +228,13 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
   const checkoutAnswers: Answer[] = [];
   const accepted: Array<{ id: string; shopper: Shopper }> = [];
   const refusedSubs: string[] = [];
+  /** What each checkout refused on every try saw, in order (to explain an order that exists anyway). */
+  const refusedTrails: string[][] = [];
   const checkout = async (i: number) => {
     const shopper = shoppers[i];
     const key = randomUUID();
     const body = { items: [{ productId: opts.productId, quantity: 1 }], paymentProvider: 'stripe' };
+    const trail: string[] = [];
     for (let attempt = 0; attempt < 8; attempt++) {
       const a = await timedFetch(`${api}/api/orders`, {
         method: 'POST',
@@ -239,6 +242,7 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
         body: JSON.stringify(body),
       });
       checkoutAnswers.push({ status: a.status, ms: a.ms, cls: a.cls, type: a.type });
+      trail.push(`${a.status} ${a.type ?? ''} ${Math.round(a.ms)}ms`);
       if (a.cls === 'ok') {
         accepted.push({ id: (JSON.parse(a.body) as { id: string }).id, shopper });
         return;
@@ -248,6 +252,7 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
       await sleep(Math.min(a.retryAfter, 2) * 1000 * (0.5 + Math.random()));
     }
     refusedSubs.push(opts.users[i].sub);
+    refusedTrails.push(trail);
   };
 
   const sampler = new WorkerSampler().start();
@@ -285,6 +290,7 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
     `SELECT count(*)::text AS n FROM orders.orders WHERE customer_id = ANY($1::text[]) AND items @> $2::jsonb`,
     [refusedSubs, JSON.stringify([{ productId: opts.productId }])],
   );
+  if (Number(stray[0].n) > 0) log(`checkouts refused on every try, yet ${stray[0].n} order(s) exist; their answers: ${JSON.stringify(refusedTrails)}`);
   const invariants = await checkInvariants(db, ids, baseline);
   return {
     readers: opts.readers,
@@ -307,6 +313,8 @@ export interface CrowdSummary {
   checkoutStatuses: Record<string, number>;
   okMs: { p50: number; p99: number };
   refusalMs: { p50: number; p99: number };
+  /** p99 of refusals by problem type: which refusals are slow. */
+  refusalP99ByType: Record<string, number>;
   /** Answers a client must never see under load: 504, other 5xx, refusals without problem+json/Retry-After, network errors. */
   badAnswers: number;
 }
@@ -327,5 +335,11 @@ export function summarizeCrowd(r: CrowdReport): CrowdSummary {
     okMs: { p50: Math.round(nearestRank(ok, 50)), p99: Math.round(nearestRank(ok, 99)) },
     refusalMs: { p50: Math.round(nearestRank(refused, 50)), p99: Math.round(nearestRank(refused, 99)) },
     badAnswers: all.filter((a) => bad.has(a.cls)).length,
+    refusalP99ByType: Object.fromEntries(
+      [...new Set(all.filter((a) => a.cls === 'refused').map((a) => a.type ?? '?'))].map((t) => [
+        t,
+        Math.round(nearestRank(all.filter((a) => a.cls === 'refused' && (a.type ?? '?') === t).map((a) => a.ms).sort((x, y) => x - y), 99)),
+      ]),
+    ),
   };
 }

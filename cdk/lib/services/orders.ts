@@ -28,6 +28,7 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
     config: ctx.config,
     database: true,
     timeout: Duration.seconds(20),
+    reservedConcurrency: ctx.config.concurrency.consumer,
   });
   consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
   ctx.platform.useIdempotency(consumer);
@@ -51,6 +52,7 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
     config: ctx.config,
     database: true,
     timeout: Duration.seconds(60),
+    reservedConcurrency: ctx.config.concurrency.dispatcher,
     environment: { ORDERS_TOPIC_ARN: topic.topicArn },
   });
   topic.grantPublish(dispatcher);

@@ -24,6 +24,7 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     config: ctx.config,
     database: true,
     timeout: Duration.seconds(60),
+    reservedConcurrency: ctx.config.concurrency.dispatcher,
     environment: { PAYMENTS_TOPIC_ARN: topic.topicArn },
   });
   topic.grantPublish(dispatcher);
@@ -41,6 +42,7 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     config: ctx.config,
     database: true,
     timeout: Duration.seconds(20),
+    reservedConcurrency: ctx.config.concurrency.consumer,
   });
   audit.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
   ctx.platform.useIdempotency(audit);
