@@ -25,7 +25,7 @@ resetConfigCache();
 const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
 
 const routes = publicRoutes();
-const VALIDATOR_CLI = path.resolve(__dirname, '..', '..', 'node_modules', '@seriousme', 'openapi-schema-validator', 'bin', 'validate-api-cli.js');
+const VALIDATOR_CLI = path.join(path.dirname(require.resolve('@seriousme/openapi-schema-validator/package.json')), 'bin', 'validate-api-cli.js');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
 interface Operation {
