@@ -11,7 +11,8 @@
   window.ui = window.SwaggerUIBundle({
     url: specUrl,
     dom_id: '#swagger-ui',
-    deepLinking: true,
+    // Deep links would put an <a> inside each operation's toggle button (axe: nested-interactive).
+    deepLinking: false,
     // No top bar (BaseLayout), and no badge from validator.swagger.io: nothing leaves this origin.
     layout: 'BaseLayout',
     validatorUrl: null,
@@ -26,6 +27,9 @@
       return req;
     },
     onComplete: function () {
+      // Swagger UI labels its server picker visually only.
+      var servers = document.getElementById('servers');
+      if (servers) servers.setAttribute('aria-label', 'Server');
       document.documentElement.dataset.apiReference = 'ready';
     },
   });
