@@ -134,6 +134,15 @@ describe('the OpenAPI description and the route table', () => {
     }
   });
 
+  it('gives every JSON body an example its own schema accepts', () => {
+    for (const [key, op] of Object.entries(OPERATIONS)) {
+      if (!op.body) continue;
+      expect([key, op.example !== undefined]).toEqual([key, true]);
+      const parsed = op.body.safeParse(op.example);
+      expect([key, parsed.success ? [] : parsed.error.issues]).toEqual([key, []]);
+    }
+  });
+
   it('is valid OpenAPI 3.1 (a third-party validator)', () => {
     expect(doc.openapi).toBe('3.1.0');
     // The validator is ESM only (import.meta): run its CLI in a plain Node process, not in jest's CommonJS.

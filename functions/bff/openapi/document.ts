@@ -44,7 +44,6 @@ const HEADERS = {
   ETag: z.string().meta({ description: 'The product version; send it back in If-Match to change the product, in If-None-Match to revalidate' }),
   Location: z.string().meta({ description: 'Where the created resource can be read' }),
   'Idempotent-Replayed': z.literal('true').meta({ description: 'Present on a replay: the stored answer of the first request with this Idempotency-Key' }),
-  Allow: z.string().meta({ description: 'The methods the path accepts' }),
 } as const;
 type HeaderName = keyof typeof HEADERS;
 const ref = (name: HeaderName) => ({ $ref: `#/components/headers/${name}` });
@@ -147,7 +146,9 @@ function operation(method: string, path: string, access: Access | undefined, doc
       ...(doc.query ? { query: doc.query } : {}),
       ...(Object.keys(header).length ? { header: z.object(header) } : {}),
     },
-    ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
+    ...(doc.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: doc.body, ...(doc.example === undefined ? {} : { example: doc.example }) } } } }
+      : {}),
     responses: responses as ZodOpenApiResponsesObject,
   };
 }

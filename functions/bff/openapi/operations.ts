@@ -34,6 +34,8 @@ export interface OperationDoc {
   query?: z.ZodObject;
   /** The JSON request body (application/json), validated by the handler or the service. */
   body?: Json;
+  /** An example body ("Try it out" starts from it); the unit test parses it with `body`. */
+  example?: unknown;
   /** Conditional request headers: If-Match required (428 without), If-None-Match optional. */
   ifMatch?: boolean;
   ifNoneMatch?: boolean;
@@ -93,6 +95,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Create a customer account',
     description: 'The answer is the same whether or not the email was taken (no account enumeration).',
     body: Credentials,
+    example: { email: 'new-customer@example.test', password: 'a-long-password' },
     answers: { 202: { description: 'Accepted: log in to continue', body: R.Accepted } },
   },
   'POST /api/auth/login': {
@@ -100,12 +103,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Log in: an access and a refresh token',
     description: 'Failed logins are throttled per email and per client IP (429 with Retry-After).',
     body: LoginBody,
+    example: { email: 'demo@checkout-mesh.dev', password: 'demo-password-123' },
     answers: { 200: { description: 'A token pair', body: R.TokenPairSchema }, 401: problem('The email or password is incorrect') },
   },
   'POST /api/auth/refresh': {
     tag: 'Auth',
     summary: 'Trade a refresh token for a new pair (single use)',
     body: RefreshBody,
+    example: { refreshToken: '<the refreshToken of the last pair>' },
     answers: { 200: { description: 'A new token pair', body: R.TokenPairSchema }, 401: problem('Invalid, expired or revoked; a reused token revokes the whole session') },
   },
   'POST /api/auth/logout': {
@@ -144,6 +149,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Change the name and/or price (admin, If-Match)',
     path: productParam,
     body: ProductPatch,
+    example: { priceCents: 1450 },
     ifMatch: true,
     answers: {
       200: { description: 'The updated product', body: R.ProductSchema, headers: ['ETag'] },
@@ -157,6 +163,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Add to or take from the stock (admin, If-Match)',
     path: productParam,
     body: StockPatch,
+    example: { delta: 10 },
     ifMatch: true,
     answers: {
       200: { description: 'The updated product', body: R.ProductSchema, headers: ['ETag'] },
@@ -171,6 +178,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'The ETag race demo: N writers, one ETag, one winner',
     description: 'Runs only on the seeded demo product; one race at a time.',
     body: RaceRequest,
+    example: { writers: 10 },
     answers: {
       200: { description: 'What happened: winners, 412s, final stock', body: R.RaceResultSchema },
       409: problem('Another race is running', ['Retry-After']),
@@ -183,6 +191,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Place an order (starts the checkout saga)',
     description: 'Prices come from the catalog; the saga reserves stock, opens a payment session and waits for the payment.',
     body: PlaceOrderSchema,
+    example: { items: [{ productId: '00000000-0000-4000-8000-000000000101', quantity: 1 }], paymentProvider: 'stripe' },
     idempotent: true,
     answers: {
       202: { description: 'The order, PENDING; poll GET /api/orders/{id}', body: R.OrderSchema, headers: ['Location', 'Idempotent-Replayed'] },
@@ -214,6 +223,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     tag: 'Chaos',
     summary: 'Add a fault rule',
     body: NewRuleSchema,
+    example: { target: { service: 'catalog', route: 'GET /products/*' }, fault: { type: 'latency', latencyMs: 800 }, ttlSeconds: 120 },
     answers: { 201: { description: 'The rule', body: R.ChaosRuleSchema, headers: ['Location'] } },
   },
   'DELETE /api/chaos/rules': { tag: 'Chaos', summary: 'The kill switch: remove every rule', answers: { 200: { description: 'How many were removed', body: R.ClearedSchema } } },
@@ -250,6 +260,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'The Idempotency-Key contract with a countable effect',
     description: 'Increments a counter once per key; a replay answers the stored 201 with Idempotent-Replayed: true.',
     body: EchoBody,
+    example: { counterId: 'demo-1' },
     idempotent: true,
     answers: { 201: { description: 'The counter after the effect', body: R.EchoResultSchema, headers: ['Location', 'Idempotent-Replayed'] } },
   },

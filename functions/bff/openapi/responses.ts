@@ -240,7 +240,8 @@ export const ClearedSchema = z.object({ cleared: z.number().int() });
 
 /* ---------- the schemas above are the services' types ---------- */
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Exact equality (optional fields included), not just mutual assignability.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const same = <T extends true>(): T | undefined => undefined;
 same<Same<z.output<typeof ProductSchema>, Product>>();
 same<Same<z.output<typeof ProductPageSchema>, ProductPage>>();
