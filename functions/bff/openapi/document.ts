@@ -138,7 +138,7 @@ function operation(method: string, path: string, access: Access | undefined, doc
     tags: [doc.tag],
     summary: doc.summary,
     description: lines.filter(Boolean).join('\n\n'),
-    ...(access === 'signedIn' ? { security: [{ [BEARER]: [] }] } : access === 'admin' ? { security: [{ [BEARER]: ['admin'] }] } : { security: [] }),
+    security: security(access, doc),
     ...(access ? { 'x-access': access } : {}),
     ...(cls ? { 'x-rate-limit-class': cls } : {}),
     requestParams: {
@@ -151,6 +151,14 @@ function operation(method: string, path: string, access: Access | undefined, doc
       : {}),
     responses: responses as ZodOpenApiResponsesObject,
   };
+}
+
+/** The route's access as OpenAPI security: none, a bearer token, or a bearer token with the admin role. */
+function security(access: Access | undefined, doc: OperationDoc): Array<Record<string, string[]>> {
+  if (access === 'signedIn') return [{ [BEARER]: [] }];
+  if (access === 'admin') return [{ [BEARER]: ['admin'] }];
+  // `{}` first: no token is fine; one is read when sent.
+  return doc.optionalBearer ? [{}, { [BEARER]: [] }] : [];
 }
 
 function operationId(method: string, path: string): string {

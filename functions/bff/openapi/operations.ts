@@ -39,6 +39,8 @@ export interface OperationDoc {
   /** Conditional request headers: If-Match required (428 without), If-None-Match optional. */
   ifMatch?: boolean;
   ifNoneMatch?: boolean;
+  /** An `anyone` route that reads a bearer token when one is sent (logout revokes it): the token is optional. */
+  optionalBearer?: boolean;
   /** The route runs behind the Idempotency-Key contract (functions/bff/middleware/idempotency.ts). */
   idempotent?: boolean;
   /** Success and expected answers by status; the builder adds the common errors (auth, rate limit, validation...). */
@@ -117,6 +119,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     tag: 'Auth',
     summary: 'End the session',
     description: 'Send the access token as Authorization: Bearer. It is denylisted until it expires and its refresh family is revoked.',
+    optionalBearer: true,
     answers: { 204: { description: 'Logged out' }, 401: problem('No valid access token') },
   },
   'GET /api/me': { tag: 'Auth', summary: 'The signed-in user', answers: { 200: { description: 'The user', body: R.MeSchema } } },
