@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OUT_DIR, renderAll } from './lib/articles';
+import { vendorStale, vendorWrite } from './lib/vendor';
 
 /**
- * `npm run build:web`: renders docs/articles/*.md into web/articles/*.html (committed, so the BFF
- * bundle needs no build step). `--check` only reports stale files and exits 1 (what the unit test
+ * `npm run build:web`: renders docs/articles/*.md into web/articles/*.html and copies the vendored
+ * browser code (Swagger UI for /reference/api) from node_modules into web/vendor/ (both committed,
+ * so the BFF bundle needs no build step). `--check` only reports stale files and exits 1 (what the unit test
  * asserts too).
  */
 const check = process.argv.includes('--check');
@@ -25,8 +27,10 @@ for (const f of fs.readdirSync(OUT_DIR)) {
     if (!check) fs.rmSync(path.join(OUT_DIR, f));
   }
 }
+// The vendored renderer: a copy of the pinned npm package's files.
+stale.push(...(check ? vendorStale() : vendorWrite()));
 if (check && stale.length) {
   console.error(`stale: ${stale.join(', ')} (run npm run build:web)`);
   process.exit(1);
 }
-console.log(check ? 'web/articles is up to date' : stale.length ? `wrote ${stale.join(', ')}` : 'nothing to do');
+console.log(check ? 'web/articles and web/vendor are up to date' : stale.length ? `wrote ${stale.join(', ')}` : 'nothing to do');

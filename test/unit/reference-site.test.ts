@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { PublicRoute } from '../../functions/bff/access';
 import { staticRoutes } from '../../functions/bff/routes/static';
 import { articleNames, renderAll, renderArticle } from '../../scripts/lib/articles';
+import { vendorStale } from '../../scripts/lib/vendor';
 
 /**
  * The reference site's pages as the BFF serves them: /reference and /docs/{article} answer HTML
@@ -102,5 +103,38 @@ describe('rendered articles', () => {
     expect(body).toContain('&lt;script&gt;');
     expect(body).toContain('<a href="./outbox#the-dispatcher">ok</a>');
     expect(body).toContain('<code class="repo-path">functions/shared/db.ts</code>');
+  });
+});
+
+describe('the API reference page (/reference/api)', () => {
+  it('is linked from /reference, with the description it renders', async () => {
+    const html = expectSafePage(await get('/reference'));
+    expect(html).toContain('href="./reference/api"');
+    expect(html).toContain('href="./api/openapi.json"');
+  });
+
+  it('loads the vendored Swagger UI and its own start script, relative to /reference/api, with no CDN', async () => {
+    const html = expectSafePage(await get('/reference/api'));
+    const scripts = [...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['../web/vendor/swagger-ui/swagger-ui-bundle.js', '../web/js/api-reference.js']);
+    expect(html).toContain('href="../web/vendor/swagger-ui/swagger-ui.css"');
+    expect(html).toContain('href="../api/openapi.json"');
+    expect(html).toContain('href="../reference"');
+    // Everything the page loads is served by the /web/{file+} route.
+    for (const file of ['vendor/swagger-ui/swagger-ui-bundle.js', 'vendor/swagger-ui/swagger-ui.css', 'js/api-reference.js', 'vendor/swagger-ui/LICENSE']) {
+      const res = await get('/web/{file+}', { file });
+      expect([file, res.status]).toEqual([file, 200]);
+    }
+    // The start script asks for nothing off this origin (no validator badge, relative spec URL).
+    const start = fs.readFileSync(path.join(WEB, 'js', 'api-reference.js'), 'utf8');
+    expect(start).toContain('validatorUrl: null');
+    expect(start).not.toMatch(/https?:\/\//);
+  });
+
+  it('serves the pinned swagger-ui-dist byte for byte (run `npm run build:web` when this fails)', () => {
+    expect(vendorStale()).toEqual([]);
+    const pinned = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+      .devDependencies['swagger-ui-dist'];
+    expect(fs.readFileSync(path.join(WEB, 'vendor', 'swagger-ui', 'VERSION'), 'utf8').trim()).toBe(`swagger-ui-dist@${pinned}`);
   });
 });

@@ -19,7 +19,7 @@ import { type ClientResolver, resolveClient } from './client';
  *    mismatch  → 422;  in_flight → 409 with Retry-After
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
-const KEY_RE = /^[\x21-\x7e]{16,255}$/;
+export const KEY_RE = /^[\x21-\x7e]{16,255}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Headers never stored with a response (per hop, or describing this attempt only). */
 const NOT_STORED = new Set(['x-correlation-id', 'ratelimit', 'ratelimit-policy', 'retry-after', 'connection', 'transfer-encoding', 'idempotent-replayed']);

@@ -13,7 +13,7 @@ import { idempotent } from '../middleware/idempotency';
  * failing downstream, and demo routes that show the Idempotency-Key and rate-limit contracts
  * end to end before the storefront's own write routes exist.
  */
-const EchoBody = z.object({ counterId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/) }).passthrough();
+export const EchoBody = z.object({ counterId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/) }).passthrough();
 const DRILL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 const MAX_DRILLS = 50;
 /** An instance id: tells the drill caller which BFF instance (and so which breakers) answered. */

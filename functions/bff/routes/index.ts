@@ -8,6 +8,7 @@ import { chaosRoutes } from './chaos';
 import { configRoutes } from './config';
 import { gatewayRoutes } from './gateway';
 import { healthRoutes } from './health';
+import { openApiRoutes } from './openapi';
 import { opsRoutes } from './ops';
 import { orderRoutes } from './orders';
 import { staticRoutes } from './static';
@@ -17,7 +18,7 @@ export const publicRoutes = (): PublicRoute[] => {
   const cfg = config();
   // Every configured service's breaker exists from the start (the panel lists all of them).
   registerServices(Object.keys(cfg.SERVICE_APIS));
-  return [
+  const routes: PublicRoute[] = [
     ...staticRoutes(cfg.WEB_ROOT ?? path.join(__dirname, 'web'), cfg.STRIPE_PUBLIC_API_BASE),
     ...healthRoutes(),
     ...authRoutes(),
@@ -28,4 +29,7 @@ export const publicRoutes = (): PublicRoute[] => {
     ...configRoutes(),
     ...opsRoutes(),
   ];
+  // The description of this very table (itself included), served at GET /api/openapi.json.
+  routes.push(...openApiRoutes(() => routes));
+  return routes;
 };

@@ -6,7 +6,8 @@ import { HttpProblem } from '../../shared/problem';
 /**
  * The web pages (web/ in the repo), copied next to the bundle at build time and served by
  * the BFF: `/` is the storefront (index.html), `/chaos` the chaos page, `/reference` the
- * architecture overview, `/docs/<article>` the articles (rendered from docs/articles/*.md into
+ * architecture overview, `/reference/api` the API reference (Swagger UI, vendored from npm into
+ * web/vendor/, rendering GET /api/openapi.json), `/docs/<article>` the articles (rendered from docs/articles/*.md into
  * web/articles/ by `npm run build:web`), `/web/<file>` the assets. No CDN, nothing fetched at
  * run time.
  */
@@ -18,6 +19,7 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 /** The Stripe API origin the browser confirms payments at (Stripe.js's job); the only non-self connection. */
@@ -60,6 +62,8 @@ export function staticRoutes(webRoot: string, stripePublicApiBase = 'https://api
     publicRoute('GET', '/', 'anyone', () => serve('index.html')),
     publicRoute('GET', '/chaos', 'anyone', () => serve('chaos.html')),
     publicRoute('GET', '/reference', 'anyone', () => serve('reference.html')),
+    // The API reference: Swagger UI (vendored under web/vendor/swagger-ui/) rendering /api/openapi.json.
+    publicRoute('GET', '/reference/api', 'anyone', () => serve('reference-api.html')),
     publicRoute('GET', '/docs/{article}', 'anyone', (req) => {
       // A bare name only: the page file is derived from it, never a path the caller chose.
       if (!/^[a-z0-9-]{1,64}$/.test(req.params.article)) throw new HttpProblem(404, 'notFound', 'No such article');

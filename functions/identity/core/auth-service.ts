@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import * as z from 'zod';
+import type { Credentials } from './schemas';
 import { assertNotRevoked, authKeys, unauthorized, verifyAccessJwt, type Principal, type Role } from '../../shared/auth';
 import type { KeyRing } from './keys';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords';
@@ -23,19 +23,8 @@ export interface UserRepo {
   create(user: { email: string; passwordHash: string; roles: Role[] }): Promise<UserRecord | null>;
 }
 
-export const Credentials = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
-  password: z.string().min(8).max(256),
-});
-export type Credentials = z.infer<typeof Credentials>;
-
-/** Login only checks shapes loosely: a wrong-looking password is just a wrong password. */
-export const LoginBody = z.object({
-  email: z.string().trim().toLowerCase().min(1).max(254),
-  password: z.string().min(1).max(256),
-});
-
-export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
+// The request schemas live in ./schemas (the BFF's OpenAPI description reads them too).
+export { Credentials, LoginBody, RefreshBody } from './schemas';
 
 export interface TokenPair {
   accessToken: string;

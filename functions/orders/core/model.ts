@@ -54,6 +54,14 @@ export const PlaceOrderSchema = z
   .strict();
 export type PlaceOrder = z.infer<typeof PlaceOrderSchema>;
 
+/** GET /orders: the query of "my orders" (one page). */
+export const OrdersPage = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  })
+  .strict();
+
 export interface OrderItem {
   productId: string;
   quantity: number;

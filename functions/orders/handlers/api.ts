@@ -8,7 +8,7 @@ import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 import { addRule } from '../../shared/chaos';
-import { PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
+import { OrdersPage, PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
 import { priceCart, type CatalogProduct } from '../core/place';
 import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
@@ -30,13 +30,6 @@ let catalogClient: ServiceClient | undefined;
 const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg, { throttleRetries: 6 }));
 let paymentsClient: ServiceClient | undefined;
 const payments = () => (paymentsClient ??= ServiceClient.fromConfig('payments', runtime.cfg));
-
-const OrdersPage = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(50).default(20),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
-  })
-  .strict();
 
 /** What the customer needs to pay: the Stripe client secret or the PayPal approval link. */
 interface PaymentView {

@@ -1,0 +1,253 @@
+import * as z from 'zod';
+import type { Product, ProductPage } from '../../catalog/core/model';
+import type { RaceResult } from '../../catalog/core/race';
+import type { Order, TraceEntry } from '../../orders/core/model';
+import { ORDER_STATES } from '../../orders/core/model';
+import type { TokenPair } from '../../identity/core/auth-service';
+import type { ChaosRule } from '../../shared/chaos';
+import { FaultSchema } from '../../shared/chaos';
+import { PROBLEM_BASE, ProblemType } from '../../shared/problem';
+import type { BreakerSnapshot } from '../downstream';
+
+/**
+ * The answers of the public API as zod schemas, for the OpenAPI description only (the request
+ * schemas are the services' own, imported where they are validated). Each one that mirrors a
+ * service's TypeScript type is pinned to it below (`Same<...>`): change the type without the
+ * schema, or the schema without the type, and `tsc` fails.
+ */
+
+const Iso = z.iso.datetime().meta({ description: 'ISO 8601 timestamp (UTC)' });
+
+export const Problem = z
+  .object({
+    type: z
+      .string()
+      .meta({ description: `A stable problem type URI, one of ${PROBLEM_BASE}<name>`, examples: Object.values(ProblemType).map((t) => PROBLEM_BASE + t) }),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().optional(),
+    instance: z.string().optional().meta({ description: 'The public path of the request' }),
+    traceId: z.string().optional().meta({ description: 'The correlation id, also in the x-correlation-id header; quote it when reporting' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Validation problems only: one entry per invalid field (body.items.0.quantity, query.limit, ...)' }),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json). Extensions (routeClass, service, ...) may follow.' });
+
+export const ProductSchema = z
+  .object({
+    id: z.uuid(),
+    sku: z.string(),
+    name: z.string(),
+    category: z.string(),
+    priceCents: z.number().int(),
+    stock: z.number().int(),
+    reserved: z.number().int(),
+    createdAt: Iso,
+    updatedAt: Iso,
+    version: z.string().meta({ description: 'The row version; the ETag is built from it' }),
+  })
+  .meta({ id: 'Product' });
+
+export const ProductPageSchema = z
+  .object({
+    items: z.array(ProductSchema),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    nextOffset: z.number().int().nullable(),
+  })
+  .meta({ id: 'ProductPage' });
+
+export const RaceResultSchema = z
+  .object({
+    productId: z.uuid(),
+    writers: z.number().int(),
+    delta: z.number().int(),
+    initialEtag: z.string(),
+    initialStock: z.number().int(),
+    finalEtag: z.string().nullable(),
+    finalStock: z.number().int(),
+    expectedFinalStock: z.number().int(),
+    winners: z.number().int(),
+    preconditionFailed: z.number().int(),
+    otherStatuses: z.record(z.string(), z.number().int()),
+    workersSeen: z.number().int(),
+    consistent: z.boolean(),
+    durationMs: z.number(),
+  })
+  .meta({ id: 'RaceResult' });
+
+export const TokenPairSchema = z
+  .object({
+    accessToken: z.string().meta({ description: 'ES256 JWT; send it as Authorization: Bearer <token>' }),
+    refreshToken: z.string().meta({ description: 'Single use: POST /api/auth/refresh answers a new pair; a reused one revokes the session' }),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.number().int().meta({ description: 'Seconds until the access token expires' }),
+  })
+  .meta({ id: 'TokenPair' });
+
+export const MeSchema = z
+  .object({ id: z.uuid(), email: z.string(), roles: z.array(z.enum(['customer', 'admin'])), createdAt: Iso })
+  .meta({ id: 'Me' });
+
+export const JwksSchema = z
+  .object({ keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() }).catchall(z.unknown())) })
+  .meta({ id: 'Jwks', description: 'The public keys access tokens are signed with (ES256)' });
+
+export const Accepted = z.object({ status: z.literal('accepted'), detail: z.string() });
+
+const OrderItemSchema = z.object({ productId: z.uuid(), quantity: z.number().int(), unitPriceCents: z.number().int() });
+
+export const OrderSchema = z
+  .object({
+    id: z.uuid(),
+    customerId: z.string(),
+    items: z.array(OrderItemSchema),
+    amountCents: z.number().int(),
+    currency: z.string(),
+    paymentProvider: z.enum(['stripe', 'paypal']),
+    state: z.enum(ORDER_STATES),
+    executionArn: z.string().nullable(),
+    paymentSessionId: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    createdAt: Iso,
+    updatedAt: Iso,
+  })
+  .meta({ id: 'Order' });
+
+export const OrderWithPaymentSchema = OrderSchema.extend({
+  payment: z
+    .object({
+      sessionId: z.string(),
+      provider: z.string(),
+      status: z.string(),
+      providerRef: z.string().nullable(),
+      clientSecret: z.string().nullable().meta({ description: "Stripe: the PaymentIntent's client secret (what Stripe.js confirms)" }),
+      approveUrl: z.string().nullable().meta({ description: "PayPal: the buyer's approval link" }),
+    })
+    .nullable()
+    .meta({ description: 'What the customer needs to pay; null when there is no session yet or payments did not answer' }),
+}).meta({ id: 'OrderWithPayment' });
+
+export const OrderPageSchema = z
+  .object({ items: z.array(OrderSchema), total: z.number().int(), nextOffset: z.number().int().nullable() })
+  .meta({ id: 'OrderPage' });
+
+const TraceEntrySchema = z.object({
+  step: z.string(),
+  started: Iso.nullable(),
+  ended: Iso.nullable(),
+  outcome: z.enum(['succeeded', 'failed', 'running']),
+  compensation: z.boolean(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+
+export const OrderTraceSchema = z
+  .object({ orderId: z.uuid(), state: z.enum(ORDER_STATES), executionArn: z.string().nullable(), steps: z.array(TraceEntrySchema) })
+  .meta({ id: 'OrderTrace', description: 'The saga execution of the order, one entry per Task state visited' });
+
+export const ChaosRuleSchema = z
+  .object({
+    id: z.uuid(),
+    target: z.object({ service: z.string(), route: z.string().optional(), step: z.string().optional(), orderId: z.uuid().optional() }),
+    fault: FaultSchema,
+    probability: z.number(),
+    description: z.string().optional(),
+    createdAt: Iso,
+    expiresAt: Iso,
+  })
+  .meta({ id: 'ChaosRule' });
+
+export const ChaosRuleListSchema = z
+  .object({ rules: z.array(ChaosRuleSchema.extend({ hits: z.number().int().meta({ description: 'Times the rule fired' }) })) })
+  .meta({ id: 'ChaosRuleList' });
+
+const LimiterStatsSchema = z.object({
+  maxInFlight: z.number().int(),
+  maxQueue: z.number().int(),
+  inFlight: z.number().int(),
+  queued: z.number().int(),
+  refused: z.number().int(),
+  expired: z.number().int(),
+});
+
+export const BreakerSnapshotSchema = z
+  .object({
+    name: z.string(),
+    state: z.enum(['closed', 'open', 'halfOpen']),
+    settings: z.object({
+      errorThresholdPercentage: z.number(),
+      volumeThreshold: z.number().int(),
+      resetTimeoutMs: z.number().int(),
+      rollingWindowMs: z.number().int(),
+    }),
+    stats: z.object({ fires: z.number().int(), successes: z.number().int(), failures: z.number().int(), rejects: z.number().int(), timeouts: z.number().int() }),
+    concurrency: LimiterStatsSchema,
+    openedAt: Iso.optional(),
+    retryAfterSeconds: z.number().int().optional(),
+    transitions: z.array(z.object({ to: z.string(), at: Iso })),
+  })
+  .meta({ id: 'BreakerSnapshot' });
+
+export const BreakersSchema = z
+  .object({ instance: z.string().meta({ description: 'The BFF instance that answered (breakers are per instance)' }), breakers: z.array(BreakerSnapshotSchema) })
+  .meta({ id: 'Breakers' });
+
+export const DrillResultSchema = z.object({
+  instance: z.string(),
+  upstreamStatus: z.number().int(),
+  latencyMs: z.number(),
+  breaker: BreakerSnapshotSchema,
+});
+
+export const EchoResultSchema = z.object({ counterId: z.string(), value: z.number().int(), echo: z.record(z.string(), z.unknown()) });
+export const CounterSchema = z.object({ counterId: z.string(), value: z.number().int() });
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(['up', 'down']),
+    node: z.string().meta({ description: "The BFF's Node major, e.g. v24" }),
+    services: z.record(
+      z.string(),
+      z.object({
+        status: z.enum(['up', 'down']),
+        httpStatus: z.number().int().optional(),
+        latencyMs: z.number(),
+        report: z.unknown().optional().meta({ description: "The service's own /health report (its dependencies: postgres, redis, ...)" }),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'Health' });
+
+export const ClientConfigSchema = z
+  .object({
+    payments: z.object({
+      stripe: z.object({ publishableKey: z.string(), apiBase: z.string() }),
+      paypal: z.object({}),
+    }),
+  })
+  .meta({ id: 'ClientConfig', description: 'What a browser needs to talk to the payment providers; nothing secret' });
+
+export const OutboxStatsSchema = z.object({ pending: z.number().int(), oldestAgeSeconds: z.number().nullable() });
+export const DlqDepthsSchema = z.object({ queues: z.array(z.object({ queue: z.string(), dlq: z.string(), depth: z.number().int().nullable() })) });
+export const RedriveResultSchema = z.object({ queue: z.string(), moved: z.number().int() });
+export const ClearedSchema = z.object({ cleared: z.number().int() });
+
+/* ---------- the schemas above are the services' types ---------- */
+
+// Exact equality (optional fields included), not just mutual assignability.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const same = <T extends true>(): T | undefined => undefined;
+same<Same<z.output<typeof ProductSchema>, Product>>();
+same<Same<z.output<typeof ProductPageSchema>, ProductPage>>();
+same<Same<z.output<typeof RaceResultSchema>, RaceResult>>();
+same<Same<z.output<typeof TokenPairSchema>, TokenPair>>();
+same<Same<z.output<typeof OrderSchema>, Order>>();
+same<Same<z.output<typeof TraceEntrySchema>, TraceEntry>>();
+same<Same<z.output<typeof ChaosRuleSchema>, ChaosRule>>();
+same<Same<z.output<typeof BreakerSnapshotSchema>, BreakerSnapshot>>();
