@@ -5,14 +5,14 @@ import path from 'node:path';
 /**
  * npm test: every jest project, in two phases. Phase 1 runs the suites that can share the stack
  * in parallel (unit, integration, e2e, browser); phase 2 runs, one file at a time, the suites that
- * change the whole system's behaviour (the chaos soak injects faults into every service), so
- * they cannot disturb the others. Extra arguments go to both phases (e.g. `-t <name>`).
+ * change the whole system's behaviour (a flash crowd fills the bounded runtime, the chaos soak
+ * injects faults into every service), so they cannot disturb the others. Extra arguments go to both phases (e.g. `-t <name>`).
  *
  * CM_TEST_RESULTS=<file>: write jest's JSON results of both phases, merged, to <file> (CI).
  */
 const PHASES: Array<{ projects: string[]; serial: boolean }> = [
   { projects: ['unit', 'integration', 'e2e', 'browser'], serial: false },
-  { projects: ['soak'], serial: true },
+  { projects: ['load', 'soak'], serial: true },
 ];
 
 const jest = path.resolve(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');

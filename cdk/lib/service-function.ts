@@ -54,7 +54,9 @@ export class ServiceFunction extends NodejsFunction {
       VAULT_ADDR: config.vaultAddr,
       FAILURE_PLANS_ENABLED: String(config.failurePlansEnabled),
       CHAOS_ENABLED: String(config.chaosEnabled),
-      NODE_OPTIONS: '--enable-source-maps',
+      // Locally a small young generation (4 MiB semi-spaces instead of up to 16) keeps each
+      // emulator worker ~20 MiB smaller under load; AWS sizes the heap from the function's memory.
+      NODE_OPTIONS: config.target === 'local' ? '--enable-source-maps --max-semi-space-size=4' : '--enable-source-maps',
       ...(props.database ? { DB_ROLE: props.service } : {}),
       ...(config.awsEndpoint ? { AWS_ENDPOINT_URL: config.awsEndpoint } : {}),
       ...vaultAuthEnvironment(config, props.service),
