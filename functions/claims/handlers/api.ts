@@ -6,7 +6,7 @@ import { ClaimRequest, claimsSettings, OutcomeRequest } from '../core/model';
 
 const runtime = serviceRuntime('claims', { postgres: true });
 let store: ClaimStore | undefined;
-const claims = () => (store ??= new ClaimStore(runtime.db(), claimsSettings()));
+const claims = () => (store ??= new ClaimStore(runtime.db(), claimsSettings(runtime.cfg)));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const claimId = (raw: string) => {
