@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool, type QueryResultRow } from 'pg';
-import { PgProductRepository, type Db } from '../../functions/catalog/adapters/pg-repository';
+import { PgProductRepository } from '../../functions/catalog/adapters/pg-repository';
+import type { Database, Queryable } from '../../functions/shared/db';
 import { RedisProductCache } from '../../functions/catalog/adapters/redis-cache';
 import { CatalogService } from '../../functions/catalog/core/catalog-service';
 import { toEtag } from '../../functions/catalog/core/etag';
@@ -22,30 +23,19 @@ const created: string[] = [];
 const orders: string[] = [];
 const prefix = `catalog:test:${randomUUID()}:`;
 
-/** The repository's query function, wrapped so tests can count the SQL it issues. */
-const db: Db = {
+/** Postgres as the repository sees it, wrapped so tests can count the SQL it issues. */
+const counted = (q: Queryable): Queryable => ({
   query: <R extends QueryResultRow>(text: string, params?: unknown[]) => {
     queries++;
-    return pool.query<R>(text, params);
+    return q.query<R>(text, params);
   },
-  transaction: async (fn) => {
+});
+const db: Database = {
+  // `pool` is made in beforeAll: looked up per call.
+  query: <R extends QueryResultRow>(text: string, params?: unknown[]) => counted(pool).query<R>(text, params),
+  connect: async () => {
     const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn({
-        query: <R extends QueryResultRow>(text: string, params?: unknown[]) => {
-          queries++;
-          return client.query<R>(text, params);
-        },
-      });
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return { ...counted(client), release: (err?: Error | boolean) => client.release(err) };
   },
 };
 

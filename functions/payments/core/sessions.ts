@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { appendOutbox, newEvent, type TransactionalPool } from '../../shared/events';
+import { type Database, type Queryable, withTransaction } from '../../shared/db';
+import { appendOutbox, newEvent } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
 import { AGGREGATE, PAYMENTS_SOURCE, PaymentEventType } from './events';
 import { ProviderRejected, type Operation, type PaymentGateway } from './gateway';
@@ -62,10 +63,10 @@ function providerFailure(err: unknown): never {
   throw new HttpProblem(502, 'upstreamUnavailable', `Payment provider call failed: ${(err as Error).message}`);
 }
 
-export async function createSession(db: TransactionalPool, gateways: Gateways, input: CreateSession): Promise<{ created: boolean; session: SessionView }> {
+export async function createSession(db: Database, gateways: Gateways, input: CreateSession): Promise<{ created: boolean; session: SessionView }> {
   const gateway = gateways(input.provider);
   // Claim the order id (or find the earlier session) and hold its row while we talk to the provider.
-  return db.transaction(async (client) => {
+  return withTransaction(db, async (client) => {
     const ins = await client.query<Row>(
       `INSERT INTO payment_sessions (order_id, provider, amount_cents, currency) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id) DO NOTHING RETURNING ${COLUMNS}`,
@@ -90,16 +91,16 @@ export async function createSession(db: TransactionalPool, gateways: Gateways, i
   });
 }
 
-export async function getSession(db: { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, id: string): Promise<SessionView> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM payment_sessions WHERE id::text = $1`, [id]);
+export async function getSession(db: Queryable, id: string): Promise<SessionView> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM payment_sessions WHERE id::text = $1`, [id]);
   if (!rows[0]) throw new HttpProblem(404, 'notFound', `No payment session ${id}`);
-  return view(rows[0] as Row);
+  return view(rows[0]);
 }
 
-export async function getSessionByOrder(db: { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, orderId: string): Promise<SessionView> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1`, [orderId]);
+export async function getSessionByOrder(db: Queryable, orderId: string): Promise<SessionView> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1`, [orderId]);
   if (!rows[0]) throw new HttpProblem(404, 'notFound', `No payment session for order ${orderId}`);
-  return view(rows[0] as Row);
+  return view(rows[0]);
 }
 
 const ALLOWED: Record<Operation, string[]> = {
@@ -120,9 +121,9 @@ export interface OperationResult {
   operation: { operation: Operation; providerStatus: string; providerId?: string; at: string };
 }
 
-export async function operate(db: TransactionalPool, gateways: Gateways, sessionId: string, op: Operation, correlationId: string): Promise<OperationResult> {
+export async function operate(db: Database, gateways: Gateways, sessionId: string, op: Operation, correlationId: string): Promise<OperationResult> {
   if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new HttpProblem(404, 'notFound', `No payment session ${sessionId}`);
-  const outcome = await db.transaction(async (client): Promise<OperationResult | { refused: string }> => {
+  const outcome = await withTransaction(db, async (client): Promise<OperationResult | { refused: string }> => {
     // The row lock serialises concurrent calls for one session; the recorded result answers repeats.
     const { rows } = await client.query<Row & { operation_attempts: number }>(
       `SELECT ${COLUMNS}, operation_attempts FROM payment_sessions WHERE id = $1 FOR UPDATE`,
