@@ -18,6 +18,9 @@ interface BorrowedConnection extends Queryable {
  */
 type ConnectionSource = { withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> } | { connect(): Promise<BorrowedConnection> };
 
+/** One connected client that a script holds (with its session's advisory lock) as a transaction source. */
+export const singleConnection = (client: Queryable): ConnectionSource => ({ withClient: (fn) => fn(client) });
+
 /** What a repository needs: single statements, and transactions on one connection. */
 export type Database = Queryable & ConnectionSource;
 
