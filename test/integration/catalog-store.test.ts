@@ -6,7 +6,8 @@ import type { Database, Queryable } from '../../functions/shared/db';
 import { RedisProductCache } from '../../functions/catalog/adapters/redis-cache';
 import { CatalogService } from '../../functions/catalog/core/catalog-service';
 import { toEtag } from '../../functions/catalog/core/etag';
-import { HttpProblem } from '../../functions/shared/problem';
+import { catalogProblem } from '../../functions/catalog/adapters/problems';
+import type { HttpProblem } from '../../functions/shared/problem';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -15,6 +16,12 @@ import { endpoints } from '../support/endpoints';
  */
 // testTimeout in a jest project entry is not applied; set it here.
 jest.setTimeout(120_000);
+/** The problem the catalog handler answers for the core's refusal (the wire contract). */
+const refusal = async (p: Promise<unknown>): Promise<HttpProblem> => {
+  const problem = await p.then(() => undefined, catalogProblem);
+  if (!problem) throw new Error('expected a CatalogError');
+  return problem;
+};
 let pool: Pool;
 let redis: Redis;
 let deadRedis: Redis;
@@ -84,7 +91,7 @@ describe('optimistic concurrency', () => {
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
       expect(won).toHaveLength(1);
-      expect(lost.map((r) => (r.reason as HttpProblem).status)).toEqual(Array(49).fill(412));
+      expect(lost.map((r) => catalogProblem(r.reason)!.status)).toEqual(Array(49).fill(412));
       expect((await stockOf(id)).stock).toBe(before!.stock + 3);
     }
     expect((await stockOf(id)).stock).toBe(1000 + 20 * 3);
@@ -97,10 +104,10 @@ describe('optimistic concurrency', () => {
     const next = await svc.update(id, toEtag(p.version), { name: 'Renamed', priceCents: 1234 });
     expect(next).toMatchObject({ name: 'Renamed', priceCents: 1234 });
     expect(next.version).not.toBe(p.version);
-    const stale = (await svc.addStock(id, toEtag(p.version), 1).catch((e) => e)) as HttpProblem;
+    const stale = await refusal(svc.addStock(id, toEtag(p.version), 1));
     expect(stale.status).toBe(412);
     expect(stale.headers.etag).toBe(toEtag(next.version));
-    const below = (await svc.addStock(id, toEtag(next.version), -3).catch((e) => e)) as HttpProblem;
+    const below = await refusal(svc.addStock(id, toEtag(next.version), -3));
     expect(below.status).toBe(409);
     expect((await stockOf(id)).stock).toBe(2);
     await expect(pool.query('UPDATE products SET stock = -1 WHERE id = $1', [id])).rejects.toMatchObject({ code: '23514' });
@@ -172,7 +179,7 @@ describe('reservations', () => {
     expect(await stockOf(a)).toEqual({ stock: 7, reserved: 3 });
     expect(await stockOf(b)).toEqual({ stock: 9, reserved: 1 });
     // Same order, other items: a conflict, nothing moves.
-    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ status: 409 });
+    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ code: 'reservationConflict' });
 
     const r1 = await svc.release(orderId);
     const r2 = await svc.release(orderId);
@@ -189,9 +196,7 @@ describe('reservations', () => {
     const svc = service();
     const orderId = randomUUID();
     orders.push(orderId);
-    const err = (await svc
-      .reserve({ orderId, items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 5 }] })
-      .catch((e) => e)) as HttpProblem;
+    const err = await refusal(svc.reserve({ orderId, items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 5 }] }));
     expect(err.status).toBe(409);
     expect(err.type).toMatch(/insufficient-stock$/);
     expect(err.extensions).toMatchObject({ productId: b, requested: 5, available: 1 });
@@ -208,7 +213,7 @@ describe('reservations', () => {
     const orderId = randomUUID();
     orders.push(orderId);
     expect((await svc.release(orderId)).changed).toBe(false);
-    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ status: 409 });
+    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ code: 'reservationConflict' });
     expect(await stockOf(a)).toEqual({ stock: 4, reserved: 0 });
   });
 

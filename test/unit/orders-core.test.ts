@@ -9,7 +9,8 @@ import type { ServiceClient } from '../../functions/shared/service-client';
 
 type InternalApi = Pick<ServiceClient, 'call'>;
 import { NewRuleSchema } from '../../functions/shared/chaos';
-import { HttpProblem } from '../../functions/shared/problem';
+import { OrderError } from '../../functions/orders/core/errors';
+import { orderProblem } from '../../functions/orders/adapters/problems';
 
 const P1 = '00000000-0000-4000-8000-000000000001';
 const P2 = '00000000-0000-4000-8000-000000000002';
@@ -53,7 +54,17 @@ describe('place order input', () => {
       items: [{ productId: P1, quantity: 3, unitPriceCents: 250 }],
       amountCents: 750,
     });
-    expect(() => priceCart([{ productId: P2, quantity: 1 }], new Map([[P2, undefined]]))).toThrow(HttpProblem);
+    let refused: unknown;
+    try {
+      priceCart([{ productId: P2, quantity: 1 }], new Map([[P2, undefined]]));
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(OrderError);
+    // What the handler answers: 422 validation-error naming the missing products.
+    const problem = orderProblem(refused)!;
+    expect(problem).toMatchObject({ status: 422, type: 'https://checkout-mesh.dev/problems/validation-error' });
+    expect(problem.toBody()).toMatchObject({ missing: [P2] });
   });
 });
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { PgProductRepository } from '../adapters/pg-repository';
 import { RedisProductCache } from '../adapters/redis-cache';
+import { catalogProblem } from '../adapters/problems';
 import { CatalogService } from '../core/catalog-service';
 import { noneMatchHits, toEtag } from '../core/etag';
 import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Product } from '../core/model';
@@ -20,9 +21,8 @@ const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path
 const productResult = (status: number, p: Product): HttpResult =>
   json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
-const api = httpApi(
+const api = runtime.api(
   [
-    runtime.healthRoute,
     route('GET', '/products', async (req) => {
       const query = validate(ListQuery, req.query, 'query');
       return json(200, await catalog().list(query), { 'cache-control': 'no-cache' });
@@ -55,7 +55,7 @@ const api = httpApi(
       return json(200, { ...reservation, changed });
     }),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: catalogProblem },
 );
 
 /** Every response names the worker that produced it (problems included), for the race report. */

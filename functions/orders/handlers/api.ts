@@ -3,7 +3,7 @@ import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
 import * as z from 'zod';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
@@ -11,6 +11,7 @@ import { addRule } from '../../shared/chaos';
 import { PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
 import { priceCart } from '../core/place';
 import { HttpCatalog, HttpPayments } from '../adapters/http';
+import { orderProblem } from '../adapters/problems';
 import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
@@ -98,9 +99,8 @@ async function getOrderWithPayment(req: HttpRequest) {
   return json(200, { ...order, payment }, { 'cache-control': 'no-store' });
 }
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
     route('POST', '/orders', placeOrder),
     // "My orders": the calling customer's own, newest first, paged.
     route('GET', '/orders', async (req) => {
@@ -122,5 +122,5 @@ export const handler = httpApi(
       return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
     }),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: orderProblem },
 );

@@ -2,13 +2,15 @@ import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { dlqDepths, redriveDlq } from '../adapters/dlq';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
 import { withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
 import { vaultClient } from '../../shared/vault';
 import { applyProviderEvent, type ProviderEvent } from '../core/webhooks';
+import { PaymentError } from '../core/errors';
+import { paymentProblem } from '../adapters/problems';
 import { providerSecret } from '../adapters/secrets';
 import { stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { kickDispatcher } from '../../shared/mesh';
@@ -75,7 +77,7 @@ async function verifyPayPal(req: HttpRequest) {
  */
 const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGateway => {
   const fail = async (): Promise<never> => {
-    throw new HttpProblem(503, 'dependencyDown', `${provider} is not configured: ${what}`);
+    throw new PaymentError('providerUnconfigured', `${provider} is not configured: ${what}`);
   };
   return { provider, createSession: fail, operate: fail };
 };
@@ -110,9 +112,8 @@ const operation = (op: Operation) => async (req: HttpRequest) => {
   return json(200, { session: result.session, operation: result.operation }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
 };
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
     route('POST', '/webhooks/stripe', receiveWebhook(verifyStripe, stripeToProviderEvent)),
     route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
     route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
@@ -129,5 +130,5 @@ export const handler = httpApi(
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
     route('POST', '/webhooks/paypal', receiveWebhook(verifyPayPal, paypalToProviderEvent)),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: paymentProblem },
 );

@@ -1,0 +1,15 @@
+import { DomainError } from '../../shared/domain-error';
+
+export type CatalogErrorCode = 'productNotFound' | 'ifMatchRequired' | 'staleEtag' | 'insufficientStock' | 'reservationConflict';
+
+/** What the catalog refuses. `currentEtag`: the product's version, when the client should read it again. */
+export class CatalogError extends DomainError<CatalogErrorCode> {
+  constructor(
+    code: CatalogErrorCode,
+    message: string,
+    facts: Record<string, unknown> = {},
+    readonly currentEtag?: string,
+  ) {
+    super(code, message, facts);
+  }
+}
