@@ -65,17 +65,17 @@ const rateLimitOverrides = z
  */
 const BffLimitsShape = {
   /** Calls in flight per downstream per BFF instance; more wait in the queue. */
-  BFF_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(16),
+  BFF_MAX_IN_FLIGHT: positiveInt('BFF_MAX_IN_FLIGHT', 16),
   /** Calls waiting per downstream per instance; beyond it a call is refused at once (503 upstream-busy). */
-  BFF_MAX_QUEUE: z.coerce.number().int().min(0).default(32),
+  BFF_MAX_QUEUE: nonNegativeInt('BFF_MAX_QUEUE', 32),
   /** Reads (GET/HEAD): a warm read answers in tens of ms; 4 s covers a cold catalog worker on a loaded 2-core machine. */
-  BFF_READ_BUDGET_MS: z.coerce.number().int().positive().default(4000),
+  BFF_READ_BUDGET_MS: positiveInt('BFF_READ_BUDGET_MS', 4000),
   /** Writes (catalog, chaos, ops, auth): a cold start leases Vault credentials; identity also runs scrypt. */
-  BFF_WRITE_BUDGET_MS: z.coerce.number().int().positive().default(10_000),
+  BFF_WRITE_BUDGET_MS: positiveInt('BFF_WRITE_BUDGET_MS', 10_000),
   /** POST /api/orders' call to orders (cold start: Vault lease, catalog prices, StartExecution). */
-  BFF_CHECKOUT_BUDGET_MS: z.coerce.number().int().positive().default(12_000),
+  BFF_CHECKOUT_BUDGET_MS: positiveInt('BFF_CHECKOUT_BUDGET_MS', 12_000),
   /** Each claims call of an idempotent route (claim before, outcome after): 7 + 12 + 7 = 26 s < 29 s. */
-  BFF_CLAIMS_BUDGET_MS: z.coerce.number().int().positive().default(7000),
+  BFF_CLAIMS_BUDGET_MS: positiveInt('BFF_CLAIMS_BUDGET_MS', 7000),
   /** Circuit breaker per downstream (bff/downstream.ts): error percentage over the window that opens it. */
   BREAKER_ERROR_PERCENT: positiveInt('BREAKER_ERROR_PERCENT', 50).refine((n) => n <= 100, 'BREAKER_ERROR_PERCENT must be at most 100'),
   /** Calls in the window before the error rate is judged. */
@@ -164,7 +164,7 @@ const EnvSchema = z.object({
   /** Set only when running against an emulator; SDK v3 clients honour it too. */
   AWS_ENDPOINT_URL: z.string().url().optional(),
   PGHOST: z.string().default('127.0.0.1'),
-  PGPORT: z.coerce.number().int().positive().default(5432),
+  PGPORT: positiveInt('PGPORT', 5432),
   PGDATABASE: z.string().default('checkout_mesh'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
   VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
@@ -195,7 +195,7 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
-  HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 3000),
   /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
   TRUSTED_CALLER_ROLES: z
     .string()

@@ -44,6 +44,10 @@ describe('config: a malformed value stops the cold start with a message naming i
     ['RETRY_THROTTLED_MAX', 'NaN'],
     ['DOWNSTREAM_BUDGET_MS', '20s'],
     ['RATE_LIMITS', '{"write":{"capacity":0}}'],
+    ['BFF_MAX_QUEUE', ''],
+    ['BFF_READ_BUDGET_MS', '4e3'],
+    ['HTTP_TIMEOUT_MS', '3 s'],
+    ['PGPORT', 'postgres'],
   ])('%s=%j', (name, value) => {
     expect(() => config({ ...base, [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}: `));
   });

@@ -98,7 +98,7 @@ async function setPaymentSession(db: Queryable, id: string, sessionId: string): 
 }
 
 /** Stores the WaitForPayment task token (the AWAITING_PAYMENT transition carries it on first entry). */
-async function setTaskToken(db: Queryable, id: string, token: string | null): Promise<void> {
+export async function setTaskToken(db: Queryable, id: string, token: string | null): Promise<void> {
   await db.query('UPDATE orders SET task_token = $2, updated_at = now() WHERE id = $1', [id, token]);
 }
 
