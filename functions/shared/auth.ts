@@ -51,7 +51,10 @@ export interface Principal {
   exp: number;
 }
 
-export const unauthorized = (detail = 'The access token is missing, invalid, expired or revoked') =>
+/** The one detail every refused access token gets (which check failed is not told). */
+export const TOKEN_REFUSED = 'The access token is missing, invalid, expired or revoked';
+
+export const unauthorized = (detail = TOKEN_REFUSED) =>
   new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
 /**

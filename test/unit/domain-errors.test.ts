@@ -1,4 +1,6 @@
 import type { Context } from 'aws-lambda';
+import { identityProblem } from '../../functions/identity/adapters/problems';
+import { IdentityError } from '../../functions/identity/core/errors';
 import { paymentProblem } from '../../functions/payments/adapters/problems';
 import { PaymentError, type PaymentErrorCode } from '../../functions/payments/core/errors';
 import { DomainError } from '../../functions/shared/domain-error';
@@ -23,6 +25,21 @@ describe('payments: PaymentError codes keep their status and type', () => {
   });
   it('other errors are not its business', () => {
     expect(paymentProblem(new Error('x'))).toBeUndefined();
+  });
+});
+
+describe('identity: IdentityError answers as every verifier does', () => {
+  it('unauthorized: 401 with WWW-Authenticate and the same detail', () => {
+    const p = identityProblem(new IdentityError('unauthorized', 'The email or password is incorrect'))!;
+    expect(p).toMatchObject({ status: 401, type: PROBLEM_BASE + 'unauthorized', message: 'The email or password is incorrect' });
+    expect(p.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+  it('tooManyLogins: 429 with Retry-After and the RateLimit headers of the throttle that refused', () => {
+    const p = identityProblem(
+      new IdentityError('tooManyLogins', 'Too many login attempts; try again later', { policy: 'login-account', limit: 3, windowSec: 60, retryAfterSec: 42 }),
+    )!;
+    expect(p).toMatchObject({ status: 429, type: PROBLEM_BASE + 'rate-limited' });
+    expect(p.headers).toEqual({ 'retry-after': '42', 'ratelimit-policy': '"login-account";q=3;w=60', ratelimit: '"login-account";r=0;t=42' });
   });
 });
 

@@ -3,6 +3,7 @@ import { redisReady } from '../../shared/redis';
 import { json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { PgUserRepo } from '../adapters/pg-users';
+import { identityProblem } from '../adapters/problems';
 import { VaultKeyStore } from '../adapters/vault-keys';
 import { vaultClient } from '../../shared/vault';
 import { AuthService, Credentials, LoginBody, RefreshBody } from '../core/auth-service';
@@ -51,5 +52,5 @@ export const handler = runtime.api(
       json(200, await auth().jwks(), { 'cache-control': 'public, max-age=60', 'content-type': 'application/jwk-set+json' }),
     ),
   ],
-  { beforeEach: async () => redisReady(runtime.redis()) },
+  { beforeEach: async () => redisReady(runtime.redis()), toProblem: identityProblem },
 );
