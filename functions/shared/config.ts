@@ -7,36 +7,26 @@ import * as z from 'zod';
 const ServiceApiSchema = z.object({ apiId: z.string().min(1), stage: z.string().min(1) });
 
 /**
- * A positive integer from the environment, or the default when unset. A malformed value ("", "0",
- * "ten", "1.5") is a configuration error that stops the cold start: never a silent 0 or NaN that
- * would, say, switch throttling off.
+ * A whole number from the environment (at least `min`), or the default when unset. A malformed
+ * value ("", "ten", "1.5", "1e3", or below `min`) is a configuration error that stops the cold
+ * start: never a silent 0 or NaN that would, say, switch throttling off.
  */
-const positiveInt = (name: string, fallback: number) =>
+const wholeNumber = (name: string, fallback: number, min: 0 | 1) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined) return fallback;
-      if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a positive integer, got ${JSON.stringify(raw)}` });
+      if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
+        const what = min === 1 ? 'a positive integer' : 'a whole number (0 or more)';
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${what}, got ${JSON.stringify(raw)}` });
         return z.NEVER;
       }
       return Number(raw);
     });
-
-/** Like positiveInt, but 0 is allowed (e.g. "no retries"). */
-const nonNegativeInt = (name: string, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number (0 or more), got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      return Number(raw);
-    });
+const positiveInt = (name: string, fallback: number) => wholeNumber(name, fallback, 1);
+/** 0 allowed (e.g. "no retries"). */
+const nonNegativeInt = (name: string, fallback: number) => wholeNumber(name, fallback, 0);
 
 /** RATE_LIMITS='{"write":{"capacity":50,"refillPerSecond":5}}': per route class, either field optional. */
 export const RATE_LIMIT_CLASSES = ['read', 'write', 'auth', 'ops', 'demo', 'race'] as const;
