@@ -158,6 +158,12 @@ describe('race', () => {
       .toMatchObject({ winners: 2, consistent: false, otherStatuses: { '500': 1 } });
     expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 10, finalEtag: null, statuses: [200, 412, 412, 412], durationMs: 5 }).consistent).toBe(false);
   });
+  it('a product it cannot read answers 404 or 502 (as the BFF maps catalog errors)', async () => {
+    const answering = (status: number): Send => async () => ({ status, headers: { get: () => null }, body: '' });
+    expect(await rejection(runRace(answering(404), req))).toMatchObject({ status: 404, type: 'https://checkout-mesh.dev/problems/not-found' });
+    expect(await rejection(runRace(answering(500), req))).toMatchObject({ status: 502, type: 'https://checkout-mesh.dev/problems/upstream-unavailable' });
+    expect(await rejection(runRace(answering(200), req))).toMatchObject({ status: 502, message: 'The product read carried no ETag' });
+  });
   it('retries 429 until another answer', async () => {
     let calls = 0;
     const send: Send = async () => ({ status: ++calls < 3 ? 429 : 412, headers: { get: () => null }, body: '' });
