@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/cl
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Pool } from 'pg';
+import { withTransaction } from '../functions/shared/db';
 import { appendOutbox, newEvent, type EventEnvelope } from '../functions/shared/events';
 import { kickDispatcher, snsPublisher } from '../functions/shared/mesh';
 import type { BenchContext, Benchmark } from './lib/context';
@@ -70,14 +71,7 @@ export const outbox: Benchmark = {
           const at = Date.now();
           sent.set(event.id, { at, path, block: b });
           if (path === 'ours') {
-            const client = await pool.connect();
-            try {
-              await client.query('BEGIN');
-              await appendOutbox(client, event, { aggregateType: 'Bench', aggregateId: `bench-${runId}-${n}` });
-              await client.query('COMMIT');
-            } finally {
-              client.release();
-            }
+            await withTransaction(pool, (tx) => appendOutbox(tx, event, { aggregateType: 'Bench', aggregateId: `bench-${runId}-${n}` }));
             pending.push(kickDispatcher(lambda, dispatcher));
           } else {
             pending.push(publish(event, { seq: '0', eventId: event.id, aggregateId: '', eventType: event.type, envelope: event }));

@@ -50,18 +50,18 @@ export interface RetrySettings {
   shedAfterMs?: number;
 }
 
-const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
-
 export function breakerSettings(env: NodeJS.ProcessEnv = process.env): BreakerSettings {
+  const l = bffLimits(env);
   return {
-    errorThresholdPercentage: num(env.BREAKER_ERROR_PERCENT, 50),
-    volumeThreshold: num(env.BREAKER_VOLUME_THRESHOLD, 5),
-    resetTimeoutMs: num(env.BREAKER_RESET_MS, 5000),
-    rollingWindowMs: num(env.BREAKER_WINDOW_MS, 10_000),
+    errorThresholdPercentage: l.BREAKER_ERROR_PERCENT,
+    volumeThreshold: l.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: l.BREAKER_RESET_MS,
+    rollingWindowMs: l.BREAKER_WINDOW_MS,
   };
 }
 export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
-  return { retries: num(env.RETRY_MAX, 2), baseDelayMs: num(env.RETRY_BASE_MS, 50), maxDelayMs: num(env.RETRY_MAX_DELAY_MS, 500), throttleRetries: num(env.RETRY_THROTTLED_MAX, 25), budgetMs: num(env.DOWNSTREAM_BUDGET_MS, 20_000), shedAfterMs: bffLimits(env).BFF_SHED_AFTER_MS };
+  const l = bffLimits(env);
+  return { retries: l.RETRY_MAX, baseDelayMs: l.RETRY_BASE_MS, maxDelayMs: l.RETRY_MAX_DELAY_MS, throttleRetries: l.RETRY_THROTTLED_MAX, budgetMs: l.DOWNSTREAM_BUDGET_MS, shedAfterMs: l.BFF_SHED_AFTER_MS };
 }
 
 export function limiterSettings(env: NodeJS.ProcessEnv = process.env): LimiterSettings {

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type Redis from 'ioredis';
-import { config } from './config';
+import { config, tokenConfig } from './config';
 import type { HttpRequest } from './http';
 import { HttpProblem } from './problem';
 import { redisReady, serviceRedis } from './redis';
@@ -18,15 +18,17 @@ import { executeApiSigner, type RequestSigner } from './sigv4';
  */
 export const ACCESS_TOKEN_ALG = 'ES256';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
-export const JWT_ISSUER = process.env.JWT_ISSUER ?? 'https://identity.checkout-mesh.dev';
-export const JWT_AUDIENCE = process.env.JWT_AUDIENCE ?? 'checkout-mesh-api';
+/** Read at import (identity's signer and every verifier agree on them); malformed stops the cold start. */
+const tokens = tokenConfig();
+export const JWT_ISSUER = tokens.JWT_ISSUER;
+export const JWT_AUDIENCE = tokens.JWT_AUDIENCE;
 export const CLOCK_TOLERANCE_SEC = 5;
 /**
  * Nothing we issue lives longer than 15 minutes (identity's ACCESS_TOKEN_TTL_SEC). A token
  * issued in the future, older than that, or whose exp is further from its iat is refused even
  * with a valid signature: a leaked or mis-issued token cannot be made long-lived.
  */
-export const ACCESS_TOKEN_MAX_LIFETIME_SEC = Number(process.env.ACCESS_TOKEN_MAX_LIFETIME_SEC ?? 15 * 60);
+export const ACCESS_TOKEN_MAX_LIFETIME_SEC = tokens.ACCESS_TOKEN_MAX_LIFETIME_SEC;
 /** Our tokens are ~600 bytes; a huge one is an attack on the verifier (parsing, hashing). */
 export const MAX_BEARER_LENGTH = 4096;
 export type Role = 'customer' | 'admin';
@@ -49,7 +51,10 @@ export interface Principal {
   exp: number;
 }
 
-export const unauthorized = (detail = 'The access token is missing, invalid, expired or revoked') =>
+/** The one detail every refused access token gets (which check failed is not told). */
+export const TOKEN_REFUSED = 'The access token is missing, invalid, expired or revoked';
+
+export const unauthorized = (detail = TOKEN_REFUSED) =>
   new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
 /**
@@ -185,7 +190,7 @@ let defaultVerifier: AccessTokenVerifier | undefined;
 
 /** The identity service's JWKS URL: JWKS_URL, or the identity API from SERVICE_APIS. */
 export function identityJwksUrl(): string {
-  if (process.env.JWKS_URL) return process.env.JWKS_URL;
+  if (tokens.JWKS_URL) return tokens.JWKS_URL;
   return `${ServiceClient.fromConfig('identity', config()).baseUrl}/.well-known/jwks.json`;
 }
 

@@ -2,6 +2,54 @@ import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg
 import { type DbLease, type VaultClient, vaultClient, type VaultSettings } from './vault';
 import { logger } from './logger';
 
+/** What a statement runs on: a pool, the LeasedPool, or the one client of a transaction. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** One connection borrowed from a pool (pg's PoolClient); `release(err)` destroys a broken one. */
+interface BorrowedConnection extends Queryable {
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * Where a transaction gets its one connection: the LeasedPool (which keeps its lease in use until
+ * the work is done) or any pool with pg's `connect()` (scripts and tests).
+ */
+type ConnectionSource = { withClient<T>(fn: (client: Queryable) => Promise<T>): Promise<T> } | { connect(): Promise<BorrowedConnection> };
+
+/** One connected client that a script holds (with its session's advisory lock) as a transaction source. */
+export const singleConnection = (client: Queryable): ConnectionSource => ({ withClient: (fn) => fn(client) });
+
+/** What a repository needs: single statements, and transactions on one connection. */
+export type Database = Queryable & ConnectionSource;
+
+/** Runs `fn` on one connection inside BEGIN/COMMIT; any error rolls back and is rethrown. */
+export async function withTransaction<T>(db: ConnectionSource, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  // Set when even ROLLBACK failed: the connection is broken and must not go back to the pool.
+  let unusable: Error | undefined;
+  const inTransaction = async (client: Queryable): Promise<T> => {
+    await client.query('BEGIN');
+    try {
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackFailure: Error) => {
+        unusable = rollbackFailure;
+      });
+      throw err;
+    }
+  };
+  if ('withClient' in db) return db.withClient(inTransaction);
+  const client = await db.connect();
+  try {
+    return await inTransaction(client);
+  } finally {
+    client.release(unusable);
+  }
+}
+
 /**
  * A pg pool whose credentials are leased from Vault's database secrets engine and
  * rotated without failing in-flight queries.
@@ -70,21 +118,6 @@ export class LeasedPool {
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
     return this.withGeneration((gen) => gen.pool.query<R>(text, params as unknown[]));
-  }
-
-  /** Runs `fn` on one client inside BEGIN/COMMIT; rolls back on error. */
-  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
   }
 
   async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
 import * as z from 'zod';
+import { type Database, type Queryable, withTransaction } from './db';
 import { logger } from './logger';
 
 /**
@@ -53,8 +53,6 @@ export interface OutboxTarget {
   aggregateId: string;
 }
 
-type Queryable = Pick<PoolClient, 'query'>;
-
 /**
  * Appends an event to the outbox. Call it with the client of the transaction that makes
  * the state change, so both commit or neither does. The table is resolved through the
@@ -79,11 +77,6 @@ export interface OutboxRow {
 
 export type Publish = (event: EventEnvelope, row: OutboxRow) => Promise<void>;
 
-/** What dispatchOutbox needs from a pool: a transaction on one client. */
-export interface TransactionalPool {
-  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
-}
-
 export interface DispatchResult {
   published: number;
   batches: number;
@@ -102,7 +95,7 @@ export interface DispatchResult {
  * delivery is at-least-once, and consumers dedupe by event id (inbox).
  */
 export async function dispatchOutbox(
-  pool: TransactionalPool,
+  pool: Database,
   publish: Publish,
   opts: { batchSize?: number; maxBatches?: number; table?: string } = {},
 ): Promise<DispatchResult> {
@@ -113,7 +106,7 @@ export async function dispatchOutbox(
   let published = 0;
   let batches = 0;
   for (; batches < maxBatches; ) {
-    const outcome = await pool.transaction(async (client) => {
+    const outcome = await withTransaction(pool, async (client) => {
       const { rows } = await client.query<{
         seq: string;
         event_id: string;
@@ -165,12 +158,12 @@ export async function dispatchOutbox(
 
 /** Pending count and the age of the oldest unsent row (ops surface). */
 export async function outboxStats(
-  db: { query: (text: string) => Promise<{ rows: Array<Record<string, unknown>> }> },
+  db: Queryable,
   table = 'outbox',
 ): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ pending: number; age: number | null }>(
     `SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float AS age FROM ${table} WHERE sent_at IS NULL`,
   );
-  const r = rows[0] as { pending: number; age: number | null };
+  const r = rows[0];
   return { pending: r.pending, oldestAgeSeconds: r.age === null ? null : Math.round(r.age * 10) / 10 };
 }

@@ -164,6 +164,8 @@ export interface HttpApiOptions {
   middlewares?: HttpMiddleware[];
   /** Called once per invocation before routing (e.g. Vault lease freshness). */
   beforeEach?: () => Promise<void>;
+  /** Maps the domain core's own errors to problems; undefined for anything else (a 500). */
+  toProblem?: (err: unknown) => HttpProblem | undefined;
 }
 
 function logAccess(req: HttpRequest | undefined, status: number | undefined, started: number | undefined): void {
@@ -216,7 +218,7 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
 
   const problems: HttpMiddleware = {
     onError: (request) => {
-      const err = request.error;
+      const err = request.error instanceof HttpProblem ? request.error : (opts.toProblem?.(request.error) ?? request.error);
       const req = request.context.request ?? { path: '/', correlationId: randomUUID() };
       if (err instanceof HttpProblem) {
         if (err.status >= 500) logger.warn('request failed', { status: err.status, detail: err.message, correlationId: req.correlationId });

@@ -1,8 +1,8 @@
-import type { PoolClient } from 'pg';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Config } from './config';
 import { eventKey, idempotent, type IdempotentOptions } from './idempotency';
-import { parseEnvelope, type EventEnvelope, type TransactionalPool } from './events';
+import { type Database, type Queryable, withTransaction } from './db';
+import { parseEnvelope, type EventEnvelope } from './events';
 import { logger } from './logger';
 
 /**
@@ -14,15 +14,15 @@ import { logger } from './logger';
  * first to commit, then inserts nothing.
  */
 export async function applyOnce(
-  pool: TransactionalPool,
+  pool: Database,
   consumer: string,
   eventId: string,
-  effect: (client: PoolClient) => Promise<void>,
+  effect: (client: Queryable) => Promise<void>,
   opts: { table?: string } = {},
 ): Promise<boolean> {
   const table = opts.table ?? 'inbox';
   if (!/^[a-z_][a-z0-9_.]*$/.test(table)) throw new Error(`bad inbox table name ${table}`);
-  return pool.transaction(async (client) => {
+  return withTransaction(pool, async (client) => {
     const ins = await client.query(
       `INSERT INTO ${table} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
       [consumer, eventId],

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { loggingConfig } from './config';
 
-/** One structured JSON logger per process; the service name comes from SERVICE_NAME. */
-export const logger = new Logger({
-  serviceName: process.env.SERVICE_NAME ?? 'checkout-mesh',
-  logLevel: (process.env.LOG_LEVEL as 'INFO' | 'DEBUG' | 'WARN' | 'ERROR' | undefined) ?? 'INFO',
-});
+/** One structured JSON logger per process; a malformed LOG_LEVEL stops the cold start (config.ts). */
+const { SERVICE_NAME, LOG_LEVEL } = loggingConfig();
+export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: LOG_LEVEL });

@@ -43,13 +43,14 @@ export async function kickDispatcher(lambda: LambdaClient, functionName: string 
  * A service's outbox dispatcher handler: invoked asynchronously right after a commit and every
  * minute by the EventBridge sweep. Concurrent invocations are safe (SKIP LOCKED).
  */
-export function outboxDispatcherHandler(topicEnv: string) {
+export function outboxDispatcherHandler(topic: 'ORDERS_TOPIC_ARN' | 'PAYMENTS_TOPIC_ARN') {
   const sns = new SNSClient({});
   return async (event: unknown) => {
-    const db = serviceDb(config());
+    const cfg = config();
+    const db = serviceDb(cfg);
     await db.ensureFresh();
-    const topicArn = process.env[topicEnv];
-    if (!topicArn) throw new Error(`${topicEnv} is not set`);
+    const topicArn = cfg[topic];
+    if (!topicArn) throw new Error(`${topic} is not set`);
     const result = await dispatchOutbox(db, snsPublisher(sns, topicArn));
     logger.info('outbox dispatched', { ...result, trigger: (event as { source?: string })?.source ?? 'unknown' });
     return result;

@@ -1,3 +1,5 @@
+import type { DomainError } from './domain-error';
+
 /**
  * RFC 9457 problem details. Every error a client sees is one of these, with a
  * stable `type` URI that clients (and the saga) can branch on.
@@ -98,6 +100,23 @@ export class HttpProblem extends Error {
       ...this.extensions,
     };
   }
+}
+
+/** How one domain error code answers over HTTP (the status and `type` are the wire contract). */
+export interface ProblemSpec {
+  status: number;
+  type: ProblemTypeName;
+  title?: string;
+}
+
+/** A domain error as the problem its code maps to; its facts become extensions. */
+export function problemFor<Code extends string>(
+  err: DomainError<Code>,
+  specs: Record<Code, ProblemSpec>,
+  headers: Record<string, string> = {},
+): HttpProblem {
+  const spec = specs[err.code];
+  return new HttpProblem(spec.status, spec.type, err.message, { title: spec.title, headers, extensions: err.facts });
 }
 
 export const isProblemBody = (value: unknown): value is ProblemBody =>

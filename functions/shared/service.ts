@@ -2,25 +2,28 @@ import { config, type Config } from './config';
 import { serviceDb, type LeasedPool } from './db';
 import { serviceRedis } from './redis';
 import { type Check, runChecks } from './health';
-import { json, route, type HttpMiddleware, type HttpRequest, type Route } from './http';
+import { httpApi, json, route, type HttpApiOptions, type HttpRequest, type Route } from './http';
 import { iamCallers } from './iam-caller';
 import { chaosMiddlewares } from './chaos';
 import type Redis from 'ioredis';
 
 /**
  * What every service Lambda has: its configuration, its Vault-leased Postgres pool,
- * its Redis client, and a /health route that reports each dependency.
+ * its Redis client, and one way to build its HTTP handler.
  */
 export interface ServiceRuntime {
   name: string;
   cfg: Config;
   db: () => LeasedPool;
   redis: () => Redis;
-  healthRoute: Route;
-  /** Per-invocation hook: refresh the database lease when it is due. */
+  /** Per-invocation hook: refresh the database lease when it is due (scheduled handlers call it too). */
   beforeEach: () => Promise<void>;
-  /** Refuses calls without a verified IAM principal; believes identity headers only from the BFF. */
-  middlewares: HttpMiddleware[];
+  /**
+   * The service's HTTP handler: a /health route reporting each dependency, then `routes`; chaos
+   * first, then the IAM caller check (no verified principal: refused; identity headers believed
+   * only from the BFF); the per-invocation hook (then `opts.beforeEach`); the core's error mapping.
+   */
+  api(routes: Route[], opts?: Pick<HttpApiOptions, 'beforeEach' | 'toProblem'>): ReturnType<typeof httpApi>;
 }
 
 export function serviceRuntime(
@@ -60,5 +63,14 @@ export function serviceRuntime(
   };
   // Chaos first (it tests the callers' resilience), then the IAM caller check.
   const middlewares = [...chaosMiddlewares(cfg), iamCallers({ trustedRoles: cfg.TRUSTED_CALLER_ROLES, open: deps.openRoutes })];
-  return { name, cfg, db, redis, healthRoute, beforeEach, middlewares };
+  const api: ServiceRuntime['api'] = (routes, opts = {}) =>
+    httpApi([healthRoute, ...routes], {
+      middlewares,
+      toProblem: opts.toProblem,
+      beforeEach: async () => {
+        await beforeEach();
+        await opts.beforeEach?.();
+      },
+    });
+  return { name, cfg, db, redis, beforeEach, api };
 }

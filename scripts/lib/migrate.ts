@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { singleConnection, withTransaction } from '../../functions/shared/db';
 
 /**
  * The one migration runner. Files live in migrations/<service>/NNN_name.sql and run in
@@ -83,22 +84,20 @@ export async function migrate(connectionString: string, dir: string): Promise<Mi
         skipped++;
         continue;
       }
-      await client.query('BEGIN');
-      try {
-        await client.query(`SET LOCAL ROLE "${m.service}_owner"`);
-        await client.query(`SET LOCAL search_path = "${m.service}"`);
-        await client.query(m.sql);
-        await client.query('RESET ROLE');
-        await client.query(
+      // On the client that holds the advisory lock: the lock is a session's.
+      await withTransaction(singleConnection(client), async (tx) => {
+        await tx.query(`SET LOCAL ROLE "${m.service}_owner"`);
+        await tx.query(`SET LOCAL search_path = "${m.service}"`);
+        await tx.query(m.sql);
+        await tx.query('RESET ROLE');
+        await tx.query(
           'INSERT INTO public.schema_migrations (service, version, name, checksum) VALUES ($1, $2, $3, $4)',
           [m.service, m.version, m.name, m.checksum],
         );
-        await client.query('COMMIT');
-        applied.push(m.file);
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw new MigrationError(`Migration ${m.file} failed: ${(err as Error).message}`);
-      }
+      }).catch((err: Error) => {
+        throw new MigrationError(`Migration ${m.file} failed: ${err.message}`);
+      });
+      applied.push(m.file);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { singleConnection, withTransaction } from '../../functions/shared/db';
 import { ROOT } from './paths';
 import { adminPgUrl } from './settings';
 
@@ -19,17 +20,14 @@ export async function seedAll(): Promise<string[]> {
     for (const file of files) {
       const service = path.basename(file, '.ts');
       const mod = (await import(path.join(dir, file))) as { seed: (c: Client) => Promise<void> };
-      await client.query('BEGIN');
-      try {
-        await client.query(`SET LOCAL ROLE "${service}_owner"`);
-        await client.query(`SET LOCAL search_path = "${service}"`);
+      await withTransaction(singleConnection(client), async (tx) => {
+        await tx.query(`SET LOCAL ROLE "${service}_owner"`);
+        await tx.query(`SET LOCAL search_path = "${service}"`);
         await mod.seed(client);
-        await client.query('COMMIT');
-        done.push(service);
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`Seeding ${service} failed: ${(err as Error).message}`);
-      }
+      }).catch((err: Error) => {
+        throw new Error(`Seeding ${service} failed: ${err.message}`);
+      });
+      done.push(service);
     }
   } finally {
     await client.end();

@@ -4,6 +4,7 @@ import { InvokeCommand, LambdaClient, ListFunctionsCommand, type FunctionConfigu
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { singleConnection, withTransaction } from '../../functions/shared/db';
 import { newEvent } from '../../functions/shared/events';
 import { IDEMPOTENCY_PREFIX, idempotencyRecordId, type KeyObject } from '../../functions/shared/idempotency';
 import { awsClientConfig, endpoints } from '../support/endpoints';
@@ -122,11 +123,11 @@ describe('saga step Lambda: one execution id + state runs the step once', () => 
 
     // Catalog dedupes reservations per order by itself: take that out of the picture. With the
     // reservation gone and the order back to PENDING, a step that ran would reserve again.
-    await db.query('BEGIN');
-    await db.query('DELETE FROM catalog.reservations WHERE order_id = $1', [orderId]);
-    await db.query('UPDATE catalog.products SET stock = stock + 2, reserved = reserved - 2 WHERE id = $1', [productId]);
-    await db.query(`UPDATE orders.orders SET state = 'PENDING' WHERE id = $1`, [orderId]);
-    await db.query('COMMIT');
+    await withTransaction(singleConnection(db), async (tx) => {
+      await tx.query('DELETE FROM catalog.reservations WHERE order_id = $1', [orderId]);
+      await tx.query('UPDATE catalog.products SET stock = stock + 2, reserved = reserved - 2 WHERE id = $1', [productId]);
+      await tx.query(`UPDATE orders.orders SET state = 'PENDING' WHERE id = $1`, [orderId]);
+    });
     expect(await invoke(fn, payload)).toEqual(first);
     expect(await reservationsOf(orderId)).toBe(0);
     expect(await stockOf(productId)).toEqual({ stock: 5, reserved: 0 });

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool, type QueryResultRow } from 'pg';
-import { PgProductRepository, type Db } from '../../functions/catalog/adapters/pg-repository';
+import { PgProductRepository } from '../../functions/catalog/adapters/pg-repository';
+import type { Database, Queryable } from '../../functions/shared/db';
 import { RedisProductCache } from '../../functions/catalog/adapters/redis-cache';
 import { CatalogService } from '../../functions/catalog/core/catalog-service';
 import { toEtag } from '../../functions/catalog/core/etag';
-import { HttpProblem } from '../../functions/shared/problem';
+import { catalogProblem } from '../../functions/catalog/adapters/problems';
+import type { HttpProblem } from '../../functions/shared/problem';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -14,6 +16,12 @@ import { endpoints } from '../support/endpoints';
  */
 // testTimeout in a jest project entry is not applied; set it here.
 jest.setTimeout(120_000);
+/** The problem the catalog handler answers for the core's refusal (the wire contract). */
+const refusal = async (p: Promise<unknown>): Promise<HttpProblem> => {
+  const problem = await p.then(() => undefined, catalogProblem);
+  if (!problem) throw new Error('expected a CatalogError');
+  return problem;
+};
 let pool: Pool;
 let redis: Redis;
 let deadRedis: Redis;
@@ -22,30 +30,19 @@ const created: string[] = [];
 const orders: string[] = [];
 const prefix = `catalog:test:${randomUUID()}:`;
 
-/** The repository's query function, wrapped so tests can count the SQL it issues. */
-const db: Db = {
+/** Postgres as the repository sees it, wrapped so tests can count the SQL it issues. */
+const counted = (q: Queryable): Queryable => ({
   query: <R extends QueryResultRow>(text: string, params?: unknown[]) => {
     queries++;
-    return pool.query<R>(text, params);
+    return q.query<R>(text, params);
   },
-  transaction: async (fn) => {
+});
+const db: Database = {
+  // `pool` is made in beforeAll: looked up per call.
+  query: <R extends QueryResultRow>(text: string, params?: unknown[]) => counted(pool).query<R>(text, params),
+  connect: async () => {
     const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn({
-        query: <R extends QueryResultRow>(text: string, params?: unknown[]) => {
-          queries++;
-          return client.query<R>(text, params);
-        },
-      });
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return { ...counted(client), release: (err?: Error | boolean) => client.release(err) };
   },
 };
 
@@ -94,7 +91,7 @@ describe('optimistic concurrency', () => {
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
       expect(won).toHaveLength(1);
-      expect(lost.map((r) => (r.reason as HttpProblem).status)).toEqual(Array(49).fill(412));
+      expect(lost.map((r) => catalogProblem(r.reason)!.status)).toEqual(Array(49).fill(412));
       expect((await stockOf(id)).stock).toBe(before!.stock + 3);
     }
     expect((await stockOf(id)).stock).toBe(1000 + 20 * 3);
@@ -107,10 +104,10 @@ describe('optimistic concurrency', () => {
     const next = await svc.update(id, toEtag(p.version), { name: 'Renamed', priceCents: 1234 });
     expect(next).toMatchObject({ name: 'Renamed', priceCents: 1234 });
     expect(next.version).not.toBe(p.version);
-    const stale = (await svc.addStock(id, toEtag(p.version), 1).catch((e) => e)) as HttpProblem;
+    const stale = await refusal(svc.addStock(id, toEtag(p.version), 1));
     expect(stale.status).toBe(412);
     expect(stale.headers.etag).toBe(toEtag(next.version));
-    const below = (await svc.addStock(id, toEtag(next.version), -3).catch((e) => e)) as HttpProblem;
+    const below = await refusal(svc.addStock(id, toEtag(next.version), -3));
     expect(below.status).toBe(409);
     expect((await stockOf(id)).stock).toBe(2);
     await expect(pool.query('UPDATE products SET stock = -1 WHERE id = $1', [id])).rejects.toMatchObject({ code: '23514' });
@@ -182,7 +179,7 @@ describe('reservations', () => {
     expect(await stockOf(a)).toEqual({ stock: 7, reserved: 3 });
     expect(await stockOf(b)).toEqual({ stock: 9, reserved: 1 });
     // Same order, other items: a conflict, nothing moves.
-    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ status: 409 });
+    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ code: 'reservationConflict' });
 
     const r1 = await svc.release(orderId);
     const r2 = await svc.release(orderId);
@@ -199,9 +196,7 @@ describe('reservations', () => {
     const svc = service();
     const orderId = randomUUID();
     orders.push(orderId);
-    const err = (await svc
-      .reserve({ orderId, items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 5 }] })
-      .catch((e) => e)) as HttpProblem;
+    const err = await refusal(svc.reserve({ orderId, items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 5 }] }));
     expect(err.status).toBe(409);
     expect(err.type).toMatch(/insufficient-stock$/);
     expect(err.extensions).toMatchObject({ productId: b, requested: 5, available: 1 });
@@ -218,7 +213,7 @@ describe('reservations', () => {
     const orderId = randomUUID();
     orders.push(orderId);
     expect((await svc.release(orderId)).changed).toBe(false);
-    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ status: 409 });
+    await expect(svc.reserve({ orderId, items: [{ productId: a, quantity: 1 }] })).rejects.toMatchObject({ code: 'reservationConflict' });
     expect(await stockOf(a)).toEqual({ stock: 4, reserved: 0 });
   });
 

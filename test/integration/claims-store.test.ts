@@ -1,32 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Pool, type PoolClient } from 'pg';
-import { ClaimStore, type Database, type Queryable } from '../../functions/claims/adapters/pg-store';
+import { Pool } from 'pg';
+import { ClaimStore } from '../../functions/claims/adapters/pg-store';
 import type { ClaimOutcome } from '../../functions/claims/core/model';
 import { endpoints } from '../support/endpoints';
 
 /** Claims against the real Postgres (claims schema), as claims_owner. */
 const e = endpoints();
 let pool: Pool;
-
-function database(p: Pool): Database {
-  return {
-    query: (text, params) => p.query(text, params as unknown[]),
-    async transaction(fn) {
-      const client: PoolClient = await p.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(client as unknown as Queryable);
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-  };
-}
 
 beforeAll(() => {
   pool = new Pool({ connectionString: e.postgresUrl, max: 20, options: '-c search_path=claims -c role=claims_owner' });
@@ -35,7 +15,7 @@ afterAll(async () => {
   await pool.end();
 });
 
-const store = (lease = 30, ttl = 86400) => new ClaimStore(database(pool), { leaseSeconds: lease, ttlSeconds: ttl });
+const store = (lease = 30, ttl = 86400) => new ClaimStore(pool, { leaseSeconds: lease, ttlSeconds: ttl });
 const principal = () => `test:${randomUUID()}`;
 
 describe('claims store (Postgres)', () => {

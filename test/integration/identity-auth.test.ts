@@ -11,6 +11,7 @@ import { KeyRing } from '../../functions/identity/core/keys';
 import { LoginLimiter } from '../../functions/identity/core/rate-limit';
 import { issueAccessToken } from '../../functions/identity/core/tokens';
 import { authKeys, createVerifier } from '../../functions/shared/auth';
+import { identityProblem } from '../../functions/identity/adapters/problems';
 import { endpoints } from '../support/endpoints';
 
 /** Identity's use cases against real Postgres, Redis and OpenBao (keys under a per-run Vault path). */
@@ -21,6 +22,12 @@ const run = randomUUID().slice(0, 8);
 const keyPaths: string[] = [];
 let redis: Redis;
 let pool: Pool;
+
+/** A refusal as the identity handler answers it (the core throws IdentityErrors; token checks are already problems). */
+const answered = <T>(p: Promise<T>): Promise<T> =>
+  p.catch((err: unknown) => {
+    throw identityProblem(err) ?? err;
+  });
 
 const email = (tag: string) => `it-${tag}-${run}-${randomUUID().slice(0, 6)}@example.test`;
 const keyStore = () => {
@@ -76,9 +83,9 @@ describe('identity refresh tokens (Redis)', () => {
     const creds = await registered(svc, 'reuse');
     const first = await svc.login(creds, '10.0.0.2');
     const second = await svc.refresh(first.refreshToken);
-    await expect(svc.refresh(first.refreshToken)).rejects.toMatchObject({ status: 401 });
-    await expect(svc.refresh(second.refreshToken)).rejects.toMatchObject({ status: 401 });
-    await expect(svc.me(second.accessToken)).rejects.toMatchObject({ status: 401 });
+    await expect(answered(svc.refresh(first.refreshToken))).rejects.toMatchObject({ status: 401 });
+    await expect(answered(svc.refresh(second.refreshToken))).rejects.toMatchObject({ status: 401 });
+    await expect(answered(svc.me(second.accessToken))).rejects.toMatchObject({ status: 401 });
     const sid = JSON.parse(Buffer.from(second.accessToken.split('.')[1], 'base64url').toString()).sid as string;
     expect(await redis.exists(authKeys.revokedSession(sid))).toBe(1);
     // Other sessions of the same user are unaffected.
@@ -97,7 +104,7 @@ describe('identity refresh tokens (Redis)', () => {
   it('rejects unknown and malformed refresh tokens without revoking anything', async () => {
     const svc = service();
     for (const bad of ['rt.AAAAAAAAAAAAAAAAAAAAAA.' + 'B'.repeat(43), 'garbage', 'rt..x']) {
-      await expect(svc.refresh(bad)).rejects.toMatchObject({ status: 401 });
+      await expect(answered(svc.refresh(bad))).rejects.toMatchObject({ status: 401 });
     }
   });
 
@@ -110,8 +117,8 @@ describe('identity refresh tokens (Redis)', () => {
     const ttl = await redis.pttl(authKeys.deniedJti(jti));
     expect(ttl).toBeGreaterThan(14 * 60_000);
     expect(ttl).toBeLessThanOrEqual(16 * 60_000 + 1000);
-    await expect(svc.me(pair.accessToken)).rejects.toMatchObject({ status: 401 });
-    await expect(svc.refresh(pair.refreshToken)).rejects.toMatchObject({ status: 401 });
+    await expect(answered(svc.me(pair.accessToken))).rejects.toMatchObject({ status: 401 });
+    await expect(answered(svc.refresh(pair.refreshToken))).rejects.toMatchObject({ status: 401 });
   });
 });
 
@@ -119,8 +126,8 @@ describe('identity login', () => {
   it('answers the same 401 for an unknown account and a wrong password', async () => {
     const svc = service();
     const creds = await registered(svc, 'uniform');
-    const a = await svc.login({ email: creds.email, password: 'wrong-password' }, '10.0.1.1').catch((err) => err);
-    const b = await svc.login({ email: email('nobody'), password: 'wrong-password' }, '10.0.1.1').catch((err) => err);
+    const a = await answered(svc.login({ email: creds.email, password: 'wrong-password' }, '10.0.1.1')).catch((err) => err);
+    const b = await answered(svc.login({ email: email('nobody'), password: 'wrong-password' }, '10.0.1.1')).catch((err) => err);
     expect(a).toMatchObject({ status: 401, message: b.message });
     expect(b).toMatchObject({ status: 401 });
   });
@@ -137,9 +144,9 @@ describe('identity login', () => {
     const svc = service({ limiter });
     const creds = await registered(svc, 'acct');
     for (let i = 0; i < 3; i++) {
-      await expect(svc.login({ ...creds, password: 'bad-password' }, `10.1.${run.length}.${i}`)).rejects.toMatchObject({ status: 401 });
+      await expect(answered(svc.login({ ...creds, password: 'bad-password' }, `10.1.${run.length}.${i}`))).rejects.toMatchObject({ status: 401 });
     }
-    const err = await svc.login(creds, '10.2.0.1').catch((x) => x);
+    const err = await answered(svc.login(creds, '10.2.0.1')).catch((x) => x);
     expect(err).toMatchObject({ status: 429 });
     expect(Number(err.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(err.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -153,7 +160,7 @@ describe('identity login', () => {
     const ip = `192.0.2.${Math.floor(Math.random() * 250)}-${run}`;
     await svc.login(creds, ip);
     await svc.login(creds, ip);
-    await expect(svc.login(creds, ip)).rejects.toMatchObject({ status: 429 });
+    await expect(answered(svc.login(creds, ip))).rejects.toMatchObject({ status: 429 });
     await expect(svc.login(creds, `${ip}-other`)).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { appendOutbox, dispatchOutbox, newEvent, type EventEnvelope, type TransactionalPool } from '../../functions/shared/events';
+import { withTransaction } from '../../functions/shared/db';
+import { appendOutbox, dispatchOutbox, newEvent, type EventEnvelope } from '../../functions/shared/events';
 import { applyOnce } from '../../functions/shared/inbox';
 import { endpoints } from '../support/endpoints';
 
@@ -13,7 +14,7 @@ jest.setTimeout(120_000);
  */
 const schema = `outbox_test_${randomUUID().slice(0, 8)}`;
 let pool: Pool;
-let db: TransactionalPool;
+let db: Pool;
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: endpoints().postgresUrl, max: 8 });
@@ -21,27 +22,13 @@ beforeAll(async () => {
   await pool.query(`CREATE TABLE ${schema}.outbox (LIKE payments.outbox INCLUDING ALL)`);
   await pool.query(`CREATE TABLE ${schema}.inbox (LIKE payments.inbox INCLUDING ALL)`);
   await pool.query(`CREATE TABLE ${schema}.effects (event_id text PRIMARY KEY, applied integer NOT NULL DEFAULT 1)`);
-  db = {
-    transaction: async (fn) => {
-      const client = await pool.connect();
-      try {
-        await client.query(`SET search_path = ${schema}`);
-        await client.query('BEGIN');
-        const r = await fn(client);
-        await client.query('COMMIT');
-        return r;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-  };
+  // The code under test resolves outbox and inbox through the search_path, as in a service's own schema.
+  db = new Pool({ connectionString: endpoints().postgresUrl, max: 8, options: `-c search_path=${schema}` });
 });
 
 afterAll(async () => {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await db.end();
   await pool.end();
 });
 
@@ -53,7 +40,7 @@ async function seed(aggregates: number, perAggregate: number): Promise<EventEnve
   const events: EventEnvelope[] = [];
   // Interleave aggregates so that order per aggregate is not just the global order by accident.
   for (let i = 0; i < perAggregate; i++) {
-    await db.transaction(async (client) => {
+    await withTransaction(db, async (client) => {
       for (let a = 0; a < aggregates; a++) {
         const ev = newEvent('PaymentSucceeded', 'test', { aggregate: `agg-${a}`, n: i });
         await appendOutbox(client, ev, { aggregateType: 'Test', aggregateId: `agg-${a}` });
@@ -76,7 +63,7 @@ describe('outbox dispatcher', () => {
   it('appendOutbox commits with the transaction or not at all', async () => {
     const ev = newEvent('PaymentFailed', 'test', { x: 1 });
     await expect(
-      db.transaction(async (client) => {
+      withTransaction(db, async (client) => {
         await appendOutbox(client, ev, { aggregateType: 'Test', aggregateId: 'rolled-back' });
         throw new Error('business failure');
       }),

@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { stripeGateway } from '../../functions/payments/adapters/stripe-gateway';
-import { toProviderEvent, verifyStripeEvent } from '../../functions/payments/adapters/stripe-webhook';
+import { stripeToProviderEvent, verifyStripeEvent } from '../../functions/payments/adapters/stripe-webhook';
 import { ProviderRejected, type PaymentGateway } from '../../functions/payments/core/gateway';
 
 // testTimeout in a jest project is not applied when several projects run together.
@@ -281,7 +281,7 @@ describe('Stripe adapter against localstripe', () => {
     expect(pi.last_payment_error).toMatchObject({ code: 'card_declined', message: 'Your card was declined.' });
 
     const hook = await webhookFor(session.providerRef, 'payment_intent.payment_failed');
-    const event = toProviderEvent(verifyStripeEvent(hook.rawBody, hook.signature, WEBHOOK_SECRET));
+    const event = stripeToProviderEvent(verifyStripeEvent(hook.rawBody, hook.signature, WEBHOOK_SECRET));
     expect(event).toMatchObject({
       provider: 'stripe',
       eventType: 'payment_intent.payment_failed',
@@ -307,7 +307,7 @@ describe('Stripe adapter against localstripe', () => {
     const hook = await webhookFor(session.providerRef, 'payment_intent.succeeded');
     expect(hook.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     const verified = verifyStripeEvent(hook.rawBody, hook.signature, WEBHOOK_SECRET);
-    expect(toProviderEvent(verified)).toEqual({
+    expect(stripeToProviderEvent(verified)).toEqual({
       provider: 'stripe',
       eventId: verified.id,
       eventType: 'payment_intent.succeeded',

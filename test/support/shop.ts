@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { endpoints } from './endpoints';
+import type { PaymentView } from '../../functions/orders/adapters/http';
 
 /**
  * A shopper through the public API, as the storefront does it: log in, place an order with an
@@ -24,14 +25,7 @@ export interface OrderView {
   paymentProvider: 'stripe' | 'paypal';
   paymentSessionId: string | null;
   failureReason: string | null;
-  payment: null | {
-    sessionId: string;
-    provider: string;
-    status: string;
-    providerRef: string | null;
-    clientSecret: string | null;
-    approveUrl: string | null;
-  };
+  payment: null | PaymentView;
 }
 
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'NEEDS_ATTENTION'];

@@ -3,7 +3,25 @@ import { noneMatchHits, parseIfMatch, toEtag } from '../../functions/catalog/cor
 import { ListQuery, ProductPatch, RACE_DEMO_PRODUCT_ID, RaceRequest, ReserveRequest, StockPatch, sameItems, type Product } from '../../functions/catalog/core/model';
 import type { GuardedWrite, ProductCache, ProductRepository } from '../../functions/catalog/core/ports';
 import { retryThrottled, runRace, summarize, type Send } from '../../functions/catalog/core/race';
-import { HttpProblem } from '../../functions/shared/problem';
+import { catalogProblem } from '../../functions/catalog/adapters/problems';
+import { CatalogError } from '../../functions/catalog/core/errors';
+import type { HttpProblem } from '../../functions/shared/problem';
+
+/** The core throws CatalogErrors; the handler answers the problem catalogProblem maps each to (the wire contract). */
+function problemOf(fn: () => unknown): HttpProblem {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CatalogError);
+    return catalogProblem(err)!;
+  }
+  throw new Error('expected a CatalogError');
+}
+async function rejection(p: Promise<unknown>): Promise<HttpProblem> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(CatalogError);
+  return catalogProblem(err)!;
+}
 
 const ID = '00000000-0000-4000-8000-00000000aaaa';
 const product = (version: string, stock = 10): Product => ({
@@ -33,12 +51,8 @@ describe('ETags', () => {
   });
   it('requireIfMatch answers 428 without a usable header', () => {
     for (const h of [undefined, '', '*']) {
-      try {
-        requireIfMatch(h);
-        throw new Error('expected 428');
-      } catch (err) {
-        expect((err as HttpProblem).status).toBe(428);
-      }
+      expect(() => requireIfMatch(h)).toThrow(expect.objectContaining({ code: 'ifMatchRequired' }));
+      expect(problemOf(() => requireIfMatch(h)).status).toBe(428);
     }
     expect(requireIfMatch('"9"')).toEqual(['9']);
   });
@@ -100,7 +114,7 @@ describe('CatalogService', () => {
 
   it('428 before touching the repository when If-Match is missing', async () => {
     const { svc, repo } = setup({ kind: 'ok', product: product('2') });
-    await expect(svc.addStock(ID, undefined, 1)).rejects.toMatchObject({ status: 428 });
+    expect((await rejection(svc.addStock(ID, undefined, 1))).status).toBe(428);
     expect(repo.addStock).not.toHaveBeenCalled();
   });
   it('a win invalidates the cache before returning', async () => {
@@ -111,20 +125,25 @@ describe('CatalogService', () => {
   });
   it('stale answers 412 with the current ETag and does not invalidate', async () => {
     const { svc, invalidated } = setup({ kind: 'stale', current: product('7') });
-    const err = (await svc.update(ID, '"1"', { name: 'x' }).catch((e) => e)) as HttpProblem;
+    const err = await rejection(svc.update(ID, '"1"', { name: 'x' }));
     expect(err.status).toBe(412);
+    expect(err.type).toBe('https://checkout-mesh.dev/problems/precondition-failed');
     expect(err.headers.etag).toBe('"7"');
+    expect(err.toBody()).toMatchObject({ currentEtag: '"7"' });
     expect(invalidated).toEqual([]);
   });
   it('going below zero answers 409 insufficient-stock', async () => {
     const { svc } = setup({ kind: 'insufficient', current: product('1', 0) });
-    const err = (await svc.addStock(ID, '"1"', -5).catch((e) => e)) as HttpProblem;
+    const err = await rejection(svc.addStock(ID, '"1"', -5));
     expect(err.status).toBe(409);
     expect(err.type).toMatch(/insufficient-stock$/);
+    expect(err.title).toBe('Insufficient stock');
+    expect(err.headers.etag).toBe('"1"');
+    expect(err.toBody()).toMatchObject({ productId: ID, available: 0, delta: -5 });
   });
   it('unknown product answers 404', async () => {
     const { svc } = setup({ kind: 'notFound' });
-    await expect(svc.addStock(ID, '"1"', 1)).rejects.toMatchObject({ status: 404 });
+    expect(await rejection(svc.addStock(ID, '"1"', 1))).toMatchObject({ status: 404, type: 'https://checkout-mesh.dev/problems/not-found' });
   });
 });
 
@@ -138,6 +157,12 @@ describe('race', () => {
     expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 14, finalEtag: null, statuses: [200, 200, 412, 500], durationMs: 5 }))
       .toMatchObject({ winners: 2, consistent: false, otherStatuses: { '500': 1 } });
     expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 10, finalEtag: null, statuses: [200, 412, 412, 412], durationMs: 5 }).consistent).toBe(false);
+  });
+  it('a product it cannot read answers 404 or 502 (as the BFF maps catalog errors)', async () => {
+    const answering = (status: number): Send => async () => ({ status, headers: { get: () => null }, body: '' });
+    expect(await rejection(runRace(answering(404), req))).toMatchObject({ status: 404, type: 'https://checkout-mesh.dev/problems/not-found' });
+    expect(await rejection(runRace(answering(500), req))).toMatchObject({ status: 502, type: 'https://checkout-mesh.dev/problems/upstream-unavailable' });
+    expect(await rejection(runRace(answering(200), req))).toMatchObject({ status: 502, message: 'The product read carried no ETag' });
   });
   it('retries 429 until another answer', async () => {
     let calls = 0;

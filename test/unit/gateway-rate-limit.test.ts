@@ -46,11 +46,14 @@ describe('rate limit (token bucket)', () => {
     expect(routeClass({ method: 'GET', path: '/api/demo/rate-limited' })).toBe('demo');
   });
 
-  it('reads limits from RATE_LIMITS, class by class, ignoring bad values', () => {
-    const l = rateLimits({ RATE_LIMITS: '{"write":{"capacity":7,"refillPerSecond":2},"read":{"capacity":-1},"nope":{}}' });
+  it('reads limits from RATE_LIMITS, class by class; a malformed value stops the cold start', () => {
+    const l = rateLimits({ RATE_LIMITS: '{"write":{"capacity":7,"refillPerSecond":2},"read":{"capacity":9}}' });
     expect(l.write).toEqual({ capacity: 7, refillPerSecond: 2 });
-    expect(l.read).toEqual(rateLimits({}).read);
-    expect(rateLimits({ RATE_LIMITS: 'not json' })).toEqual(rateLimits({}));
+    expect(l.read).toEqual({ ...rateLimits({}).read, capacity: 9 });
+    expect(l.auth).toEqual(rateLimits({}).auth);
+    for (const bad of ['not json', '{"read":{"capacity":-1}}', '{"nope":{}}', '{"write":{"capacity":"7"}}', '{"write":{"burst":3}}']) {
+      expect(() => rateLimits({ RATE_LIMITS: bad })).toThrow(/Invalid configuration: RATE_LIMITS: /);
+    }
   });
 
   it('formats the IETF RateLimit-Policy and RateLimit headers', () => {

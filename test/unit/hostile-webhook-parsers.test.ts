@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import Stripe from 'stripe';
-import { verifyStripeEvent, toProviderEvent } from '../../functions/payments/adapters/stripe-webhook';
+import { verifyStripeEvent, stripeToProviderEvent } from '../../functions/payments/adapters/stripe-webhook';
 import { paypalToProviderEvent, verifyPayPalEvent } from '../../functions/payments/adapters/paypal-webhook';
 import { HttpProblem } from '../../functions/shared/problem';
 
 /**
  * The webhook parsers on any correctly signed body: either a 400 HttpProblem, or a provider
  * event whose fields Postgres can store (strings, ≤ 255 characters, no NUL). Before the shape
- * check, a signed `null` or an array crashed toProviderEvent (a 500) and an id with NUL or of
+ * check, a signed `null` or an array crashed stripeToProviderEvent (a 500) and an id with NUL or of
  * 3000+ characters failed in Postgres (a 500).
  */
 const secret = 'whsec_unit_hostile';
@@ -31,7 +31,7 @@ describe('Stripe parser on signed hostile bodies', () => {
           expect((err as HttpProblem).status).toBe(400);
           return;
         }
-        const pe = toProviderEvent(event);
+        const pe = stripeToProviderEvent(event);
         expect(storable(pe.eventId) && storable(pe.eventType)).toBe(true);
         if (pe.providerRef !== undefined) expect(storable(pe.providerRef)).toBe(true);
       }),

@@ -1,8 +1,16 @@
 import { ALLOWED_FROM, ORDER_STATES, buildTrace, canTransition, failurePlanRules, PlaceOrderSchema, type HistoryEvent } from '../../functions/orders/core/model';
 import { priceCart } from '../../functions/orders/core/place';
 import { describeError, runStep } from '../../functions/orders/core/saga';
+import type { SagaPorts } from '../../functions/orders/core/ports';
+import { HttpCatalog, HttpPayments } from '../../functions/orders/adapters/http';
+import { PgOrderRepository } from '../../functions/orders/adapters/pg';
+import type { Database } from '../../functions/shared/db';
+import type { ServiceClient } from '../../functions/shared/service-client';
+
+type InternalApi = Pick<ServiceClient, 'call'>;
 import { NewRuleSchema } from '../../functions/shared/chaos';
-import { HttpProblem } from '../../functions/shared/problem';
+import { OrderError } from '../../functions/orders/core/errors';
+import { orderProblem } from '../../functions/orders/adapters/problems';
 
 const P1 = '00000000-0000-4000-8000-000000000001';
 const P2 = '00000000-0000-4000-8000-000000000002';
@@ -46,7 +54,17 @@ describe('place order input', () => {
       items: [{ productId: P1, quantity: 3, unitPriceCents: 250 }],
       amountCents: 750,
     });
-    expect(() => priceCart([{ productId: P2, quantity: 1 }], new Map([[P2, undefined]]))).toThrow(HttpProblem);
+    let refused: unknown;
+    try {
+      priceCart([{ productId: P2, quantity: 1 }], new Map([[P2, undefined]]));
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(OrderError);
+    // What the handler answers: 422 validation-error naming the missing products.
+    const problem = orderProblem(refused)!;
+    expect(problem).toMatchObject({ status: 422, type: 'https://checkout-mesh.dev/problems/validation-error' });
+    expect(problem.toBody()).toMatchObject({ missing: [P2] });
   });
 });
 
@@ -110,39 +128,47 @@ describe('saga steps (fake db and services)', () => {
       if (text.startsWith('UPDATE orders SET task_token')) row.task_token = params[1];
       return { rows: [], rowCount: 1 };
     };
-    const db = { query, transaction: async <T>(fn: (c: never) => Promise<T>) => fn({ query } as never) };
-    return { db: db as never, row, queries };
+    // Enough of pg for the repository: results carry rows and rowCount only.
+    const db = { query, withClient: async <T>(fn: (c: { query: typeof query }) => Promise<T>) => fn({ query }) } as unknown as Database;
+    return { db, row, queries };
   };
+  /** The saga's ports: the real adapters over the fake database and fake service APIs. */
+  const ports = (db: Database, ds: { catalog: InternalApi; payments: InternalApi }): SagaPorts => ({
+    orders: new PgOrderRepository(db),
+    stock: new HttpCatalog(ds.catalog),
+    payments: new HttpPayments(ds.payments),
+    resume: jest.fn(async () => undefined),
+  });
   const reply = (status: number, body: unknown = {}) => ({ status, headers: new Headers(), body: JSON.stringify(body) });
 
   it('ReserveStock: reserved moves PENDING -> RESERVED; a replay answers the same and stays', async () => {
     const { db, row } = makeDb();
     const ds = { catalog: { call: jest.fn(async () => reply(201)) }, payments: { call: jest.fn() } };
-    expect((await runStep(db, ds as never, { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('reserved');
+    expect((await runStep(ports(db, ds), { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('reserved');
     expect(row.state).toBe('RESERVED');
-    expect((await runStep(db, ds as never, { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('reserved');
+    expect((await runStep(ports(db, ds), { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('reserved');
     expect(row.state).toBe('RESERVED');
   });
   it('ReserveStock: out of stock is data, a 5xx throws', async () => {
     const { db } = makeDb();
     const out = { catalog: { call: async () => reply(409, { type: 'insufficient-stock' }) }, payments: { call: jest.fn() } };
-    expect((await runStep(db, out as never, { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('rejected');
+    expect((await runStep(ports(db, out), { step: 'ReserveStock', orderId: ORDER }, 'c')).outcome).toBe('rejected');
     const down = { catalog: { call: async () => reply(503) }, payments: { call: jest.fn() } };
-    await expect(runStep(db, down as never, { step: 'ReserveStock', orderId: ORDER }, 'c')).rejects.toThrow(/503/);
+    await expect(runStep(ports(db, down), { step: 'ReserveStock', orderId: ORDER }, 'c')).rejects.toThrow(/503/);
   });
   it('compensations are idempotent and MarkOrderFailed does not move a COMPLETED order', async () => {
     const { db, row } = makeDb('COMPLETED');
     const ds = { catalog: { call: async () => reply(200) }, payments: { call: async () => reply(200) } };
-    await runStep(db, ds as never, { step: 'ReleaseStock', orderId: ORDER }, 'c');
-    await runStep(db, ds as never, { step: 'MarkOrderFailed', orderId: ORDER, input: { error: { Error: 'X', Cause: 'y' } } }, 'c');
+    await runStep(ports(db, ds), { step: 'ReleaseStock', orderId: ORDER }, 'c');
+    await runStep(ports(db, ds), { step: 'MarkOrderFailed', orderId: ORDER, input: { error: { Error: 'X', Cause: 'y' } } }, 'c');
     expect(row.state).toBe('COMPLETED');
   });
   it('failure path reaches FAILED with the reason', async () => {
     const { db, row } = makeDb('RESERVED');
     const ds = { catalog: { call: async () => reply(404) }, payments: { call: async () => reply(200) } };
-    await runStep(db, ds as never, { step: 'ReleaseStock', orderId: ORDER }, 'c');
+    await runStep(ports(db, ds), { step: 'ReleaseStock', orderId: ORDER }, 'c');
     expect(row.state).toBe('COMPENSATING');
-    await runStep(db, ds as never, { step: 'MarkOrderFailed', orderId: ORDER, input: { error: { Error: 'Runtime.HandlerError', Cause: 'boom' } } }, 'c');
+    await runStep(ports(db, ds), { step: 'MarkOrderFailed', orderId: ORDER, input: { error: { Error: 'Runtime.HandlerError', Cause: 'boom' } } }, 'c');
     expect(row.state).toBe('FAILED');
   });
   it('describeError reads a caught error or a business outcome', () => {

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import type { SQSEvent } from 'aws-lambda';
-import { toProviderEvent, verifyStripeEvent } from '../../functions/payments/adapters/stripe-webhook';
+import { stripeToProviderEvent, verifyStripeEvent } from '../../functions/payments/adapters/stripe-webhook';
 import { paypalSignedMessage, paypalToProviderEvent } from '../../functions/payments/adapters/paypal-webhook';
 import { newEvent, parseEnvelope } from '../../functions/shared/events';
 import { sqsEventHandler } from '../../functions/shared/inbox';
@@ -29,7 +29,7 @@ describe('Stripe webhook verification', () => {
     const header = stripe.webhooks.generateTestHeaderString({ payload, secret });
     const ev = verifyStripeEvent(Buffer.from(payload), header, secret);
     expect(ev.id).toBe('evt_unit_1');
-    expect(toProviderEvent(ev)).toMatchObject({ provider: 'stripe', eventId: 'evt_unit_1', providerRef: 'pi_unit_1', outcome: 'succeeded' });
+    expect(stripeToProviderEvent(ev)).toMatchObject({ provider: 'stripe', eventId: 'evt_unit_1', providerRef: 'pi_unit_1', outcome: 'succeeded' });
   });
 
   it('rejects a tampered body, a wrong secret, a missing header and a stale timestamp with 400', () => {
@@ -46,9 +46,9 @@ describe('Stripe webhook verification', () => {
 
   it('maps failures and ignores event types with no payment outcome', () => {
     const failed = { id: 'evt_2', type: 'payment_intent.payment_failed', data: { object: { id: 'pi_2', last_payment_error: { message: 'card declined' } } } };
-    expect(toProviderEvent(failed as unknown as Stripe.Event)).toMatchObject({ outcome: 'failed', failureMessage: 'card declined' });
+    expect(stripeToProviderEvent(failed as unknown as Stripe.Event)).toMatchObject({ outcome: 'failed', failureMessage: 'card declined' });
     const other = { id: 'evt_3', type: 'charge.updated', data: { object: { id: 'ch_3' } } };
-    expect(toProviderEvent(other as unknown as Stripe.Event).outcome).toBeUndefined();
+    expect(stripeToProviderEvent(other as unknown as Stripe.Event).outcome).toBeUndefined();
   });
 });
 

@@ -1,3 +1,4 @@
+import { catalogProblem } from '../../catalog/adapters/problems';
 import { chaosMiddlewares } from '../../shared/chaos';
 import { config } from '../../shared/config';
 import { httpApi } from '../../shared/http';
@@ -8,4 +9,6 @@ import { publicRoutes } from '../routes';
 export const handler = httpApi(publicRoutes(), {
   maxBodyBytes: 64 * 1024,
   middlewares: [...chaosMiddlewares(config()), rateLimit()],
+  // The ETag race (routes/catalog.ts) runs catalog's core here, at the door.
+  toProblem: catalogProblem,
 });

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { redisReady } from '../../shared/redis';
-import { config } from '../../shared/config';
+import { bffLimits, config, type RATE_LIMIT_CLASSES } from '../../shared/config';
 import type { HttpMiddleware, HttpRequest } from '../../shared/http';
 import { logger } from '../../shared/logger';
 import { HttpProblem } from '../../shared/problem';
@@ -28,7 +28,7 @@ export interface BucketLimit {
   capacity: number;
   refillPerSecond: number;
 }
-export type RouteClass = 'read' | 'write' | 'auth' | 'ops' | 'demo' | 'race';
+export type RouteClass = (typeof RATE_LIMIT_CLASSES)[number];
 
 export const DEFAULT_LIMITS: Record<RouteClass, BucketLimit> = {
   read: { capacity: 600, refillPerSecond: 100 },
@@ -41,21 +41,12 @@ export const DEFAULT_LIMITS: Record<RouteClass, BucketLimit> = {
   race: { capacity: 60, refillPerSecond: 1 },
 };
 
-/** RATE_LIMITS='{"write":{"capacity":50,"refillPerSecond":5}}' overrides classes one by one. */
+/** The defaults with RATE_LIMITS' overrides, class by class (validated by config.ts's schema). */
 export function rateLimits(env: NodeJS.ProcessEnv = process.env): Record<RouteClass, BucketLimit> {
   const out = { ...DEFAULT_LIMITS };
-  if (!env.RATE_LIMITS) return out;
-  try {
-    const parsed = JSON.parse(env.RATE_LIMITS) as Record<string, Partial<BucketLimit>>;
-    for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in out)) continue;
-      const cur = out[k as RouteClass];
-      const capacity = Number(v.capacity ?? cur.capacity);
-      const refill = Number(v.refillPerSecond ?? cur.refillPerSecond);
-      if (capacity > 0 && refill > 0) out[k as RouteClass] = { capacity, refillPerSecond: refill };
-    }
-  } catch {
-    logger.warn('RATE_LIMITS is not valid JSON; using the defaults');
+  for (const [k, v] of Object.entries(bffLimits(env).RATE_LIMITS)) {
+    const cls = k as RouteClass;
+    out[cls] = { capacity: v?.capacity ?? out[cls].capacity, refillPerSecond: v?.refillPerSecond ?? out[cls].refillPerSecond };
   }
   return out;
 }

@@ -1,16 +1,8 @@
-import type { QueryResult, QueryResultRow } from 'pg';
+import { type Database, type Queryable, withTransaction } from '../../shared/db';
 import type { ListQuery, Product, ProductPatch, Reservation, ReservationItem, ReserveRequest } from '../core/model';
 import { UNLISTED_CATEGORIES, canonicalItems, sameItems } from '../core/model';
 import type { GuardedWrite, ProductRepository, ReleaseOutcome, ReserveOutcome } from '../core/ports';
 
-/** What the repository needs from Postgres: a LeasedPool fits, and so does a test wrapper that counts queries. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
-}
-export interface Db extends Queryable {
-  /** Runs fn on one connection inside BEGIN/COMMIT (ROLLBACK on error). */
-  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
-}
 
 interface ProductRow {
   id: string;
@@ -44,7 +36,7 @@ const CHECK_VIOLATION = '23514';
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class PgProductRepository implements ProductRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
   async list(q: ListQuery): Promise<{ items: Product[]; total: number }> {
     const where: string[] = [];
@@ -123,7 +115,7 @@ export class PgProductRepository implements ProductRepository {
 
   async reserve(req: ReserveRequest): Promise<ReserveOutcome> {
     const items = canonicalItems(req.items);
-    return this.db.transaction(async (tx): Promise<ReserveOutcome> => {
+    return withTransaction(this.db, async (tx): Promise<ReserveOutcome> => {
       const inserted = await tx.query(
         `INSERT INTO reservations (order_id, status) VALUES ($1, 'reserved') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
         [req.orderId],
@@ -163,7 +155,7 @@ export class PgProductRepository implements ProductRepository {
   }
 
   async release(orderId: string): Promise<ReleaseOutcome> {
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       // A release before any reserve leaves a tombstone, so a late reserve cannot take stock.
       await tx.query(
         `INSERT INTO reservations (order_id, status, released_at) VALUES ($1, 'released', now()) ON CONFLICT (order_id) DO NOTHING`,

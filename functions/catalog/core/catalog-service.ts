@@ -1,10 +1,10 @@
-import { HttpProblem } from '../../shared/problem';
+import { CatalogError } from './errors';
 import { parseIfMatch, toEtag } from './etag';
 import type { ListQuery, Product, ProductPage, ProductPatch, Reservation, ReserveRequest } from './model';
 import type { GuardedWrite, ProductCache, ProductRepository } from './ports';
 
 /**
- * The catalog's rules, free of HTTP and AWS: reads go through the cache, writes are one guarded
+ * The catalog's rules, free of HTTP and AWS (refusals are CatalogErrors; the handler maps them): reads go through the cache, writes are one guarded
  * statement and invalidate the cache before they return, so a reader that starts after a
  * writer's 2xx never sees the old product.
  */
@@ -45,15 +45,18 @@ export class CatalogService {
       case 'replayed':
         return { reservation: out.reservation, replayed: true };
       case 'conflict':
-        throw new HttpProblem(409, 'conflict', `Order ${req.orderId} already has a ${out.existing.status} reservation with other items`, {
-          extensions: { orderId: req.orderId, status: out.existing.status },
+        throw new CatalogError('reservationConflict', `Order ${req.orderId} already has a ${out.existing.status} reservation with other items`, {
+          orderId: req.orderId,
+          status: out.existing.status,
         });
       case 'notFound':
         throw notFound(out.productId);
       case 'insufficient':
-        throw new HttpProblem(409, 'insufficientStock', `Only ${out.available} of ${out.requested} units of ${out.productId} are available`, {
-          title: 'Insufficient stock',
-          extensions: { orderId: req.orderId, productId: out.productId, requested: out.requested, available: out.available },
+        throw new CatalogError('insufficientStock', `Only ${out.available} of ${out.requested} units of ${out.productId} are available`, {
+          orderId: req.orderId,
+          productId: out.productId,
+          requested: out.requested,
+          available: out.available,
         });
     }
   }
@@ -73,16 +76,19 @@ export class CatalogService {
       case 'notFound':
         throw notFound(id);
       case 'stale':
-        throw new HttpProblem(412, 'preconditionFailed', 'The product changed since you read it; read it again and retry with its new ETag', {
-          headers: { etag: toEtag(out.current.version) },
-          extensions: { currentEtag: toEtag(out.current.version) },
-        });
+        throw new CatalogError(
+          'staleEtag',
+          'The product changed since you read it; read it again and retry with its new ETag',
+          { currentEtag: toEtag(out.current.version) },
+          toEtag(out.current.version),
+        );
       case 'insufficient':
-        throw new HttpProblem(409, 'insufficientStock', `Stock cannot go below 0 (stock ${out.current.stock}, delta ${delta})`, {
-          title: 'Insufficient stock',
-          headers: { etag: toEtag(out.current.version) },
-          extensions: { productId: id, available: out.current.stock, delta },
-        });
+        throw new CatalogError(
+          'insufficientStock',
+          `Stock cannot go below 0 (stock ${out.current.stock}, delta ${delta})`,
+          { productId: id, available: out.current.stock, delta },
+          toEtag(out.current.version),
+        );
     }
   }
 }
@@ -90,12 +96,12 @@ export class CatalogService {
 export function requireIfMatch(header: string | undefined): string[] {
   const parsed = parseIfMatch(header);
   if (parsed.kind === 'missing') {
-    throw new HttpProblem(428, 'preconditionRequired', 'Send If-Match with the ETag from your last read of this product');
+    throw new CatalogError('ifMatchRequired', 'Send If-Match with the ETag from your last read of this product');
   }
   if (parsed.kind === 'any') {
-    throw new HttpProblem(428, 'preconditionRequired', 'If-Match: * is not accepted; send the product ETag');
+    throw new CatalogError('ifMatchRequired', 'If-Match: * is not accepted; send the product ETag');
   }
   return parsed.versions;
 }
 
-const notFound = (id: string) => new HttpProblem(404, 'notFound', `No product ${id}`);
+const notFound = (id: string) => new CatalogError('productNotFound', `No product ${id}`);

@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../shared/problem';
+import { CatalogError } from './errors';
 import { retryOnThrottle, sleep as realSleep } from '../../shared/retry';
 import type { RaceRequest } from './model';
 
@@ -36,10 +36,10 @@ export async function runRace(rawSend: Send, req: RaceRequest, opts: { throttleB
   const send = retryThrottled(rawSend, opts.throttleBudgetMs ?? 20_000);
   const path = `/products/${req.productId}`;
   const first = await send('GET', path, { headers: { 'cache-control': 'no-cache' } });
-  if (first.status === 404) throw new HttpProblem(404, 'notFound', `No product ${req.productId}`);
-  if (first.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `Reading the product answered ${first.status}`);
+  if (first.status === 404) throw new CatalogError('productNotFound', `No product ${req.productId}`);
+  if (first.status !== 200) throw new CatalogError('productUnreadable', `Reading the product answered ${first.status}`);
   const etag = first.headers.get('etag');
-  if (!etag) throw new HttpProblem(502, 'upstreamUnavailable', 'The product read carried no ETag');
+  if (!etag) throw new CatalogError('productUnreadable', 'The product read carried no ETag');
   const initialStock = (JSON.parse(first.body) as { stock: number }).stock;
 
   const started = Date.now();

@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { PgProductRepository } from '../adapters/pg-repository';
 import { RedisProductCache } from '../adapters/redis-cache';
+import { catalogProblem } from '../adapters/problems';
 import { CatalogService } from '../core/catalog-service';
 import { noneMatchHits, toEtag } from '../core/etag';
 import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Product } from '../core/model';
 import * as z from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
-const repo = new PgProductRepository({
-  query: (text, params) => runtime.db().query(text, params),
-  transaction: (fn) => runtime.db().transaction(fn),
-});
-const catalog = new CatalogService(repo, new RedisProductCache(runtime.redis));
+let service: CatalogService | undefined;
+// Built on first use: the pool leases its credentials then, not at import.
+const catalog = () => (service ??= new CatalogService(new PgProductRepository(runtime.db()), new RedisProductCache(runtime.redis)));
 
 /** Names this Lambda worker (process) in responses, so the race can show it spanned workers. */
 const WORKER_ID = randomUUID().slice(0, 8);
@@ -22,15 +21,14 @@ const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path
 const productResult = (status: number, p: Product): HttpResult =>
   json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
-const api = httpApi(
+const api = runtime.api(
   [
-    runtime.healthRoute,
     route('GET', '/products', async (req) => {
       const query = validate(ListQuery, req.query, 'query');
-      return json(200, await catalog.list(query), { 'cache-control': 'no-cache' });
+      return json(200, await catalog().list(query), { 'cache-control': 'no-cache' });
     }),
     route('GET', '/products/{id}', async (req) => {
-      const product = await catalog.get(productId(req));
+      const product = await catalog().get(productId(req));
       if (noneMatchHits(req.headers['if-none-match'], product.version)) {
         return { status: 304, headers: { etag: toEtag(product.version), 'cache-control': 'no-cache' } };
       }
@@ -39,25 +37,25 @@ const api = httpApi(
     route('PATCH', '/products/{id}/stock', async (req) => {
       const id = productId(req);
       const { delta } = parseJsonBody(req, StockPatch);
-      return productResult(200, await catalog.addStock(id, req.headers['if-match'], delta));
+      return productResult(200, await catalog().addStock(id, req.headers['if-match'], delta));
     }),
     route('PATCH', '/products/{id}', async (req) => {
       const id = productId(req);
       const patch = parseJsonBody(req, ProductPatch);
-      return productResult(200, await catalog.update(id, req.headers['if-match'], patch));
+      return productResult(200, await catalog().update(id, req.headers['if-match'], patch));
     }),
     route('POST', '/internal/reservations', async (req) => {
       const body = parseJsonBody(req, ReserveRequest);
-      const { reservation, replayed } = await catalog.reserve(body);
+      const { reservation, replayed } = await catalog().reserve(body);
       return json(replayed ? 200 : 201, reservation, replayed ? { 'idempotent-replayed': 'true' } : {});
     }),
     route('DELETE', '/internal/reservations/{orderId}', async (req) => {
       const orderId = validate(z.string().uuid(), req.params.orderId, 'path.orderId');
-      const { reservation, changed } = await catalog.release(orderId);
+      const { reservation, changed } = await catalog().release(orderId);
       return json(200, { ...reservation, changed });
     }),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: catalogProblem },
 );
 
 /** Every response names the worker that produced it (problems included), for the race report. */

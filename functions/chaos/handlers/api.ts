@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { addRule, clearRules, hitCounts, listRules, NewRuleSchema, removeRule } from '../../shared/chaos';
-import { httpApi, json, parseJsonBody, route, validate } from '../../shared/http';
+import { json, parseJsonBody, route, validate } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { redisReady } from '../../shared/redis';
 import { serviceRuntime } from '../../shared/service';
@@ -18,8 +18,7 @@ const redis = async () => {
   return r;
 };
 
-export const handler = httpApi([
-  runtime.healthRoute,
+export const handler = runtime.api([
   route('GET', '/rules', async () => {
     const r = await redis();
     const [rules, hits] = await Promise.all([listRules(r), hitCounts(r)]);
@@ -37,4 +36,4 @@ export const handler = httpApi([
   }),
   // The kill switch: removes every rule at once.
   route('DELETE', '/rules', async () => json(200, { cleared: await clearRules(await redis()) })),
-], { middlewares: runtime.middlewares });
+]);

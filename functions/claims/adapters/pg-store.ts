@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { QueryResult, QueryResultRow } from 'pg';
+import { type Database, withTransaction } from '../../shared/db';
 import { type ClaimOutcome, type ClaimRequest, type ClaimRow, type ClaimsSettings, decide, type OutcomeRequest, type StoredResponse } from '../core/model';
 
-/** The subset of pg we use: LeasedPool in the Lambda, a plain Pool wrapper in tests. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
-}
-export interface Database extends Queryable {
-  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
-}
 
 export type OutcomeResult =
   | { result: 'stored'; state: 'completed' | 'failed' }
@@ -31,7 +24,7 @@ export class ClaimStore {
     const lease = req.leaseSeconds ?? this.settings.leaseSeconds;
     // A purge can delete the row between our INSERT and SELECT: then try again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = await this.db.transaction(async (c) => {
+      const out = await withTransaction(this.db, async (c) => {
         const id = randomUUID();
         const leaseToken = randomUUID();
         const inserted = await c.query<{ id: string }>(
@@ -86,7 +79,7 @@ export class ClaimStore {
   /** Stores the final response (status < 500) or releases the claim for a retry (5xx). */
   async complete(id: string, outcome: OutcomeRequest): Promise<OutcomeResult> {
     const failed = outcome.status >= 500;
-    return this.db.transaction(async (c) => {
+    return withTransaction(this.db, async (c) => {
       const { rows } = await c.query<ClaimRow>('SELECT * FROM claims WHERE id = $1 FOR UPDATE', [id]);
       const row = rows[0];
       if (!row) return { result: 'not_found' } as OutcomeResult;

@@ -83,7 +83,8 @@ export interface ClaimsSettings {
   leaseSeconds: number;
 }
 
-export function claimsSettings(env: NodeJS.ProcessEnv = process.env): ClaimsSettings {
-  const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d);
-  return { ttlSeconds: num(env.CLAIMS_TTL_SECONDS, 24 * 3600), leaseSeconds: num(env.CLAIMS_LEASE_SECONDS, 30) };
-}
+/** From the configuration (config.ts checks both are positive integers). */
+export const claimsSettings = (cfg: { CLAIMS_TTL_SECONDS: number; CLAIMS_LEASE_SECONDS: number }): ClaimsSettings => ({
+  ttlSeconds: cfg.CLAIMS_TTL_SECONDS,
+  leaseSeconds: cfg.CLAIMS_LEASE_SECONDS,
+});

@@ -1,4 +1,4 @@
-import { httpApi, json, parseJsonBody, route } from '../../shared/http';
+import { json, parseJsonBody, route } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { serviceRuntime } from '../../shared/service';
 import { ClaimStore } from '../adapters/pg-store';
@@ -6,7 +6,7 @@ import { ClaimRequest, claimsSettings, OutcomeRequest } from '../core/model';
 
 const runtime = serviceRuntime('claims', { postgres: true });
 let store: ClaimStore | undefined;
-const claims = () => (store ??= new ClaimStore(runtime.db(), claimsSettings()));
+const claims = () => (store ??= new ClaimStore(runtime.db(), claimsSettings(runtime.cfg)));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const claimId = (raw: string) => {
@@ -14,9 +14,8 @@ const claimId = (raw: string) => {
   return raw;
 };
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
     // Claiming is idempotent: the same (principal, key) twice is a read of the existing claim.
     route('POST', '/claims', async (req) => {
       const body = parseJsonBody(req, ClaimRequest);
@@ -49,5 +48,4 @@ export const handler = httpApi(
       return json(status, { status, delayMs: delay });
     }),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
 );

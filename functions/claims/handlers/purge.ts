@@ -8,7 +8,7 @@ const runtime = serviceRuntime('claims', { postgres: true });
 
 export const handler = async (): Promise<{ deleted: number }> => {
   await runtime.beforeEach();
-  const deleted = await new ClaimStore(runtime.db(), claimsSettings()).purgeExpired();
+  const deleted = await new ClaimStore(runtime.db(), claimsSettings(runtime.cfg)).purgeExpired();
   logger.info('expired claims purged', { deleted });
   return { deleted };
 };

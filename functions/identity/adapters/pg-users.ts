@@ -1,11 +1,7 @@
-import type { QueryResult, QueryResultRow } from 'pg';
 import type { Role } from '../../shared/auth';
+import type { Queryable } from '../../shared/db';
 import type { UserRecord, UserRepo } from '../core/auth-service';
 
-/** Anything with pg's query signature: the LeasedPool, a Pool or a Client. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
-}
 
 interface Row {
   id: string;

@@ -1,13 +1,14 @@
 import type Redis from 'ioredis';
 import type { Credentials } from './schemas';
-import { assertNotRevoked, authKeys, unauthorized, verifyAccessJwt, type Principal, type Role } from '../../shared/auth';
+import { assertNotRevoked, authKeys, TOKEN_REFUSED, verifyAccessJwt, type Principal, type Role } from '../../shared/auth';
+import { IdentityError } from './errors';
 import type { KeyRing } from './keys';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords';
 import { LoginLimiter } from './rate-limit';
 import { RefreshTokens } from './refresh';
 import { ACCESS_TOKEN_TTL_SEC, issueAccessToken } from './tokens';
 
-/** Identity's use cases, free of transport and AWS types. */
+/** Identity's use cases, free of transport and AWS types: refusals are IdentityErrors (token checks are shared/auth.ts's problems, as every verifier answers). */
 export interface UserRecord {
   id: string;
   email: string;
@@ -75,7 +76,7 @@ export class AuthService {
     const ok = user ? await verifyPassword(input.password, user.passwordHash) : await dummyVerify(input.password);
     if (!user || !ok) {
       await this.limiter.failed(input.email);
-      throw unauthorized(INVALID_CREDENTIALS);
+      throw new IdentityError('unauthorized', INVALID_CREDENTIALS);
     }
     const { token, fid } = await this.refreshTokens.start(user.id);
     return this.pair(user, fid, token);
@@ -85,7 +86,8 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPair> {
     const res = await this.refreshTokens.consume(refreshToken);
     if (res.outcome !== 'ok') {
-      throw unauthorized(
+      throw new IdentityError(
+        'unauthorized',
         res.outcome === 'reuse'
           ? 'The refresh token was already used; the session has been revoked, log in again'
           : 'The refresh token is invalid, expired or revoked',
@@ -94,7 +96,7 @@ export class AuthService {
     const user = await this.deps.users.findById(res.payload.sub);
     if (!user) {
       await this.refreshTokens.revokeFamily(res.payload.fid);
-      throw unauthorized('The refresh token is invalid, expired or revoked');
+      throw new IdentityError('unauthorized', 'The refresh token is invalid, expired or revoked');
     }
     return this.pair(user, res.payload.fid, res.token);
   }
@@ -120,7 +122,7 @@ export class AuthService {
   async me(accessToken: string): Promise<{ id: string; email: string; roles: Role[]; createdAt: string }> {
     const p = await this.authenticate(accessToken);
     const user = await this.deps.users.findById(p.sub);
-    if (!user) throw unauthorized();
+    if (!user) throw new IdentityError('unauthorized', TOKEN_REFUSED);
     return { id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt.toISOString() };
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../shared/config';
-import { HttpProblem } from '../../shared/problem';
+import { IdentityError } from './errors';
 
 /**
  * Login throttling in Redis, rate-limiter-flexible's brute-force protection recipe with
@@ -10,8 +10,8 @@ import { HttpProblem } from '../../shared/problem';
  * - per client IP: every attempt consumes a point (slows credential stuffing across accounts);
  * - per account: each failed attempt is a penalty point (slows guessing one account's password);
  *   the account's count is only read before the password check.
- * Over either limit the login answers 429 problem+json with Retry-After, before any password
- * check, whether or not the account exists.
+ * Over either limit the login is refused (tooManyLogins: the handler's 429 with Retry-After) before
+ * any password check, whether or not the account exists.
  */
 export interface Window {
   limit: number;
@@ -32,17 +32,14 @@ export const loginLimits = (cfg: Pick<Config, 'LOGIN_MAX_PER_IP' | 'LOGIN_IP_WIN
 // Emails and IPs are hashed into the key: Redis holds no personal data, and keys have one length.
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
-/** 429 with Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft 08 syntax). */
-const tooMany = (name: string, w: Window, msBeforeNext: number) => {
-  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new HttpProblem(429, 'rateLimited', 'Too many login attempts; try again later', {
-    headers: {
-      'retry-after': String(retryAfter),
-      'ratelimit-policy': `"${name}";q=${w.limit};w=${w.windowSec}`,
-      ratelimit: `"${name}";r=0;t=${retryAfter}`,
-    },
+/** The refusal, with what the handler's 429 tells the client (adapters/problems.ts). */
+const tooMany = (policy: 'login-ip' | 'login-account', w: Window, msBeforeNext: number) =>
+  new IdentityError('tooManyLogins', 'Too many login attempts; try again later', {
+    policy,
+    limit: w.limit,
+    windowSec: w.windowSec,
+    retryAfterSec: Math.max(1, Math.ceil(msBeforeNext / 1000)),
   });
-};
 
 export class LoginLimiter {
   private readonly byIp: RateLimiterRedis;
@@ -58,7 +55,7 @@ export class LoginLimiter {
     this.byAccount = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'identity:login:acct', points: limits.perAccount.limit, duration: limits.perAccount.windowSec });
   }
 
-  /** Counts the attempt against the IP and checks the account; throws 429 when over a limit. */
+  /** Counts the attempt against the IP and checks the account; throws tooManyLogins when over a limit. */
   async before(email: string, ip: string): Promise<void> {
     try {
       await this.byIp.consume(digest(ip || 'unknown'));

@@ -1,8 +1,9 @@
 import { bearerToken, FORWARDED_BEARER_HEADER } from '../../shared/auth';
 import { redisReady } from '../../shared/redis';
-import { httpApi, json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
+import { json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { PgUserRepo } from '../adapters/pg-users';
+import { identityProblem } from '../adapters/problems';
 import { VaultKeyStore } from '../adapters/vault-keys';
 import { vaultClient } from '../../shared/vault';
 import { AuthService, Credentials, LoginBody, RefreshBody } from '../core/auth-service';
@@ -30,9 +31,8 @@ function auth(): AuthService {
 const clientIp = (req: HttpRequest) => req.headers['x-client-ip'] || req.sourceIp;
 const noStore = { 'cache-control': 'no-store' };
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
     route('POST', '/auth/register', async (req) => {
       await auth().register(parseJsonBody(req, Credentials));
       return json(
@@ -52,11 +52,5 @@ export const handler = httpApi(
       json(200, await auth().jwks(), { 'cache-control': 'public, max-age=60', 'content-type': 'application/jwk-set+json' }),
     ),
   ],
-  {
-    beforeEach: async () => {
-      await runtime.beforeEach();
-      await redisReady(runtime.redis());
-    },
-    middlewares: runtime.middlewares,
-  },
+  { beforeEach: async () => redisReady(runtime.redis()), toProblem: identityProblem },
 );

@@ -1,12 +1,7 @@
-import type { QueryResult, QueryResultRow } from 'pg';
-import { appendOutbox, newEvent, type TransactionalPool } from '../../shared/events';
+import { type Database, type Queryable, withTransaction } from '../../shared/db';
+import { appendOutbox, newEvent } from '../../shared/events';
 import { ALLOWED_FROM, type Order, type OrderItem, type OrderState } from '../core/model';
-
-export interface Queryable {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  query<R extends QueryResultRow = any>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
-}
-export interface OrdersDb extends TransactionalPool, Queryable {}
+import type { OrderRepository, PaymentOutcome, StoredOrder, TransitionExtra } from '../core/ports';
 
 interface Row {
   id: string;
@@ -24,7 +19,7 @@ interface Row {
   updated_at: Date;
 }
 
-export const toOrder = (r: Row): Order => ({
+const toOrder = (r: Row): Order => ({
   id: r.id,
   customerId: r.customer_id,
   items: r.items,
@@ -40,11 +35,11 @@ export const toOrder = (r: Row): Order => ({
 });
 
 export async function insertOrder(
-  db: OrdersDb,
+  db: Database,
   o: { id: string; customerId: string; items: OrderItem[]; amountCents: number; paymentProvider: string; executionArn: string },
   correlationId: string,
 ): Promise<{ order: Order; created: boolean }> {
-  return db.transaction(async (client) => {
+  return withTransaction(db, async (client) => {
     const ins = await client.query<Row>(
       `INSERT INTO orders (id, customer_id, items, amount_cents, payment_provider, execution_arn)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING *`,
@@ -63,7 +58,7 @@ export async function insertOrder(
   });
 }
 
-export async function findOrder(db: Queryable, id: string): Promise<(Order & { taskToken: string | null }) | undefined> {
+export async function findOrder(db: Queryable, id: string): Promise<StoredOrder | undefined> {
   const { rows } = await db.query<Row>('SELECT * FROM orders WHERE id = $1', [id]);
   return rows[0] ? { ...toOrder(rows[0]), taskToken: rows[0].task_token } : undefined;
 }
@@ -86,12 +81,7 @@ export async function listOrders(db: Queryable, customerId: string, page: { limi
  * Guarded transition: moves the order to `to` only from a state allowed to precede it.
  * Returns whether this call changed the state (false on a replay or a late step).
  */
-export async function transition(
-  db: Queryable,
-  id: string,
-  to: OrderState,
-  extra: { paymentSessionId?: string; taskToken?: string | null; failureReason?: string } = {},
-): Promise<boolean> {
+async function transition(db: Queryable, id: string, to: OrderState, extra: TransitionExtra = {}): Promise<boolean> {
   const res = await db.query(
     `UPDATE orders SET state = $2, updated_at = now(),
         payment_session_id = COALESCE($4, payment_session_id),
@@ -103,18 +93,13 @@ export async function transition(
   return res.rowCount === 1;
 }
 
-export async function setPaymentSession(db: Queryable, id: string, sessionId: string): Promise<void> {
+async function setPaymentSession(db: Queryable, id: string, sessionId: string): Promise<void> {
   await db.query('UPDATE orders SET payment_session_id = $2, updated_at = now() WHERE id = $1', [id, sessionId]);
 }
 
 /** Stores the WaitForPayment task token (the AWAITING_PAYMENT transition carries it on first entry). */
 export async function setTaskToken(db: Queryable, id: string, token: string | null): Promise<void> {
   await db.query('UPDATE orders SET task_token = $2, updated_at = now() WHERE id = $1', [id, token]);
-}
-
-export interface PaymentOutcome {
-  outcome: 'succeeded' | 'failed';
-  detail: { eventId: string; type: string };
 }
 
 /**
@@ -135,6 +120,40 @@ export async function keepEarlyPayment(client: Queryable, id: string, outcome: P
   await client.query('UPDATE orders SET early_payment = COALESCE(early_payment, $2::jsonb), updated_at = now() WHERE id = $1', [id, JSON.stringify(outcome)]);
 }
 
-export async function appendOrderEvent(client: Parameters<typeof appendOutbox>[0], orderId: string, type: string, data: Record<string, unknown>): Promise<void> {
+async function appendOrderEvent(client: Queryable, orderId: string, type: string, data: Record<string, unknown>): Promise<void> {
   await appendOutbox(client, newEvent(type, 'orders', { orderId, ...data }, { correlationId: orderId }), { aggregateType: 'Order', aggregateId: orderId });
+}
+
+/** The saga's view of the orders table (core/ports.ts). */
+export class PgOrderRepository implements OrderRepository {
+  constructor(private readonly db: Database) {}
+
+  find(id: string) {
+    return findOrder(this.db, id);
+  }
+
+  transition(id: string, to: OrderState, extra?: TransitionExtra) {
+    return transition(this.db, id, to, extra);
+  }
+
+  transitionAndAnnounce(id: string, to: OrderState, extra: TransitionExtra, event: { type: string; data: Record<string, unknown> }) {
+    return withTransaction(this.db, async (tx) => {
+      const moved = await transition(tx, id, to, extra);
+      if (moved) await appendOrderEvent(tx, id, event.type, event.data);
+      return moved;
+    });
+  }
+
+  setPaymentSession(id: string, sessionId: string) {
+    return setPaymentSession(this.db, id, sessionId);
+  }
+
+  awaitPayment(id: string, taskToken: string) {
+    return withTransaction(this.db, async (tx) => {
+      const locked = await lockForPayment(tx, id);
+      if (locked?.earlyPayment) return locked.earlyPayment;
+      await setTaskToken(tx, id, taskToken);
+      return null;
+    });
+  }
 }

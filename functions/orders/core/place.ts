@@ -1,5 +1,5 @@
 import type { OrderItem, PlaceOrder } from './model';
-import { HttpProblem } from '../../shared/problem';
+import { OrderError } from './errors';
 
 export interface CatalogProduct {
   id: string;
@@ -7,11 +7,11 @@ export interface CatalogProduct {
   stock: number;
 }
 
-/** Validates a cart against catalog prices: unknown products are a 422; the amount is the sum of line totals. */
+/** Validates a cart against catalog prices (unknown products are refused); the amount is the sum of line totals. */
 export function priceCart(cart: PlaceOrder['items'], products: Map<string, CatalogProduct | undefined>): { items: OrderItem[]; amountCents: number } {
   const missing = cart.filter((i) => !products.get(i.productId)).map((i) => i.productId);
   if (missing.length) {
-    throw new HttpProblem(422, 'validation', `Unknown products: ${missing.join(', ')}`, { extensions: { missing } });
+    throw new OrderError('unknownProducts', `Unknown products: ${missing.join(', ')}`, { missing });
   }
   const items = cart.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceCents: products.get(i.productId)!.priceCents }));
   const amountCents = items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);

@@ -3,13 +3,15 @@ import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
 import * as z from 'zod';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 import { addRule } from '../../shared/chaos';
 import { OrdersPage, PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
-import { priceCart, type CatalogProduct } from '../core/place';
+import { priceCart } from '../core/place';
+import { HttpCatalog, HttpPayments } from '../adapters/http';
+import { orderProblem } from '../adapters/problems';
 import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
@@ -25,34 +27,12 @@ const runtime = serviceRuntime('orders', {
   },
 });
 
-let catalogClient: ServiceClient | undefined;
+let catalogApi: HttpCatalog | undefined;
 // Catalog runs at a small reserved concurrency: a throttled (429) price lookup did not run and is retried.
-const catalog = () => (catalogClient ??= ServiceClient.fromConfig('catalog', runtime.cfg, { throttleRetries: 6 }));
-let paymentsClient: ServiceClient | undefined;
-const payments = () => (paymentsClient ??= ServiceClient.fromConfig('payments', runtime.cfg));
+const catalog = () => (catalogApi ??= new HttpCatalog(ServiceClient.fromConfig('catalog', runtime.cfg, { throttleRetries: 6 })));
+let paymentsApi: HttpPayments | undefined;
+const payments = () => (paymentsApi ??= new HttpPayments(ServiceClient.fromConfig('payments', runtime.cfg)));
 
-/** What the customer needs to pay: the Stripe client secret or the PayPal approval link. */
-interface PaymentView {
-  sessionId: string;
-  provider: string;
-  status: string;
-  providerRef: string | null;
-  clientSecret: string | null;
-  approveUrl: string | null;
-}
-
-async function paymentOf(sessionId: string | null, correlationId: string): Promise<PaymentView | null> {
-  if (!sessionId) return null;
-  try {
-    const res = await payments().call('GET', `/internal/payment-sessions/${sessionId}`, { correlationId, timeoutMs: 5000 });
-    if (res.status !== 200) return null;
-    const s = JSON.parse(res.body) as PaymentView & { id: string };
-    return { sessionId: s.id, provider: s.provider, status: s.status, providerRef: s.providerRef, clientSecret: s.clientSecret, approveUrl: s.approveUrl };
-  } catch {
-    // The order is still worth showing when payments is slow or down; the page polls again.
-    return null;
-  }
-}
 const stateMachineArn = () => {
   const arn = runtime.cfg.STATE_MACHINE_ARN;
   if (!arn) throw new HttpProblem(503, 'dependencyDown', 'STATE_MACHINE_ARN is not configured');
@@ -70,28 +50,13 @@ function customerOf(req: HttpRequest): string {
   return id;
 }
 
-async function loadProducts(ids: string[], correlationId: string): Promise<Map<string, CatalogProduct | undefined>> {
-  const entries = await Promise.all(
-    ids.map(async (id) => {
-      const res = await catalog().call('GET', `/products/${id}`, { correlationId, timeoutMs: 10_000 });
-      if (res.status === 404) return [id, undefined] as const;
-      if (res.status === 429) {
-        throw new HttpProblem(503, 'upstreamUnavailable', `catalog is busy (throttled) pricing product ${id}; retry`, { headers: { 'retry-after': '1' } });
-      }
-      if (res.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `catalog answered ${res.status} for product ${id}`);
-      return [id, JSON.parse(res.body) as CatalogProduct] as const;
-    }),
-  );
-  return new Map(entries);
-}
-
 async function placeOrder(req: HttpRequest) {
   const customerId = customerOf(req);
   const input = parseJsonBody(req, PlaceOrderSchema);
   if (input.failurePlan && !runtime.cfg.FAILURE_PLANS_ENABLED) {
     throw new HttpProblem(422, 'validation', 'Failure plans are disabled in this deployment');
   }
-  const { items, amountCents } = priceCart(input.items, await loadProducts(input.items.map((i) => i.productId), req.correlationId));
+  const { items, amountCents } = priceCart(input.items, await catalog().products(input.items.map((i) => i.productId), req.correlationId));
   const orderId = randomUUID();
   const executionArn = executionArnFor(stateMachineArn(), orderId);
   // Failure plans are chaos rules aimed at this order's step: set before the saga can reach it.
@@ -123,13 +88,12 @@ async function getOrder(req: HttpRequest) {
 async function getOrderWithPayment(req: HttpRequest) {
   const { order } = await getOrder(req);
   // Payment details matter only while the customer can still pay (or to show what was paid).
-  const payment = await paymentOf(order.paymentSessionId, req.correlationId);
+  const payment = await payments().paymentView(order.paymentSessionId, req.correlationId);
   return json(200, { ...order, payment }, { 'cache-control': 'no-store' });
 }
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
     route('POST', '/orders', placeOrder),
     // "My orders": the calling customer's own, newest first, paged.
     route('GET', '/orders', async (req) => {
@@ -151,5 +115,5 @@ export const handler = httpApi(
       return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
     }),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: orderProblem },
 );

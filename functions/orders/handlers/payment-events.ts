@@ -3,7 +3,7 @@ import { serviceDb } from '../../shared/db';
 import { IDEMPOTENCY_PREFIX } from '../../shared/idempotency';
 import { applyOnce, sqsEventHandler } from '../../shared/inbox';
 import { logger } from '../../shared/logger';
-import { keepEarlyPayment, lockForPayment } from '../adapters/pg';
+import { keepEarlyPayment, lockForPayment, setTaskToken } from '../adapters/pg';
 import { resumeWaitForPayment } from '../adapters/sfn';
 
 /**
@@ -45,7 +45,7 @@ export const handler = sqsEventHandler(async (event) => {
         }
         throw err;
       }
-      await client.query('UPDATE orders SET task_token = NULL WHERE id = $1', [orderId]);
+      await setTaskToken(client, orderId, null);
       return;
     }
     if (['PENDING', 'RESERVED', 'AWAITING_PAYMENT'].includes(order.state)) {

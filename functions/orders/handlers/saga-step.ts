@@ -7,7 +7,10 @@ import { logger } from '../../shared/logger';
 import { redisReady } from '../../shared/redis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { kickDispatcher } from '../../shared/mesh';
+import { HttpCatalog, HttpPayments } from '../adapters/http';
+import { PgOrderRepository } from '../adapters/pg';
 import { resumeWaitForPayment } from '../adapters/sfn';
+import type { SagaPorts } from '../core/ports';
 import { runStep, type StepEvent, type StepResult } from '../core/saga';
 import { IDEMPOTENCY_PREFIX, idempotent, sagaStepKey } from '../../shared/idempotency';
 import type { Context } from 'aws-lambda';
@@ -34,7 +37,7 @@ async function stepChaos(ctx: { service: string; step: string; orderId: string; 
 const lambda = new LambdaClient({});
 /** Steps that append to the orders outbox; the dispatcher is woken right after their commit. */
 const PUBLISHING_STEPS = new Set(['CompleteOrder', 'MarkOrderFailed', 'ParkOrder']);
-let downstream: { catalog: ServiceClient; payments: ServiceClient; resume: typeof resumeWaitForPayment } | undefined;
+let ports: SagaPorts | undefined;
 
 /**
  * Step Functions retries a Lambda task when the invoke itself errs, even if the function ran: the
@@ -53,15 +56,16 @@ async function step(event: StepEvent): Promise<StepResult> {
   await db.ensureFresh();
   // Throttled calls (catalog's reserved concurrency) did not run: retry them here, inside the
   // step, rather than spend the step's own retries (which are for real failures).
-  downstream ??= {
-    catalog: ServiceClient.fromConfig('catalog', cfg, { throttleRetries: 6 }),
-    payments: ServiceClient.fromConfig('payments', cfg, { throttleRetries: 6 }),
+  ports ??= {
+    orders: new PgOrderRepository(db),
+    stock: new HttpCatalog(ServiceClient.fromConfig('catalog', cfg, { throttleRetries: 6 })),
+    payments: new HttpPayments(ServiceClient.fromConfig('payments', cfg, { throttleRetries: 6 })),
     resume: resumeWaitForPayment,
   };
   const correlationId = event.orderId;
   logger.info('saga step', { step: event.step, orderId: event.orderId });
   await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
-  const result = await runStep(db, downstream, event, correlationId);
+  const result = await runStep(ports, event, correlationId);
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
   if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, cfg.DISPATCHER_FUNCTION_NAME);
   return result;

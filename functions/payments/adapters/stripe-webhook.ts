@@ -63,7 +63,7 @@ const OUTCOMES: Record<string, ProviderEvent['outcome']> = {
   'payment_intent.amount_capturable_updated': 'succeeded',
 };
 
-export function toProviderEvent(event: Stripe.Event): ProviderEvent {
+export function stripeToProviderEvent(event: Stripe.Event): ProviderEvent {
   const obj = event.data?.object as { id?: string; metadata?: Record<string, string>; last_payment_error?: { message?: string } } | undefined;
   return {
     provider: 'stripe',

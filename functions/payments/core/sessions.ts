@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { appendOutbox, newEvent, type TransactionalPool } from '../../shared/events';
-import { HttpProblem } from '../../shared/problem';
+import { type Database, type Queryable, withTransaction } from '../../shared/db';
+import { appendOutbox, newEvent } from '../../shared/events';
+import { PaymentError } from './errors';
 import { AGGREGATE, PAYMENTS_SOURCE, PaymentEventType } from './events';
 import { ProviderRejected, type Operation, type PaymentGateway } from './gateway';
 
@@ -57,15 +58,15 @@ const COLUMNS = 'id, order_id, provider, provider_ref, amount_cents, currency, s
 export type Gateways = (provider: 'stripe' | 'paypal') => PaymentGateway;
 
 function providerFailure(err: unknown): never {
-  if (err instanceof HttpProblem) throw err;
-  if (err instanceof ProviderRejected) throw new HttpProblem(409, 'conflict', `Payment provider refused: ${err.message}`);
-  throw new HttpProblem(502, 'upstreamUnavailable', `Payment provider call failed: ${(err as Error).message}`);
+  if (err instanceof PaymentError) throw err;
+  if (err instanceof ProviderRejected) throw new PaymentError('providerRefused', `Payment provider refused: ${err.message}`);
+  throw new PaymentError('providerFailed', `Payment provider call failed: ${(err as Error).message}`);
 }
 
-export async function createSession(db: TransactionalPool, gateways: Gateways, input: CreateSession): Promise<{ created: boolean; session: SessionView }> {
+export async function createSession(db: Database, gateways: Gateways, input: CreateSession): Promise<{ created: boolean; session: SessionView }> {
   const gateway = gateways(input.provider);
   // Claim the order id (or find the earlier session) and hold its row while we talk to the provider.
-  return db.transaction(async (client) => {
+  return withTransaction(db, async (client) => {
     const ins = await client.query<Row>(
       `INSERT INTO payment_sessions (order_id, provider, amount_cents, currency) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id) DO NOTHING RETURNING ${COLUMNS}`,
@@ -75,7 +76,7 @@ export async function createSession(db: TransactionalPool, gateways: Gateways, i
     const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1 FOR UPDATE`, [input.orderId]);
     const row = rows[0];
     if (Number(row.amount_cents) !== input.amountCents || row.currency !== input.currency || row.provider !== input.provider) {
-      throw new HttpProblem(422, 'idempotencyKeyMismatch', `Order ${input.orderId} already has a payment session with other terms`);
+      throw new PaymentError('termsMismatch', `Order ${input.orderId} already has a payment session with other terms`);
     }
     if (row.provider_ref) return { created: false, session: view(row) };
     // The provider call is keyed by the session id: a retry after a crash gets the same intent.
@@ -90,16 +91,16 @@ export async function createSession(db: TransactionalPool, gateways: Gateways, i
   });
 }
 
-export async function getSession(db: { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, id: string): Promise<SessionView> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM payment_sessions WHERE id::text = $1`, [id]);
-  if (!rows[0]) throw new HttpProblem(404, 'notFound', `No payment session ${id}`);
-  return view(rows[0] as Row);
+export async function getSession(db: Queryable, id: string): Promise<SessionView> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM payment_sessions WHERE id::text = $1`, [id]);
+  if (!rows[0]) throw new PaymentError('sessionNotFound', `No payment session ${id}`);
+  return view(rows[0]);
 }
 
-export async function getSessionByOrder(db: { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, orderId: string): Promise<SessionView> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1`, [orderId]);
-  if (!rows[0]) throw new HttpProblem(404, 'notFound', `No payment session for order ${orderId}`);
-  return view(rows[0] as Row);
+export async function getSessionByOrder(db: Queryable, orderId: string): Promise<SessionView> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM payment_sessions WHERE order_id = $1`, [orderId]);
+  if (!rows[0]) throw new PaymentError('sessionNotFound', `No payment session for order ${orderId}`);
+  return view(rows[0]);
 }
 
 const ALLOWED: Record<Operation, string[]> = {
@@ -120,25 +121,25 @@ export interface OperationResult {
   operation: { operation: Operation; providerStatus: string; providerId?: string; at: string };
 }
 
-export async function operate(db: TransactionalPool, gateways: Gateways, sessionId: string, op: Operation, correlationId: string): Promise<OperationResult> {
-  if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new HttpProblem(404, 'notFound', `No payment session ${sessionId}`);
-  const outcome = await db.transaction(async (client): Promise<OperationResult | { refused: string }> => {
+export async function operate(db: Database, gateways: Gateways, sessionId: string, op: Operation, correlationId: string): Promise<OperationResult> {
+  if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new PaymentError('sessionNotFound', `No payment session ${sessionId}`);
+  const outcome = await withTransaction(db, async (client): Promise<OperationResult | { refused: string }> => {
     // The row lock serialises concurrent calls for one session; the recorded result answers repeats.
     const { rows } = await client.query<Row & { operation_attempts: number }>(
       `SELECT ${COLUMNS}, operation_attempts FROM payment_sessions WHERE id = $1 FOR UPDATE`,
       [sessionId],
     );
     const row = rows[0];
-    if (!row) throw new HttpProblem(404, 'notFound', `No payment session ${sessionId}`);
+    if (!row) throw new PaymentError('sessionNotFound', `No payment session ${sessionId}`);
     const prior = await client.query<{ result: OperationResult['operation'] }>(
       'SELECT result FROM payment_operations WHERE session_id = $1 AND operation = $2',
       [sessionId, op],
     );
     if (prior.rows[0]) return { replayed: true, session: view(row), operation: prior.rows[0].result };
     if (!ALLOWED[op].includes(row.status)) {
-      throw new HttpProblem(409, 'conflict', `Cannot ${op} a payment session in status ${row.status}`);
+      throw new PaymentError('operationNotAllowed', `Cannot ${op} a payment session in status ${row.status}`);
     }
-    if (!row.provider_ref) throw new HttpProblem(409, 'conflict', `Payment session ${sessionId} has no provider payment yet`);
+    if (!row.provider_ref) throw new PaymentError('operationNotAllowed', `Payment session ${sessionId} has no provider payment yet`);
     // Same key on a retry after a crash (the provider replays its result); a new key after a refusal.
     const key = `${sessionId}-${op}-${row.operation_attempts}`;
     let res: { providerStatus: string; providerId?: string };
@@ -164,6 +165,6 @@ export async function operate(db: TransactionalPool, gateways: Gateways, session
     await appendOutbox(client, event, { aggregateType: AGGREGATE, aggregateId: sessionId });
     return { replayed: false, session: view(upd.rows[0]), operation };
   });
-  if ('refused' in outcome) throw new HttpProblem(409, 'conflict', `Payment provider refused to ${op}: ${outcome.refused}`);
+  if ('refused' in outcome) throw new PaymentError('providerRefused', `Payment provider refused to ${op}: ${outcome.refused}`);
   return outcome;
 }

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Queryable } from '../../shared/db';
 import { appendOutbox, newEvent } from '../../shared/events';
 import { AGGREGATE, PAYMENTS_SOURCE, PaymentEventType } from './events';
 
@@ -37,7 +37,7 @@ interface SessionRow {
   status: string;
 }
 
-export async function applyProviderEvent(client: PoolClient, ev: ProviderEvent, correlationId: string): Promise<ApplyResult> {
+export async function applyProviderEvent(client: Queryable, ev: ProviderEvent, correlationId: string): Promise<ApplyResult> {
   // Lock the session first (if any), then claim the event id: concurrent deliveries serialise.
   const inserted = await client.query(
     `INSERT INTO webhook_inbox (provider, event_id, event_type, outcome) VALUES ($1, $2, $3, 'received')

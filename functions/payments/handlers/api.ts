@@ -2,14 +2,17 @@ import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { dlqDepths, redriveDlq } from '../adapters/dlq';
-import { httpApi, json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
+import { withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
 import { vaultClient } from '../../shared/vault';
-import { applyProviderEvent } from '../core/webhooks';
+import { applyProviderEvent, type ProviderEvent } from '../core/webhooks';
+import { PaymentError } from '../core/errors';
+import { paymentProblem } from '../adapters/problems';
 import { providerSecret } from '../adapters/secrets';
-import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
+import { stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
@@ -40,24 +43,31 @@ const runtime = serviceRuntime('payments', {
 // Built on use: a missing VAULT_TOKEN fails the webhook that needs it, not the cold start.
 const vault = () => vaultClient(runtime.cfg);
 
-async function stripeWebhook(req: HttpRequest) {
-  const { webhookSecret } = (await providerSecret('stripe', vault())) as { webhookSecret?: string };
-  if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
-  const event = verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], webhookSecret);
-  const result = await runtime.db().transaction((client) => applyProviderEvent(client, toProviderEvent(event), req.correlationId));
-  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
-  return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
+/**
+ * A provider webhook: `verify` checks the delivery's signature and parses it, `toEvent` says what
+ * it means for a session; the event is applied in one transaction (webhook inbox, session, outbox)
+ * and the dispatcher woken when it changed something. A duplicate delivery is acknowledged with 200.
+ */
+function receiveWebhook<E extends { id: string }>(verify: (req: HttpRequest) => Promise<E>, toEvent: (event: E) => ProviderEvent): RouteHandler {
+  return async (req) => {
+    const event = await verify(req);
+    const result = await withTransaction(runtime.db(), (client) => applyProviderEvent(client, toEvent(event), req.correlationId));
+    if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+    return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
+  };
 }
 
-async function paypalWebhook(req: HttpRequest) {
+async function verifyStripe(req: HttpRequest) {
+  const { webhookSecret } = (await providerSecret('stripe', vault())) as { webhookSecret?: string };
+  if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
+  return verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], webhookSecret);
+}
+
+async function verifyPayPal(req: HttpRequest) {
   const { webhookId } = (await providerSecret('paypal', vault())) as { webhookId?: string };
   if (!webhookId) throw new HttpProblem(503, 'dependencyDown', 'PayPal webhook id is not configured');
   // Locally the PayPal fake serves the certificate; PAYPAL_CERT_URL_PREFIXES adds its URL to the allow-list.
-  const extra = runtime.cfg.PAYPAL_CERT_URL_PREFIXES;
-  const event = await verifyPayPalEvent(req.rawBody, paypalHeaders(req.headers), webhookId, [...DEFAULT_CERT_PREFIXES, ...extra]);
-  const result = await runtime.db().transaction((client) => applyProviderEvent(client, paypalToProviderEvent(event), req.correlationId));
-  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
-  return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
+  return verifyPayPalEvent(req.rawBody, paypalHeaders(req.headers), webhookId, [...DEFAULT_CERT_PREFIXES, ...runtime.cfg.PAYPAL_CERT_URL_PREFIXES]);
 }
 
 /**
@@ -67,7 +77,7 @@ async function paypalWebhook(req: HttpRequest) {
  */
 const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGateway => {
   const fail = async (): Promise<never> => {
-    throw new HttpProblem(503, 'dependencyDown', `${provider} is not configured: ${what}`);
+    throw new PaymentError('providerUnconfigured', `${provider} is not configured: ${what}`);
   };
   return { provider, createSession: fail, operate: fail };
 };
@@ -102,10 +112,9 @@ const operation = (op: Operation) => async (req: HttpRequest) => {
   return json(200, { session: result.session, operation: result.operation }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
 };
 
-export const handler = httpApi(
+export const handler = runtime.api(
   [
-    runtime.healthRoute,
-    route('POST', '/webhooks/stripe', stripeWebhook),
+    route('POST', '/webhooks/stripe', receiveWebhook(verifyStripe, stripeToProviderEvent)),
     route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
     route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
@@ -119,7 +128,7 @@ export const handler = httpApi(
     route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
     route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
-    route('POST', '/webhooks/paypal', paypalWebhook),
+    route('POST', '/webhooks/paypal', receiveWebhook(verifyPayPal, paypalToProviderEvent)),
   ],
-  { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
+  { toProblem: paymentProblem },
 );
