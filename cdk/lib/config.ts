@@ -74,8 +74,9 @@ export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payme
  * scripts/lib/settings.ts). MiniStack keeps a function's idle workers (~100 MiB of Node each) for
  * LAMBDA_WARM_TTL_SECONDS, so the most workers alive at once is the sum of the functions' peaks,
  * not the account cap: without caps a crowd measured 84 workers and 9.8 GiB. Every function is
- * capped so that sum stays near the cap (BFF a quarter, 8; saga step 3; claims 4; the other APIs
- * 2, chaos 1; each outbox dispatcher and SQS consumer 1: 28 in all, under 3 GiB). Beyond
+ * capped so that sum stays near the cap (BFF a quarter, 8; saga step a fifth, 6: a step that hangs
+ * until its timeout holds a worker, and the failure matrix runs five at once; claims 4; the other
+ * APIs 2, chaos 1; each outbox dispatcher and SQS consumer 1: 31 in all). Beyond
  * its cap a function is throttled: the public API answers a fast 503 (cdk/lib/public-api.ts), the
  * BFF sheds with upstream-busy, Step Functions retries the step (Lambda.TooManyRequestsException).
  * On AWS only the catalog and claims are capped; the rest scale, behind the stage throttle.
@@ -85,7 +86,7 @@ export function lambdaConcurrency(target: DeployConfig['target'], accountCap: nu
   if (target === 'aws') {
     return { ...shared, bff: undefined, identity: undefined, payments: undefined, orders: undefined, sagaStep: undefined, chaos: undefined, dispatcher: undefined, consumer: undefined };
   }
-  return { ...shared, bff: Math.max(4, Math.floor(accountCap / 4)), sagaStep: Math.max(2, Math.floor(accountCap / 10)), identity: 2, payments: 2, orders: 2, chaos: 1, dispatcher: 1, consumer: 1 };
+  return { ...shared, bff: Math.max(4, Math.floor(accountCap / 4)), sagaStep: Math.max(2, Math.floor(accountCap / 5)), identity: 2, payments: 2, orders: 2, chaos: 1, dispatcher: 1, consumer: 1 };
 }
 
 export interface StageThrottle {
