@@ -69,16 +69,24 @@ export function environHasGatewayPort(environ: string, gatewayPort: number): boo
   return environ.split('\0').includes(`GATEWAY_PORT=${gatewayPort}`);
 }
 
+/** Whether `pid` is a live MiniStack process (its command line names it). */
+function isMinistack(pid: number): boolean {
+  try {
+    return /\bministack\b/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Workers left behind by an emulator of ours that died (kill -9): re-parented (their parent is
- * no live MiniStack of ours) and started by the emulator on our gateway port.
+ * no live MiniStack, whoever's) and started by the emulator on our gateway port.
  */
-export function orphanedWorkers(stackName: string, gatewayPort: number, liveMinistackPid?: number): LambdaWorker[] {
+export function orphanedWorkers(stackName: string, gatewayPort: number): LambdaWorker[] {
   const out: LambdaWorker[] = [];
   for (const p of listProcs()) {
-    if (liveMinistackPid !== undefined && p.ppid === liveMinistackPid) continue;
     const functionName = workerFunctionName(p.cmdline, stackName);
-    if (!functionName) continue;
+    if (!functionName || isMinistack(p.ppid)) continue;
     try {
       if (!environHasGatewayPort(fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8'), gatewayPort)) continue;
     } catch {
