@@ -15,7 +15,7 @@ import { Shopper, TERMINAL_STATES } from '../support/shop';
 /**
  * The chaos soak: K concurrent shoppers place, pay and follow orders through the public API
  * while a schedule of random faults plays (chaos rules on services and saga steps, Redis
- * connections killed, the outbox dispatcher killed, database leases revoked) and, every fourth
+ * connections killed, the outbox dispatcher killed, database leases revoked) and, every third
  * fault, an infrastructure fault in turn (`infraFaults`): our OpenBao restarted (stopped, or
  * killed as a crash, then started and unsealed again: same data, same tokens and leases), our
  * MiniStack's Lambda workers SIGKILLed mid-saga, and, only when asked because every stack on the
@@ -51,7 +51,7 @@ export interface SoakOptions {
   timeLimitMs: number;
   /** Seconds between two injected faults (0 = no faults). */
   faultEverySec: number;
-  /** Infrastructure faults to take turns with (every fourth fault); none when left out. */
+  /** Infrastructure faults to take turns with (every third fault); none when left out. */
   infraFaults?: InfraFault[];
   log?: (line: string) => void;
 }
@@ -175,7 +175,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   let faultNo = 0;
   let infraNo = 0;
   const injectFault = async () => {
-    const infraTurn = infra.length > 0 && faultNo++ % 4 === 3;
+    const infraTurn = infra.length > 0 && faultNo++ % 3 === 2;
     const kind = infraTurn
       ? INFRA_FAULT_KIND[infra[infraNo++ % infra.length]]
       : pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const);

@@ -1,7 +1,7 @@
 import { formatReport, INFRA_FAULT_KIND, parseInfraFaults, runSoak } from './engine';
 
 /**
- * The reduced chaos soak CI runs (K = 4 shoppers, 40 orders, a fault every ~3 s, every fourth
+ * The reduced chaos soak CI runs (K = 4 shoppers, 40 orders, a fault every ~3 s, every third
  * one an infrastructure fault): every invariant must hold and no order may stay non-terminal.
  * Infrastructure faults: our OpenBao restarted and our MiniStack's Lambda workers killed by
  * default; CM_SOAK_INFRA_FAULTS=pg,redis,bao,workers (or all) adds restarts of the machine's
