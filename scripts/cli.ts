@@ -123,7 +123,11 @@ async function status(): Promise<void> {
   const line = (name: string, ok: boolean, detail: string) => console.log(`${ok ? '✓' : '✗'} ${name.padEnd(10)} ${detail}`);
   line('postgres', await portOpen(settings.pgPort, settings.pgHost), `${settings.pgHost}:${settings.pgPort}`);
   line('redis', await portOpen(settings.redisPort, settings.redisHost), `${settings.redisHost}:${settings.redisPort}`);
-  line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}`);
+  const seal = (await fetch(`${settings.vaultAddr}/v1/sys/seal-status`, { signal: AbortSignal.timeout(1000) })
+    .then((r) => r.json())
+    .catch(() => undefined)) as { sealed?: boolean; storage_type?: string } | undefined;
+  const sealState = seal ? `${seal.sealed ? 'sealed (npm run up unseals it)' : 'unsealed'}, ${seal.storage_type ?? '?'} storage` : 'not answering';
+  line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}, ${sealState}`);
   line('ministack', await httpOk(`${settings.awsEndpoint}/_ministack/health`), `${settings.awsEndpoint} pid ${ownedPid('ministack') ?? '-'}`);
   const fakes = paymentFakeUrls();
   line('fakes', (await httpOk(`${fakes.stripe}/health`)) && (await httpOk(`${fakes.paypal}/health`)), `stripe ${fakes.stripe}, paypal ${fakes.paypal} pid ${ownedPid('payment-fakes') ?? '-'}`);
