@@ -311,6 +311,7 @@ async function initAndUnseal(secrets: Secrets): Promise<void> {
         'OpenBao is initialised but .local/openbao/init.json (its unseal key) is missing: restore it, or `npm run down && rm -rf .local/openbao` to start over',
       );
     }
+    say.step('unsealing OpenBao (key from .local/openbao/init.json)');
     for (const key of init.keys) {
       const r = await vaultNoToken<{ sealed: boolean }>('PUT', 'sys/unseal', { key });
       if (!r.sealed) break;
@@ -320,11 +321,8 @@ async function initAndUnseal(secrets: Secrets): Promise<void> {
   if (await vaultTokenWorks(secrets.vaultRootToken)) return;
   if (!init) throw new SetupError('OpenBao rejects the root token of .local/secrets.json and .local/openbao/init.json is missing');
   // The tooling (scripts, tests, endpoints.json) keeps using the root token of .local/secrets.json.
-  await vault(init.rootToken, 'POST', 'auth/token/create-orphan', {
-    id: secrets.vaultRootToken,
-    policies: ['root'],
-    display_name: 'checkout-mesh-local-root',
-  });
+  // No display name: database users it leases are named `v-token-<role>-…` as with the dev server's.
+  await vault(init.rootToken, 'POST', 'auth/token/create-orphan', { id: secrets.vaultRootToken, policies: ['root'] });
 }
 
 export async function ensureVault(secrets: Secrets): Promise<void> {
