@@ -113,7 +113,7 @@ async function down(): Promise<void> {
   }
   // Lambda workers of an emulator of ours that crashed (kill -9) outlive its process group: end
   // them too. Only ours (started by the emulator on our port): other stacks run the same names.
-  const orphans = killWorkers(orphanedWorkers(settings.stackName, Number(new URL(settings.awsEndpoint).port || 4566)));
+  const orphans = killWorkers(orphanedWorkers(settings.stackName, Number(new URL(settings.awsEndpoint).port || 4566))).length;
   if (orphans) say.ok(`stopped ${orphans} orphaned Lambda workers of an earlier emulator`);
   fs.rmSync(`${LOCAL}/deployed.sha`, { force: true });
   say.ok('down (Postgres and Redis are the machine’s and keep running)');

@@ -97,13 +97,13 @@ export function orphanedWorkers(stackName: string, gatewayPort: number): LambdaW
   return out;
 }
 
-/** SIGKILLs the given workers; returns how many were still there to kill. */
-export function killWorkers(workers: LambdaWorker[]): number {
-  let killed = 0;
+/** SIGKILLs the given workers; returns those that were still there to kill. */
+export function killWorkers(workers: LambdaWorker[]): LambdaWorker[] {
+  const killed: LambdaWorker[] = [];
   for (const w of workers) {
     try {
       process.kill(w.pid, 'SIGKILL');
-      killed++;
+      killed.push(w);
     } catch {
       /* already gone */
     }

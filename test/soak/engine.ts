@@ -162,12 +162,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     (report.infra.restartMs[kind] ??= []).push(Date.now() - t);
   };
   const killed = (workers: LambdaWorker[]) => {
-    const n = killWorkers(workers);
-    for (const w of workers) {
+    const gone = killWorkers(workers);
+    for (const w of gone) {
       const short = w.functionName.replace(/^[^-]+-/, '').replace(/[0-9A-F]{8,}(-[0-9A-F]+)?$/, '').replace(/-$/, '');
       report.infra.workersKilled[short] = (report.infra.workersKilled[short] ?? 0) + 1;
     }
-    return n;
+    return gone;
   };
   let baoRestarts = 0;
 
@@ -222,9 +222,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           const saga = workers.filter((w) => /SagaStep/.test(w.functionName));
           const first = saga.length ? [pick(saga)] : [];
           const rest = workers.filter((w) => !first.includes(w)).sort(() => Math.random() - 0.5).slice(0, (first.length ? 0 : 1) + Math.floor(Math.random() * 3));
-          const n = killed([...first, ...rest]);
-          log(`  killed ${n} Lambda workers: ${[...first, ...rest].map((w) => w.functionName).join(', ') || 'none running'}`);
-          if (!n) throw new Error('no Lambda worker of ours was running');
+          const gone = killed([...first, ...rest]);
+          log(`  killed ${gone.length} Lambda workers: ${gone.map((w) => w.functionName).join(', ') || 'none running'}`);
+          if (!gone.length) throw new Error('no Lambda worker of ours was running');
           break;
         }
         case 'baoRestart': {
