@@ -368,6 +368,17 @@ export async function restartVault(secrets: Secrets, how: 'stop' | 'crash' = 'st
   await ensureVault(secrets);
 }
 
+/** Removes a leased user if it still exists (reassigning what it owned to the service's owner role). */
+export function revocationStatement(svc: string): string {
+  return `DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{name}}') THEN
+    REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;
+    DROP OWNED BY "{{name}}";
+    DROP ROLE "{{name}}";
+  END IF;
+END $$;`;
+}
+
 /** Idempotent: engines, the database connection, one role and policy and token per service, KV secrets. */
 export async function configureVault(secrets: Secrets): Promise<void> {
   const root = secrets.vaultRootToken;
@@ -397,7 +408,11 @@ export async function configureVault(secrets: Secrets): Promise<void> {
         `GRANT "{{name}}" TO vault_admin;`,
       ],
       // Revocation runs only after our pool drained; it must not kill sessions, just remove the user.
-      revocation_statements: [`REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;`, `DROP OWNED BY "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],
+      // A user already gone is revoked too: OpenBao keeps leases across restarts, and a lease whose
+      // user was dropped elsewhere (up's clean-up of long-expired users, another database) would
+      // otherwise fail every revocation, and with it every revoke-prefix of the role. One
+      // dollar-quoted block: the plugin runs it as one statement.
+      revocation_statements: [revocationStatement(svc)],
     });
   }
   const policies: Record<string, string> = {};

@@ -247,7 +247,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             method: 'PUT',
             headers: { 'X-Vault-Token': e.vaultToken },
           });
-          await res.text();
+          const text = await res.text();
+          // Counted only when Vault revoked them all (a failed revocation is no fault injected).
+          if (!res.ok) throw new Error(`revoke-prefix: ${res.status} ${text.slice(0, 200)}`);
           break;
         }
       }

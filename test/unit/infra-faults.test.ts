@@ -1,4 +1,4 @@
-import { openBaoConfig } from '../../scripts/lib/infra';
+import { openBaoConfig, revocationStatement } from '../../scripts/lib/infra';
 import { parseRedisInfo, pgRestartCommand, redisRestartCommand } from '../../scripts/lib/infra-faults';
 import { childWorkers, environHasGatewayPort, parsePpid, workerFunctionName } from '../../scripts/lib/lambda-workers';
 import { DEFAULT_INFRA_FAULTS, parseInfraFaults } from '../soak/engine';
@@ -152,7 +152,7 @@ describe('soak --infra-faults', () => {
   });
 });
 
-describe('OpenBao server config', () => {
+describe('OpenBao configuration', () => {
   it('is persistent (raft on disk), on loopback without TLS, and carries no secret', () => {
     const hcl = openBaoConfig({ port: 8300, dataDir: '/repo/.local/openbao/data' });
     expect(hcl).toMatch(/storage "raft" \{\s*path\s*= "\/repo\/\.local\/openbao\/data"/);
@@ -160,5 +160,13 @@ describe('OpenBao server config', () => {
     expect(hcl).toMatch(/cluster_address\s*= "127\.0\.0\.1:8301"/);
     expect(hcl).toMatch(/tls_disable\s*= true/);
     expect(hcl).not.toMatch(/-dev|token|unseal|seal "/i);
+  });
+
+  it("revokes a lease whose database user is already gone (one dollar-quoted statement, the user's objects to the owner role)", () => {
+    const sql = revocationStatement('catalog');
+    expect(sql).toMatch(/^DO \$\$ BEGIN/);
+    expect(sql).toMatch(/\$\$;$/);
+    expect(sql).toContain(`IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{name}}') THEN`);
+    expect(sql.indexOf('REASSIGN OWNED BY "{{name}}" TO catalog_owner;')).toBeLessThan(sql.indexOf('DROP ROLE "{{name}}";'));
   });
 });
