@@ -16,7 +16,8 @@ import { Shopper, TERMINAL_STATES } from '../support/shop';
  * The chaos soak: K concurrent shoppers place, pay and follow orders through the public API
  * while a schedule of random faults plays (chaos rules on services and saga steps, Redis
  * connections killed, the outbox dispatcher killed, database leases revoked) and, every third
- * fault, an infrastructure fault in turn (`infraFaults`): our OpenBao restarted (stopped, or
+ * fault (from the second on), an infrastructure fault in turn (`infraFaults`; one the run
+ * ended before is injected after the last order, before settling): our OpenBao restarted (stopped, or
  * killed as a crash, then started and unsealed again: same data, same tokens and leases), our
  * MiniStack's Lambda workers SIGKILLed mid-saga, and, only when asked because every stack on the
  * machine shares them, the machine's Postgres and Redis restarted. Clients retry with the same
@@ -51,7 +52,7 @@ export interface SoakOptions {
   timeLimitMs: number;
   /** Seconds between two injected faults (0 = no faults). */
   faultEverySec: number;
-  /** Infrastructure faults to take turns with (every third fault); none when left out. */
+  /** Infrastructure faults to take turns with (the second fault and every third after it); none when left out. */
   infraFaults?: InfraFault[];
   log?: (line: string) => void;
 }
@@ -174,11 +175,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   /** One random fault, or the next infrastructure fault in turn. Rules are short-lived; the others are one-off blows. */
   let faultNo = 0;
   let infraNo = 0;
-  const injectFault = async () => {
-    const infraTurn = infra.length > 0 && faultNo++ % 3 === 2;
-    const kind = infraTurn
-      ? INFRA_FAULT_KIND[infra[infraNo++ % infra.length]]
-      : pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const);
+  const injectFault = async (forced?: string) => {
+    // The second fault and every third after it is the next infrastructure fault in turn.
+    const infraTurn = infra.length > 0 && faultNo++ % 3 === 1;
+    const kind =
+      forced ??
+      (infraTurn
+        ? INFRA_FAULT_KIND[infra[infraNo++ % infra.length]]
+        : pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const));
     try {
       switch (kind) {
         case 'latency':
@@ -308,6 +312,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   await Promise.all(Array.from({ length: opts.shoppers }, (_, i) => shopper(i)));
   faulting = false;
   await faultLoop;
+  // A run that ended before every infrastructure fault asked for had its turn gets the missing
+  // ones now, before the settling below (the system must still recover from them).
+  if (opts.faultEverySec > 0) {
+    for (const f of infra) if (!faults[INFRA_FAULT_KIND[f]]) await injectFault(INFRA_FAULT_KIND[f]);
+  }
 
   // Kill switch, then let the system settle: every order of the soak's products must end.
   // (A Redis restart without persistence forgets the hit counters: never below zero.)

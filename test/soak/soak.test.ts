@@ -2,7 +2,8 @@ import { formatReport, INFRA_FAULT_KIND, parseInfraFaults, runSoak } from './eng
 
 /**
  * The reduced chaos soak CI runs (K = 4 shoppers, 40 orders, a fault every ~3 s, every third
- * one an infrastructure fault): every invariant must hold and no order may stay non-terminal.
+ * one from the second on an infrastructure fault): every invariant must hold and no order may
+ * stay non-terminal.
  * Infrastructure faults: our OpenBao restarted and our MiniStack's Lambda workers killed by
  * default; CM_SOAK_INFRA_FAULTS=pg,redis,bao,workers (or all) adds restarts of the machine's
  * Postgres and Redis, which every stack on the machine shares. `npm run soak` runs the full one.
