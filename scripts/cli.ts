@@ -6,11 +6,11 @@
  * down   = stop every process we started (Postgres and Redis belong to the machine and stay).
  * status = one line per component.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { say, SetupError } from './lib/log';
 import { ENDPOINTS_FILE, LOCAL } from './lib/paths';
 import { httpOk, isAlive, ownedPid, portOpen, stopOwned } from './lib/proc';
+import { killWorkers, orphanedWorkers } from './lib/lambda-workers';
 import { secrets, settings } from './lib/settings';
 import { bootstrapDatabase, ensureMinistack, ensurePaymentFakes, ensurePostgres, ensureRedis, ensureVault, ensureVenv, paymentFakeUrls } from './lib/infra';
 import { migrate } from './lib/migrate';
@@ -111,9 +111,10 @@ async function down(): Promise<void> {
   for (const name of OWNED) {
     if (await stopOwned(name)) say.ok(`stopped ${name}`);
   }
-  // Lambda workers of an emulator that crashed (kill -9) outlive its process group: end them too.
-  const orphans = spawnSync('pkill', ['-f', `ministack-lambda-${settings.stackName}-`]);
-  if (orphans.status === 0) say.ok('stopped orphaned Lambda workers of an earlier emulator');
+  // Lambda workers of an emulator of ours that crashed (kill -9) outlive its process group: end
+  // them too. Only ours (started by the emulator on our port): other stacks run the same names.
+  const orphans = killWorkers(orphanedWorkers(settings.stackName, Number(new URL(settings.awsEndpoint).port || 4566))).length;
+  if (orphans) say.ok(`stopped ${orphans} orphaned Lambda workers of an earlier emulator`);
   fs.rmSync(`${LOCAL}/deployed.sha`, { force: true });
   say.ok('down (Postgres and Redis are the machine’s and keep running)');
 }
@@ -122,7 +123,11 @@ async function status(): Promise<void> {
   const line = (name: string, ok: boolean, detail: string) => console.log(`${ok ? '✓' : '✗'} ${name.padEnd(10)} ${detail}`);
   line('postgres', await portOpen(settings.pgPort, settings.pgHost), `${settings.pgHost}:${settings.pgPort}`);
   line('redis', await portOpen(settings.redisPort, settings.redisHost), `${settings.redisHost}:${settings.redisPort}`);
-  line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}`);
+  const seal = (await fetch(`${settings.vaultAddr}/v1/sys/seal-status`, { signal: AbortSignal.timeout(1000) })
+    .then((r) => r.json())
+    .catch(() => undefined)) as { sealed?: boolean; storage_type?: string } | undefined;
+  const sealState = seal ? `${seal.sealed ? 'sealed (npm run up unseals it)' : 'unsealed'}, ${seal.storage_type ?? '?'} storage` : 'not answering';
+  line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}, ${sealState}`);
   line('ministack', await httpOk(`${settings.awsEndpoint}/_ministack/health`), `${settings.awsEndpoint} pid ${ownedPid('ministack') ?? '-'}`);
   const fakes = paymentFakeUrls();
   line('fakes', (await httpOk(`${fakes.stripe}/health`)) && (await httpOk(`${fakes.paypal}/health`)), `stripe ${fakes.stripe}, paypal ${fakes.paypal} pid ${ownedPid('payment-fakes') ?? '-'}`);

@@ -1,16 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatReport, runSoak } from '../test/soak/engine';
+import { formatReport, parseInfraFaults, runSoak } from '../test/soak/engine';
 
 /**
- * npm run soak [-- --shoppers 20 --orders 300 --minutes 15 --fault-every 3]
+ * npm run soak [-- --shoppers 20 --orders 300 --minutes 15 --fault-every 3 --infra-faults bao,workers]
  * Runs the chaos soak against the running local stack (`npm start` / `npm run up` first),
  * prints the report, writes it to .local/soak-<date>.json and exits non-zero on any violation.
+ * --infra-faults (or CM_SOAK_INFRA_FAULTS): pg, redis, bao, workers, all or none; default
+ * bao,workers (our own OpenBao and MiniStack workers). pg and redis restart the machine's
+ * servers, which every stack on the machine shares: ask for them on a machine of your own.
  */
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`);
+  return v;
+}
+
+function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
   return v;
 }
 
@@ -20,6 +31,7 @@ async function main(): Promise<void> {
     orders: arg('orders', 300),
     timeLimitMs: arg('minutes', 20) * 60_000,
     faultEverySec: arg('fault-every', 3),
+    infraFaults: parseInfraFaults(stringArg('infra-faults') ?? process.env.CM_SOAK_INFRA_FAULTS),
   };
   const report = await runSoak({ ...options, log: (l) => console.log(`${new Date().toISOString().slice(11, 19)} ${l}`) });
   console.log(`\n${formatReport(report)}`);

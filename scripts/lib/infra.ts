@@ -36,7 +36,7 @@ export async function ensureVenv(): Promise<void> {
 
 /* ---------- Postgres ---------- */
 
-async function pgAnswers(): Promise<boolean> {
+export async function pgAnswers(): Promise<boolean> {
   const client = new Client({ connectionString: adminPgUrl('postgres'), connectionTimeoutMillis: 1000 });
   try {
     await client.connect();
@@ -105,8 +105,8 @@ export async function bootstrapDatabase(secrets: Secrets): Promise<void> {
       // Vault must be able to grant the owner role to the users it creates.
       await db.query(`GRANT ${ident(owner)} TO vault_admin WITH ADMIN OPTION`);
     }
-    // Leased users whose lease Vault forgot (a dev-mode Vault keeps leases in memory) outlive
-    // it: drop those long expired and no longer connected.
+    // Leased users whose lease Vault forgot (the dev-mode Vault of earlier versions kept leases in
+    // memory; a wiped .local/openbao) outlive it: drop those long expired and no longer connected.
     const stale = await db.query<{ rolname: string }>(
       `SELECT rolname FROM pg_roles r WHERE rolname LIKE 'v-%' AND rolvaliduntil < now() - interval '10 minutes'
           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.usename = r.rolname)`,
@@ -138,7 +138,7 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /* ---------- Redis ---------- */
 
-async function redisAnswers(): Promise<boolean> {
+export async function redisAnswers(): Promise<boolean> {
   if (!(await portOpen(settings.redisPort, settings.redisHost))) return false;
   const { default: Redis } = await import('ioredis');
   const r = new Redis({ host: settings.redisHost, port: settings.redisPort, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
@@ -195,39 +195,188 @@ async function vaultTokenWorks(token: string): Promise<boolean> {
   }
 }
 
+/*
+ * OpenBao runs as a real server, not `bao server -dev`: integrated storage (raft, single node) in
+ * .local/openbao/data, so tokens, leases, policies and KV secrets survive a restart or a crash,
+ * and the Lambdas keep their tokens and leases without a redeploy. (OpenBao 2.7 has no `file`
+ * storage backend any more; raft on one node is its durable on-disk store.) It is initialised
+ * once with one Shamir key share; the unseal key and the initial root token are written to
+ * .local/openbao/init.json (0600, git-ignored with .local) and never printed nor passed on a
+ * command line. `up` unseals it on every start. The root token the tooling uses
+ * (.local/secrets.json vaultRootToken) is a root-policy token created with that fixed id.
+ */
+export const OPENBAO_DIR = path.join(LOCAL, 'openbao');
+const OPENBAO_CONFIG = path.join(OPENBAO_DIR, 'config.hcl');
+const OPENBAO_DATA = path.join(OPENBAO_DIR, 'data');
+const OPENBAO_INIT = path.join(OPENBAO_DIR, 'init.json');
+
+interface OpenBaoInit {
+  /** Unseal key shares (hex), as sys/init returned them. */
+  keys: string[];
+  rootToken: string;
+  initializedAt: string;
+}
+
+/** The server configuration: no secrets in it (the unseal key stays in init.json). */
+export function openBaoConfig(opts: { port: number; dataDir: string }): string {
+  const api = `127.0.0.1:${opts.port}`;
+  const cluster = `127.0.0.1:${opts.port + 1}`;
+  return `# Written by \`npm run up\` (scripts/lib/infra.ts): the local OpenBao, persistent, no TLS on loopback.
+storage "raft" {
+  path    = ${JSON.stringify(opts.dataDir)}
+  node_id = "checkout-mesh-local"
+}
+listener "tcp" {
+  address         = "${api}"
+  cluster_address = "${cluster}"
+  tls_disable     = true
+}
+api_addr     = "http://${api}"
+cluster_addr = "http://${cluster}"
+ui           = false
+`;
+}
+
+interface SealStatus {
+  initialized: boolean;
+  sealed: boolean;
+  storage_type?: string;
+}
+
+async function sealStatus(): Promise<SealStatus | undefined> {
+  try {
+    const res = await fetch(`${settings.vaultAddr}/v1/sys/seal-status`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    return (await res.json()) as SealStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** sys/health answers 200 only on an initialised, unsealed, active node. */
+const vaultActive = () => httpOk(`${settings.vaultAddr}/v1/sys/health`);
+
+function readInit(): OpenBaoInit | undefined {
+  if (!fs.existsSync(OPENBAO_INIT)) return undefined;
+  return JSON.parse(fs.readFileSync(OPENBAO_INIT, 'utf8')) as OpenBaoInit;
+}
+
+/** Written with 0600 from the first byte (tmp file + rename), never logged. */
+function writeInit(init: OpenBaoInit): void {
+  const tmp = `${OPENBAO_INIT}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(init, null, 2), { mode: 0o600 });
+  fs.renameSync(tmp, OPENBAO_INIT);
+}
+
+async function vaultNoToken<T>(method: string, p: string, body: unknown, timeoutMs = 5000): Promise<T> {
+  const res = await fetch(`${settings.vaultAddr}/v1/${p}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  // Never echo the body: init and unseal answers carry keys.
+  if (!res.ok) throw new Error(`Vault ${method} ${p}: ${res.status}`);
+  return JSON.parse(text) as T;
+}
+
+/** Starts our OpenBao server (persistent) and waits until it answers, sealed or not. */
+async function startOpenBao(port: number): Promise<void> {
+  fs.mkdirSync(OPENBAO_DATA, { recursive: true, mode: 0o700 });
+  fs.chmodSync(OPENBAO_DIR, 0o700);
+  fs.writeFileSync(OPENBAO_CONFIG, openBaoConfig({ port, dataDir: OPENBAO_DATA }));
+  startDetached('openbao', path.join(VENV_BIN, 'bao'), ['server', `-config=${OPENBAO_CONFIG}`]);
+  await waitFor('OpenBao', async () => (await sealStatus()) !== undefined, 30_000, 100);
+}
+
+/** Initialises (first start only), unseals, and makes sure the tooling's root token works. */
+async function initAndUnseal(secrets: Secrets): Promise<void> {
+  let status = await sealStatus();
+  if (!status) throw new SetupError('OpenBao does not answer sys/seal-status');
+  if (!status.initialized) {
+    if (fs.existsSync(OPENBAO_INIT)) {
+      // The data directory was wiped: the old keys open nothing any more.
+      fs.renameSync(OPENBAO_INIT, `${OPENBAO_INIT}.stale-${Date.now()}`);
+    }
+    say.step('initialising OpenBao (first start: one unseal key, kept in .local/openbao/init.json)');
+    const res = await vaultNoToken<{ keys: string[]; root_token: string }>('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 }, 60_000);
+    writeInit({ keys: res.keys, rootToken: res.root_token, initializedAt: new Date().toISOString() });
+    status = (await sealStatus()) ?? status;
+  }
+  const init = readInit();
+  if (status.sealed) {
+    if (!init) {
+      throw new SetupError(
+        'OpenBao is initialised but .local/openbao/init.json (its unseal key) is missing: restore it, or `npm run down && rm -rf .local/openbao` to start over',
+      );
+    }
+    say.step('unsealing OpenBao (key from .local/openbao/init.json)');
+    for (const key of init.keys) {
+      const r = await vaultNoToken<{ sealed: boolean }>('PUT', 'sys/unseal', { key });
+      if (!r.sealed) break;
+    }
+  }
+  await waitFor('OpenBao (unsealed, active)', vaultActive, 30_000, 100);
+  if (await vaultTokenWorks(secrets.vaultRootToken)) return;
+  if (!init) throw new SetupError('OpenBao rejects the root token of .local/secrets.json and .local/openbao/init.json is missing');
+  // The tooling (scripts, tests, endpoints.json) keeps using the root token of .local/secrets.json.
+  // No display name: database users it leases are named `v-token-<role>-…` as with the dev server's.
+  await vault(init.rootToken, 'POST', 'auth/token/create-orphan', { id: secrets.vaultRootToken, policies: ['root'] });
+}
+
 export async function ensureVault(secrets: Secrets): Promise<void> {
   const port = Number(new URL(settings.vaultAddr).port || 8200);
-  if (!(await vaultTokenWorks(secrets.vaultRootToken))) {
-    if (await portOpen(port)) {
-      if (!ownedPid('openbao')) {
-        throw new SetupError(`Port ${port} is taken by another process (not our OpenBao): stop it or set VAULT_ADDR to a free port`);
-      }
-      throw new SetupError(`Our OpenBao on port ${port} rejects the root token: run \`npm run down\` and retry`);
+  const ours = ownedPid('openbao');
+  if (ours) {
+    const status = await sealStatus();
+    if (status && status.storage_type !== 'raft') {
+      // An OpenBao of ours from before (`bao server -dev`, all in memory): replace it. It kept
+      // nothing, so the new one starts empty; the Lambdas re-lease on their next call.
+      say.step('replacing the in-memory (dev mode) OpenBao with a persistent one');
+      await stopOwned('openbao');
+    } else if (!status) {
+      say.step('restarting OpenBao (ours, not answering)');
+      await stopOwned('openbao');
     }
-    say.step('starting OpenBao (dev mode)');
-    // The root token goes in through the environment, not argv (visible to every user in `ps`).
-    const logStart = fs.existsSync(logFile('openbao')) ? fs.statSync(logFile('openbao')).size : 0;
-    startDetached('openbao', path.join(VENV_BIN, 'bao'), ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], {
-      BAO_DEV_ROOT_TOKEN_ID: secrets.vaultRootToken,
-    });
-    await waitFor('OpenBao', () => vaultTokenWorks(secrets.vaultRootToken), 30_000);
-    await redactVaultBanner(secrets.vaultRootToken, logStart);
+  } else if (await portOpen(port)) {
+    // Not ours: a Vault run elsewhere (Docker, a shared dev Vault) is driven with its root token.
+    if (!(await vaultTokenWorks(secrets.vaultRootToken))) {
+      throw new SetupError(`Port ${port} is taken by another process (not our OpenBao): stop it or set VAULT_ADDR to a free port`);
+    }
+    await configureVault(secrets);
+    return;
   }
+  if (!ownedPid('openbao')) {
+    await waitFor(`port ${port} to be free`, async () => !(await portOpen(port)), 10_000, 100).catch(() => {
+      throw new SetupError(`Port ${port} is still taken after stopping our OpenBao: free it and retry`);
+    });
+    say.step(`starting OpenBao (persistent storage in .local/openbao, 127.0.0.1:${port})`);
+    await startOpenBao(port);
+  }
+  await initAndUnseal(secrets);
   await configureVault(secrets);
 }
 
 /**
- * The dev server prints its root token and unseal key in a start-up banner; keep them out of
- * .local/logs/openbao.log (it is appended with O_APPEND, so rewriting it once up is safe).
+ * Stops our OpenBao (SIGTERM, or SIGKILL as a crash) and brings it back with `ensureVault`: the
+ * same data, unsealed again. The soak's `baoRestart` fault; resolves once it serves requests.
  */
-async function redactVaultBanner(rootToken: string, from: number): Promise<void> {
-  const file = logFile('openbao');
-  // The banner comes after the server already answers: wait for it (a few seconds at most).
-  for (let i = 0; i < 50 && !fs.readFileSync(file, 'utf8').slice(from).includes('Root Token:'); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const text = fs.readFileSync(file, 'utf8');
-  fs.writeFileSync(file, text.replace(/^(Unseal Key|Root Token): .*$/gm, '$1: [redacted]').split(rootToken).join('[redacted]'));
+export async function restartVault(secrets: Secrets, how: 'stop' | 'crash' = 'stop'): Promise<void> {
+  if (!ownedPid('openbao')) throw new Error('OpenBao is not ours (no live .local/pids/openbao.pid): not restarting it');
+  await stopOwned('openbao', how === 'crash' ? 0 : 5000);
+  await ensureVault(secrets);
+}
+
+/** Removes a leased user if it still exists (reassigning what it owned to the service's owner role). */
+export function revocationStatement(svc: string): string {
+  return `DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{name}}') THEN
+    REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;
+    DROP OWNED BY "{{name}}";
+    DROP ROLE "{{name}}";
+  END IF;
+END $$;`;
 }
 
 /** Idempotent: engines, the database connection, one role and policy and token per service, KV secrets. */
@@ -259,7 +408,11 @@ export async function configureVault(secrets: Secrets): Promise<void> {
         `GRANT "{{name}}" TO vault_admin;`,
       ],
       // Revocation runs only after our pool drained; it must not kill sessions, just remove the user.
-      revocation_statements: [`REASSIGN OWNED BY "{{name}}" TO ${svc}_owner;`, `DROP OWNED BY "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],
+      // A user already gone is revoked too: OpenBao keeps leases across restarts, and a lease whose
+      // user was dropped elsewhere (up's clean-up of long-expired users, another database) would
+      // otherwise fail every revocation, and with it every revoke-prefix of the role. One
+      // dollar-quoted block: the plugin runs it as one statement.
+      revocation_statements: [revocationStatement(svc)],
     });
   }
   const policies: Record<string, string> = {};

@@ -42,7 +42,10 @@ export function startDetached(name: string, cmd: string, args: string[], env: No
   return child.pid!;
 }
 
-/** Stops a component we started: SIGTERM to its process group, then SIGKILL after a grace period. */
+/**
+ * Stops a component we started: SIGTERM to its process group, then SIGKILL after a grace period
+ * (`graceMs` 0: SIGKILL at once, as a crash). Resolves once the process is gone (or after 5 s more).
+ */
 export async function stopOwned(name: string, graceMs = 5000): Promise<boolean> {
   const pid = ownedPid(name);
   fs.rmSync(pidFile(name), { force: true });
@@ -58,10 +61,14 @@ export async function stopOwned(name: string, graceMs = 5000): Promise<boolean> 
       }
     }
   };
-  signalGroup('SIGTERM');
+  if (graceMs > 0) signalGroup('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && isAlive(pid)) await sleep(100);
-  if (isAlive(pid)) signalGroup('SIGKILL');
+  if (isAlive(pid)) {
+    signalGroup('SIGKILL');
+    const killDeadline = Date.now() + 5000;
+    while (Date.now() < killDeadline && isAlive(pid)) await sleep(50);
+  }
   return true;
 }
 

@@ -78,7 +78,11 @@ describe('secrets never appear in logs', () => {
     const signing = await vaultKv('identity/signing-keys');
     const privateParts = ((signing.keys ?? []) as { privateJwk?: { d?: string } }[]).map((k) => k.privateJwk?.d).filter((d): d is string => !!d);
     expect(privateParts.length).toBeGreaterThan(0);
+    // OpenBao's unseal key and initial root token (scripts/lib/infra.ts), when the OpenBao is ours.
+    const initFile = path.join(ROOT, '.local', 'openbao', 'init.json');
+    const baoInit = fs.existsSync(initFile) ? (JSON.parse(fs.readFileSync(initFile, 'utf8')) as { keys: string[]; rootToken: string }) : undefined;
     const needles: Record<string, string> = {
+      ...(baoInit ? { openbaoInitialRootToken: baoInit.rootToken, ...Object.fromEntries(baoInit.keys.map((k, i) => [`openbaoUnsealKey[${i}]`, k])) } : {}),
       vaultRootToken: secrets.vaultRootToken,
       vaultDbPassword: secrets.vaultDbPassword,
       ...Object.fromEntries(Object.entries(secrets.serviceTokens).map(([k, v]) => [`serviceToken.${k}`, v])),

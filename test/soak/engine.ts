@@ -1,9 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { HITS_KEY } from '../../functions/shared/chaos';
+import { restartVault } from '../../scripts/lib/infra';
+import { restartPostgres, restartRedis } from '../../scripts/lib/infra-faults';
+import { killWorkers, ministackWorkers, type LambdaWorker } from '../../scripts/lib/lambda-workers';
+import { ownedPid } from '../../scripts/lib/proc';
+import { adminPgUrl, redisUrl, secrets, settings } from '../../scripts/lib/settings';
 import { awsClientConfig, endpoints } from '../support/endpoints';
 import { checkInvariants, outboxDrained, stockSnapshot, type InvariantReport } from '../support/invariants';
 import { Shopper, TERMINAL_STATES } from '../support/shop';
@@ -11,17 +15,45 @@ import { Shopper, TERMINAL_STATES } from '../support/shop';
 /**
  * The chaos soak: K concurrent shoppers place, pay and follow orders through the public API
  * while a schedule of random faults plays (chaos rules on services and saga steps, Redis
- * connections killed, the outbox dispatcher killed, database leases revoked). Clients retry
- * with the same Idempotency-Key. Then the system is left to settle and the invariants of
- * docs/architecture.md §5 are checked over every order that touched the soak's own products.
- * Bounded by an order count and a time limit; talks to 127.0.0.1 only.
+ * connections killed, the outbox dispatcher killed, database leases revoked) and, every third
+ * fault (from the second on), an infrastructure fault in turn (`infraFaults`; one the run
+ * ended before is injected after the last order, before settling): our OpenBao restarted (stopped, or
+ * killed as a crash, then started and unsealed again: same data, same tokens and leases), our
+ * MiniStack's Lambda workers SIGKILLed mid-saga, and, only when asked because every stack on the
+ * machine shares them, the machine's Postgres and Redis restarted. Clients retry with the same
+ * Idempotency-Key. Then the system is left to settle and the invariants of docs/architecture.md §5
+ * are checked over every order that touched the soak's own products (an order left non-terminal
+ * is a violation). Bounded by an order count and a time limit; talks to 127.0.0.1 only.
  */
+export const INFRA_FAULTS = ['pg', 'redis', 'bao', 'workers'] as const;
+export type InfraFault = (typeof INFRA_FAULTS)[number];
+/** What runs unless asked otherwise: the faults that touch only this checkout's own processes. */
+export const DEFAULT_INFRA_FAULTS: readonly InfraFault[] = ['bao', 'workers'];
+
+/** `--infra-faults` / CM_SOAK_INFRA_FAULTS: a comma list of pg, redis, bao, workers; `all`; `none`. */
+export function parseInfraFaults(value: string | undefined, fallback: readonly InfraFault[] = DEFAULT_INFRA_FAULTS): InfraFault[] {
+  if (value === undefined || value.trim() === '') return [...fallback];
+  const v = value.trim().toLowerCase();
+  if (v === 'none') return [];
+  if (v === 'all') return [...INFRA_FAULTS];
+  const out: InfraFault[] = [];
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(INFRA_FAULTS as readonly string[]).includes(part)) throw new Error(`unknown infrastructure fault "${part}" (use ${INFRA_FAULTS.join(', ')}, all or none)`);
+    if (!out.includes(part as InfraFault)) out.push(part as InfraFault);
+  }
+  return out;
+}
+
+/** The name each infrastructure fault is counted under in the report. */
+export const INFRA_FAULT_KIND: Record<InfraFault, string> = { pg: 'pgRestart', redis: 'redisRestart', bao: 'baoRestart', workers: 'workerKill' };
 export interface SoakOptions {
   shoppers: number;
   orders: number;
   timeLimitMs: number;
   /** Seconds between two injected faults (0 = no faults). */
   faultEverySec: number;
+  /** Infrastructure faults to take turns with (the second fault and every third after it); none when left out. */
+  infraFaults?: InfraFault[];
   log?: (line: string) => void;
 }
 
@@ -31,6 +63,8 @@ export interface SoakReport {
   orders: { placed: number; clientGaveUp: number; paid: number; declined: number; byState: Record<string, number> };
   clientRetries: number;
   faults: Record<string, number>;
+  /** The infrastructure faults: workers killed in all, and how long each restart took (ms). */
+  infra: { workersKilled: Record<string, number>; restartMs: Record<string, number[]> };
   chaosHits: number;
   breakerOpenings: number;
   dlq: Record<string, number>;
@@ -43,6 +77,29 @@ const SERVICES = ['catalog', 'payments', 'orders', 'claims', 'identity'];
 const FORWARD_STEPS = ['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'CapturePayment', 'CompleteOrder'];
 const COMPENSATIONS = ['CancelPaymentSession', 'RefundPayment', 'ReleaseStock', 'MarkOrderFailed'];
 const LEASED_SERVICES = ['catalog', 'payments', 'orders', 'claims'];
+/** The soak drives the chaos rules through this one: its workers are never killed. */
+const SPARED_WORKERS = /ChaosApi/;
+
+/** Infrastructure faults restart processes by this checkout's settings: they must be the stack's. */
+function checkOwnStack(e: ReturnType<typeof endpoints>, infra: readonly InfraFault[]): void {
+  const mismatch: string[] = [];
+  if ((infra.includes('bao') || infra.includes('workers')) && (settings.vaultAddr !== e.vaultAddr || settings.awsEndpoint !== e.awsEndpoint)) {
+    mismatch.push(`VAULT_ADDR ${settings.vaultAddr} / CM_AWS_ENDPOINT ${settings.awsEndpoint} vs ${e.vaultAddr} / ${e.awsEndpoint}`);
+  }
+  if (infra.includes('pg') && adminPgUrl() !== e.postgresUrl) mismatch.push(`Postgres ${adminPgUrl()} vs ${e.postgresUrl}`);
+  if (infra.includes('redis') && redisUrl() !== e.redisUrl) mismatch.push(`Redis ${redisUrl()} vs ${e.redisUrl}`);
+  if (mismatch.length) {
+    throw new Error(`infrastructure faults need the environment \`npm run up\` ran with (.local/endpoints.json): ${mismatch.join('; ')}`);
+  }
+  if (infra.includes('bao') && !ownedPid('openbao')) throw new Error('baoRestart needs our own OpenBao (.local/pids/openbao.pid), started by `npm run up`');
+  if (infra.includes('workers') && !ownedPid('ministack')) throw new Error('workerKill needs our own MiniStack (.local/pids/ministack.pid), started by `npm run up`');
+}
+
+/** Our MiniStack's live workers (never another stack's: they are its children). */
+function ourWorkers(): LambdaWorker[] {
+  const pid = ownedPid('ministack');
+  return pid ? ministackWorkers(pid, settings.stackName) : [];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
@@ -55,7 +112,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const host = new URL(url).hostname;
     if (!['127.0.0.1', 'localhost'].includes(host)) throw new Error(`the soak targets loopback only, not ${host}`);
   }
-  const db = new Client({ connectionString: e.postgresUrl });
+  const infra = opts.infraFaults ?? [];
+  checkOwnStack(e, infra);
+  // A Postgres restart ends this session too: one for the set-up, a fresh one to check the end.
+  let db = new Client({ connectionString: e.postgresUrl });
+  db.on('error', () => undefined);
   await db.connect();
   const runId = crypto.randomUUID().slice(0, 8);
   const productIds = Array.from({ length: 5 }, () => crypto.randomUUID());
@@ -72,11 +133,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const faults: Record<string, number> = {};
   const count = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
   const report: SoakReport = {
-    options: { shoppers: opts.shoppers, orders: opts.orders, timeLimitMs: opts.timeLimitMs, faultEverySec: opts.faultEverySec },
+    options: { shoppers: opts.shoppers, orders: opts.orders, timeLimitMs: opts.timeLimitMs, faultEverySec: opts.faultEverySec, infraFaults: infra },
     durationMs: 0,
     orders: { placed: 0, clientGaveUp: 0, paid: 0, declined: 0, byState: {} },
     clientRetries: 0,
     faults,
+    infra: { workersKilled: {}, restartMs: {} },
     chaosHits: 0,
     breakerOpenings: 0,
     dlq: {},
@@ -95,9 +157,32 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     return res.status;
   };
 
-  /** One random fault. Rules are short-lived; the others are one-off blows. */
-  const injectFault = async () => {
-    const kind = pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const);
+  const timed = async (kind: string, fn: () => Promise<unknown>) => {
+    const t = Date.now();
+    await fn();
+    (report.infra.restartMs[kind] ??= []).push(Date.now() - t);
+  };
+  const killed = (workers: LambdaWorker[]) => {
+    const gone = killWorkers(workers);
+    for (const w of gone) {
+      const short = w.functionName.replace(/^[^-]+-/, '').replace(/[0-9A-F]{8,}(-[0-9A-F]+)?$/, '').replace(/-$/, '');
+      report.infra.workersKilled[short] = (report.infra.workersKilled[short] ?? 0) + 1;
+    }
+    return gone;
+  };
+  let baoRestarts = 0;
+
+  /** One random fault, or the next infrastructure fault in turn. Rules are short-lived; the others are one-off blows. */
+  let faultNo = 0;
+  let infraNo = 0;
+  const injectFault = async (forced?: string) => {
+    // The second fault and every third after it is the next infrastructure fault in turn.
+    const infraTurn = infra.length > 0 && faultNo++ % 3 === 1;
+    const kind =
+      forced ??
+      (infraTurn
+        ? INFRA_FAULT_KIND[infra[infraNo++ % infra.length]]
+        : pick(['latency', 'error', 'stepException', 'stepTimeout', 'compensationException', 'redisKill', 'dispatcherKill', 'leaseRevoke'] as const));
     try {
       switch (kind) {
         case 'latency':
@@ -130,16 +215,45 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           break;
         }
         case 'dispatcherKill': {
-          const stack = process.env.CM_STACK_NAME ?? 'CheckoutMesh';
-          spawnSync('pkill', ['-9', '-f', `ministack-lambda-${stack}-${pick(['Payments', 'Orders'])}MeshDispatcher`]);
+          // Our emulator's dispatcher workers only (not by name machine-wide: other stacks run the same names).
+          const which = `${settings.stackName}-${pick(['Payments', 'Orders'])}MeshDispatcher`;
+          killWorkers(ourWorkers().filter((w) => w.functionName.startsWith(which)));
           break;
         }
+        case 'workerKill': {
+          // Mid-saga: a saga step worker when one runs, and up to two more of any function.
+          const workers = ourWorkers().filter((w) => !SPARED_WORKERS.test(w.functionName));
+          const saga = workers.filter((w) => /SagaStep/.test(w.functionName));
+          const first = saga.length ? [pick(saga)] : [];
+          const rest = workers.filter((w) => !first.includes(w)).sort(() => Math.random() - 0.5).slice(0, (first.length ? 0 : 1) + Math.floor(Math.random() * 3));
+          const gone = killed([...first, ...rest]);
+          log(`  killed ${gone.length} Lambda workers: ${gone.map((w) => w.functionName).join(', ') || 'none running'}`);
+          if (!gone.length) throw new Error('no Lambda worker of ours was running');
+          break;
+        }
+        case 'baoRestart': {
+          // Alternately a clean stop and a crash (SIGKILL); `ensureVault` starts and unseals it again.
+          const how = baoRestarts++ % 2 === 0 ? 'crash' : 'stop';
+          await timed(kind, () => restartVault(secrets(), how));
+          log(`  OpenBao ${how === 'crash' ? 'killed' : 'stopped'} and back in ${report.infra.restartMs[kind].at(-1)} ms`);
+          break;
+        }
+        case 'pgRestart':
+          await timed(kind, () => restartPostgres());
+          log(`  Postgres back in ${report.infra.restartMs[kind].at(-1)} ms`);
+          break;
+        case 'redisRestart':
+          await timed(kind, () => restartRedis());
+          log(`  Redis back in ${report.infra.restartMs[kind].at(-1)} ms`);
+          break;
         case 'leaseRevoke': {
           const res = await fetch(`${e.vaultAddr}/v1/sys/leases/revoke-prefix/database/creds/${pick(LEASED_SERVICES)}`, {
             method: 'PUT',
             headers: { 'X-Vault-Token': e.vaultToken },
           });
-          await res.text();
+          const text = await res.text();
+          // Counted only when Vault revoked them all (a failed revocation is no fault injected).
+          if (!res.ok) throw new Error(`revoke-prefix: ${res.status} ${text.slice(0, 200)}`);
           break;
         }
       }
@@ -198,9 +312,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   await Promise.all(Array.from({ length: opts.shoppers }, (_, i) => shopper(i)));
   faulting = false;
   await faultLoop;
+  // A run that ended before every infrastructure fault asked for had its turn gets the missing
+  // ones now, before the settling below (the system must still recover from them).
+  if (opts.faultEverySec > 0) {
+    for (const f of infra) if (!faults[INFRA_FAULT_KIND[f]]) await injectFault(INFRA_FAULT_KIND[f]);
+  }
 
   // Kill switch, then let the system settle: every order of the soak's products must end.
-  report.chaosHits = (await chaosHitTotal(e.redisUrl)) - hitsBefore;
+  // (A Redis restart without persistence forgets the hit counters: never below zero.)
+  report.chaosHits = Math.max(0, (await chaosHitTotal(e.redisUrl)) - hitsBefore);
+  if (infra.includes('pg')) {
+    await db.end().catch(() => undefined);
+    db = new Client({ connectionString: e.postgresUrl });
+    db.on('error', () => undefined);
+    await db.connect();
+  }
   await fetch(`${admin.api}/api/chaos/rules`, { method: 'DELETE', headers: { authorization: admin.authorization } }).then((r) => r.text());
   const soakOrders = async () =>
     (
@@ -257,6 +383,9 @@ export function formatReport(r: SoakReport): string {
     `end states  ${Object.entries(r.orders.byState).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `retries     ${r.clientRetries} client retries (same Idempotency-Key)`,
     `faults      ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; faults hit by requests/steps ${r.chaosHits}`,
+    `infra       ${r.options.infraFaults?.length ? r.options.infraFaults.join(', ') : 'none'}; ${
+      Object.entries(r.infra.restartMs).map(([k, ms]) => `${k} back in ${(Math.max(...ms) / 1000).toFixed(1)} s at most`).join(', ') || 'no restarts'
+    }; workers killed ${Object.values(r.infra.workersKilled).reduce((a, b) => a + b, 0)} (${Object.entries(r.infra.workersKilled).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
     `breakers    ${r.breakerOpenings} openings (BFF instance that answered)`,
     `DLQs        ${Object.entries(r.dlq).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `money       captured ${r.invariants.money.capturedCents} c, refunded ${r.invariants.money.refundedCents} c, captured for failed orders ${r.invariants.money.capturedForFailed}`,
