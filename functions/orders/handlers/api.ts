@@ -8,7 +8,7 @@ import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 import { addRule } from '../../shared/chaos';
-import { PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
+import { PlaceOrderSchema, buildTrace, failurePlanRules, historyView } from '../core/model';
 import { priceCart, type CatalogProduct } from '../core/place';
 import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
@@ -155,7 +155,12 @@ export const handler = httpApi(
             throw err;
           })
         : [];
-      return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
+      // steps: one entry per task visit (the timeline); events: the history itself (the saga graph's event list and state details).
+      return json(
+        200,
+        { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history), events: historyView(history) },
+        { 'cache-control': 'no-store' },
+      );
     }),
   ],
   { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
