@@ -133,7 +133,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   function build(asl) {
     const layout = layoutSaga(asl);
     const marker = (name, cls) =>
-      s('marker', { id: `sg${n}-${name}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', class: cls }, s('path', { d: 'M0,0 L10,5 L0,10 z' }));
+      s('marker', { id: `sg${n}-${name}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: cls }, s('path', { d: 'M0,0 L10,5 L0,10 z' }));
     const edgeEls = layout.edges.map((e) => {
       const d = e.points.map(([x, y], i) => `${i ? 'L' : 'M'}${x},${y}`).join(' ');
       const path = s('path', { d, class: `sg-edge ${e.kind}`, 'marker-end': `url(#sg${n}-arrow)`, dataset: undefined });
