@@ -288,7 +288,8 @@ it('fits a phone screen and works from the keyboard', async () => {
   await page.getByLabel('Email').fill('demo@checkout-mesh.dev');
   await page.getByLabel('Password').fill('demo-password-123');
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('.who', { hasText: 'demo@checkout-mesh.dev' }).waitFor();
+  // Logging in ends on the products page: wait for it, or it would replace the next page.
+  await page.getByRole('heading', { level: 1, name: 'Products' }).waitFor();
   await page.goto(`${BASE}#/orders`);
   await page.locator('.order-row').first().waitFor();
   expect(['#/orders', await fitsWidth(page)]).toEqual(['#/orders', true]);
