@@ -71,7 +71,10 @@ export function executedPath(events, asl, results = {}) {
         open.cause = e.cause;
       } else if (e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded') {
         // A retry that worked: the earlier attempt's error stays visible, the state succeeded.
-        if (open.status === 'failed') open.retriedAfter = open.error;
+        if (open.status === 'failed') {
+          open.retriedAfter = open.error;
+          open.error = open.cause = undefined;
+        }
         open.status = 'running';
       }
     }
