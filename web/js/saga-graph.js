@@ -131,6 +131,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   );
   let built = null;
   let selected = null;
+  let chosen = false; // the visitor picked a state: stop following the execution
   let last = null;
 
   function build(asl) {
@@ -179,6 +180,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
 
   function select(name) {
     selected = name;
+    chosen = true;
     for (const { node, g } of built.nodeEls) g.classList.toggle('selected', node.id === name);
     showDetails();
     showEvents();
@@ -272,8 +274,9 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
       p.setAttribute('marker-end', `url(#sg${n}-arrow)`);
     }
     if (changed) {
-      // The first time, open the state that tells the story: the failure, else the last one entered.
-      if (!selected) {
+      // Until the visitor picks a state, show the one that tells the story: the failure, else the
+      // last one entered.
+      if (!chosen) {
         const all = [...path.states.values()];
         const pick = all.find((v) => v.status === 'caught' || v.status === 'rejected' || v.status === 'failed') || all[all.length - 1];
         if (pick) selected = pick.name;

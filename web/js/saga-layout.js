@@ -128,13 +128,24 @@ export function layoutSaga(asl) {
   const region = (e) => (main.has(e.from) && main.has(e.to) ? 'left' : main.has(e.from) ? 'middle' : 'right');
   const lanes = { left: [], middle: [], right: [] };
   const laneOf = new Map();
-  for (const e of [...long].sort((a, b) => span(a)[0] - span(b)[0] || span(a)[1] - span(b)[1])) {
+  // Edges into one state share a lane (they merge where they meet anyway): one group per
+  // region and target, spanning all its edges' rows.
+  const groups = new Map();
+  for (const e of long) {
+    const key = `${region(e)}\u0000${e.to}`;
     const [lo, hi] = span(e);
-    const list = lanes[region(e)];
-    let i = list.findIndex((end) => end < lo);
-    if (i < 0) i = list.push(hi) - 1;
-    else list[i] = hi;
-    laneOf.set(e, i);
+    const g = groups.get(key) || { region: region(e), lo, hi, edges: [] };
+    g.lo = Math.min(g.lo, lo);
+    g.hi = Math.max(g.hi, hi);
+    g.edges.push(e);
+    groups.set(key, g);
+  }
+  for (const g of [...groups.values()].sort((a, b) => a.lo - b.lo || a.hi - b.hi)) {
+    const list = lanes[g.region];
+    let i = list.findIndex((end) => end < g.lo);
+    if (i < 0) i = list.push(g.hi) - 1;
+    else list[i] = g.hi;
+    for (const e of g.edges) laneOf.set(e, i);
   }
   function span(e) {
     const a = layer.get(e.from);

@@ -97,6 +97,7 @@ function lastListing(qs) {
 const isOutage = (err) => !(err instanceof ApiError) || err.status >= 500 || err.status === 429;
 
 async function products() {
+  const at = location.hash;
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const q = params.get('q') || '';
   const offset = Number(params.get('offset') || 0);
@@ -108,6 +109,7 @@ async function products() {
     ({ body } = await api(`api/products?${qs}`, { auth: false }));
     rememberListing(String(qs), body);
   } catch (err) {
+    if (location.hash !== at) return;
     if (!isOutage(err)) throw err;
     // The catalog is down or refusing: say so in plain words, show the last listing this browser
     // saw (if any), and try again on our own every few seconds.
@@ -127,6 +129,8 @@ async function products() {
     };
     retry();
   }
+  // The visitor went elsewhere while the listing loaded: that page is showing now, leave it.
+  if (location.hash !== at) return;
   const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, autocomplete: 'off' });
   const go = (o) => (location.hash = `#/?${new URLSearchParams({ ...(search.value ? { q: search.value } : {}), ...(o ? { offset: String(o) } : {}) })}`);
   const outage = body === null || stale
@@ -195,7 +199,9 @@ function addButton(p, qtyInput) {
 }
 
 async function product(id) {
+  const at = location.hash;
   const { body: p, headers } = await api(`api/products/${encodeURIComponent(id)}`, { auth: false });
+  if (location.hash !== at) return;
   const qty = h('input', { type: 'number', id: 'qty', min: '1', max: String(Math.max(1, p.stock)), value: '1', inputmode: 'numeric' });
   render(
     view,
