@@ -14,6 +14,9 @@ import { ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { CALLER_ROUTES, grantRoutes } from './service-grants';
 import { lambdaRoleArnOutputs } from './role-outputs';
+
+/** The public REST API's stage (the storefront lives at its root). */
+const PUBLIC_STAGE = 'prod';
 import { guardAwsTarget } from './aws-target-guard';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
@@ -117,12 +120,16 @@ export class CheckoutMeshStack extends Stack {
       restApiName: 'checkout-mesh-public',
       cloudWatchRole: false,
       binaryMediaTypes: ['image/*', 'font/*'],
-      deployOptions: { stageName: 'prod', loggingLevel: MethodLoggingLevel.OFF, tracingEnabled: true },
+      deployOptions: { stageName: PUBLIC_STAGE, loggingLevel: MethodLoggingLevel.OFF, tracingEnabled: true },
     });
     const toBff = new LambdaIntegration(bff);
     publicApi.root.addMethod('ANY', toBff);
     publicApi.root.addProxy({ defaultIntegration: toBff, anyMethod: true });
     publicApi.root.addResource('webhooks').addResource('{provider}').addMethod('POST', new LambdaIntegration(payments.fn));
+    // PayPal's approval page sends the buyer back to the store (the order page). The stage by name,
+    // not through the Stage resource: that depends on this function's integration (a cycle).
+    payments.fn.addEnvironment('STORE_API_ID', publicApi.restApiId);
+    payments.fn.addEnvironment('STORE_API_STAGE', PUBLIC_STAGE);
 
     new CfnOutput(this, 'PublicApiId', { value: publicApi.restApiId });
     new CfnOutput(this, 'PublicApiStage', { value: publicApi.deploymentStage.stageName });

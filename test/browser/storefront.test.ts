@@ -238,11 +238,29 @@ it('pays with PayPal on its approval page and comes back to a COMPLETED order', 
   await page.waitForURL((url) => !url.href.startsWith(BASE), { timeout: 30_000 });
   await screenshot(page, 'paypal-approval');
   await page.getByRole('button', { name: /Approve/ }).click();
-  await page.waitForLoadState();
-  // PayPal sends the buyer back to the return URL; without one, the buyer returns by hand.
-  if (!page.url().startsWith(BASE)) await page.goto(`${BASE}#/orders/${id}`);
+  // PayPal sends the buyer back to the return URL payments set: the store's order page, PayPal's token gone.
+  await page.waitForURL(`${BASE}#/orders/${id}`, { timeout: 30_000 });
   await page.locator('#order-state[data-state="COMPLETED"]').waitFor({ timeout: 120_000 });
   await screenshot(page, 'storefront-order-paypal-completed');
+});
+
+it('a cancel on PayPal\'s page comes back to the order page, which says so; the unpaid order then fails, nothing charged', async () => {
+  const { page } = w;
+  const before = await product.stock();
+  const id = await placeOrder('PayPal');
+  await page.getByRole('button', { name: 'Continue to PayPal' }).click({ timeout: 90_000 });
+  await page.waitForURL((url) => !url.href.startsWith(BASE), { timeout: 30_000 });
+  await page.getByRole('button', { name: /Cancel/ }).click();
+  await page.waitForURL(`${BASE}#/orders/${id}`, { timeout: 30_000 });
+  await page.locator('#paypal-cancelled').waitFor({ timeout: 30_000 });
+  expect(await page.getByRole('button', { name: 'Back to PayPal' }).count()).toBe(1);
+  await screenshot(page, 'storefront-order-paypal-cancelled');
+  expect(await accessibilityViolations(page)).toEqual([]);
+  // Not paid: the saga's payment timeout fails it (20 s locally), compensated.
+  await page.locator('#order-state[data-state="FAILED"]').waitFor({ timeout: 120_000 });
+  expect(await page.locator('#order-failure').textContent()).toContain('You cancelled the PayPal payment');
+  await page.locator('.timeline .step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  expect(await product.stock()).toEqual(before);
 });
 
 it('fits a phone screen and works from the keyboard', async () => {

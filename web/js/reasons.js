@@ -3,9 +3,10 @@
 // what happened and what it means for them, never an error code or a JSON blob.
 
 /** The sentence shown on a failed order. */
-export function plainFailure(order) {
+export function plainFailure(order, { cancelled = false } = {}) {
   const reason = String(order.failureReason || '');
   const provider = order.paymentProvider;
+  if (cancelled && order.state === 'FAILED') return 'You cancelled the PayPal payment, so the order was cancelled. You have not been charged.';
   if (order.state === 'NEEDS_ATTENTION') {
     return 'We could not finish undoing this order automatically. Our team has been alerted and will sort it out; you will not be charged twice.';
   }

@@ -12,6 +12,8 @@ import { plainFailure } from './reasons.js';
 const view = document.getElementById('view');
 const PAGE = 12;
 const CHECKOUT_KEY = 'cm.checkout';
+/** sessionStorage key prefix: the buyer cancelled this order's payment on PayPal's page. */
+const CANCELLED = 'cm.paypalCancelled.';
 
 /* ---------- navigation ---------- */
 
@@ -479,7 +481,7 @@ function renderOrder(order, summary, state) {
       ? h(
           'div',
           { class: 'failed-order', id: 'order-failure' },
-          h('p', { class: 'error' }, plainFailure(order)),
+          h('p', { class: 'error' }, plainFailure(order, { cancelled: Boolean(sessionStorage.getItem(`${CANCELLED}${order.id}`)) })),
           h('button', { type: 'button', id: 'try-again', class: 'primary', onclick: (e) => tryAgain(order, e.target) }, 'Try again'),
           h('span', { class: 'muted' }, ' puts these items back in your cart for a new order.'),
         )
@@ -556,7 +558,17 @@ function paymentBox(order) {
     }
   };
   if (order.paymentProvider === 'paypal' || p.provider === 'paypal') {
-    return h('section', { class: 'pay', 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, 'Payment'), h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => payWithPayPal(p) }, 'Continue to PayPal')), status);
+    const cancelled = sessionStorage.getItem(`${CANCELLED}${order.id}`);
+    return h(
+      'section',
+      { class: 'pay', 'aria-labelledby': 'pay-title' },
+      h('h2', { id: 'pay-title' }, 'Payment'),
+      cancelled
+        ? h('p', { id: 'paypal-cancelled', class: 'notice' }, 'You cancelled the payment on PayPal, so nothing was charged. Go back to PayPal to pay, or leave it: an unpaid order is cancelled automatically.')
+        : null,
+      h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => (sessionStorage.removeItem(`${CANCELLED}${order.id}`), payWithPayPal(p)) }, cancelled ? 'Back to PayPal' : 'Continue to PayPal')),
+      status,
+    );
   }
   return h(
     'section',
@@ -606,8 +618,11 @@ async function health() {
 
 /* ---------- start ---------- */
 
-// PayPal's approval page sends the buyer back with ?order=<id>: show that order.
-const returning = new URLSearchParams(location.search).get('order');
+// PayPal's approval page sends the buyer back with ?order=<id> (and paypal=cancelled when they
+// cancelled there): show that order, without PayPal's token in the address bar.
+const back = new URLSearchParams(location.search);
+const returning = back.get('order');
+if (returning && back.get('paypal') === 'cancelled') sessionStorage.setItem(`${CANCELLED}${returning}`, '1');
 if (returning && !location.hash) history.replaceState(null, '', `${location.pathname}#/orders/${encodeURIComponent(returning)}`);
 
 document.querySelector('.skip').addEventListener('click', (e) => (e.preventDefault(), view.focus()));

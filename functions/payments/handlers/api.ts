@@ -13,6 +13,7 @@ import { toProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
+import { apiBaseUrl } from '../../shared/endpoints';
 import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
 import { createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
 import * as z from 'zod';
@@ -72,6 +73,12 @@ const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGatew
   return { provider, createSession: fail, operate: fail };
 };
 
+/** The store's address (the public API's root, where the BFF serves the storefront), or undefined. */
+const storeBase = (): string | undefined =>
+  runtime.cfg.STORE_API_ID
+    ? apiBaseUrl({ apiId: runtime.cfg.STORE_API_ID, stage: runtime.cfg.STORE_API_STAGE }, { region: runtime.cfg.AWS_REGION, emulatorEndpoint: runtime.cfg.AWS_ENDPOINT_URL })
+    : undefined;
+
 let built: Record<'stripe' | 'paypal', PaymentGateway> | undefined;
 const gateways = async (): Promise<Gateways> => {
   if (!built) {
@@ -82,7 +89,7 @@ const gateways = async (): Promise<Gateways> => {
       stripe: apiKey ? stripeGateway(apiKey, runtime.cfg.STRIPE_API_BASE) : unconfigured('stripe', 'secret/payments/stripe apiKey'),
       paypal:
         clientId && clientSecret
-          ? paypalGateway({ clientId, clientSecret }, runtime.cfg.PAYPAL_API_BASE)
+          ? paypalGateway({ clientId, clientSecret }, runtime.cfg.PAYPAL_API_BASE, storeBase())
           : unconfigured('paypal', 'secret/payments/paypal clientId, clientSecret'),
     };
   }
