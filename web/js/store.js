@@ -418,6 +418,13 @@ async function orderPage(id) {
   let active = true;
   stopPolling = () => (active = false);
   let shownPayment = null;
+  // Back from a cancel on PayPal's page: fail the payment now (once), so the saga compensates at once.
+  if (sessionStorage.getItem(`${CANCELLED}${id}`) === '1') {
+    sessionStorage.setItem(`${CANCELLED}${id}`, 'sent');
+    api(`api/orders/${encodeURIComponent(id)}/payment/cancel`, { method: 'POST', accept: [409] })
+      .then(() => announce('Payment cancelled'))
+      .catch(() => undefined); // the order page shows whatever happens next
+  }
   // Poll in the background so the page (and its focus handling) is ready at once.
   const poll = async () => {
     while (active) {
@@ -564,9 +571,8 @@ function paymentBox(order) {
       { class: 'pay', 'aria-labelledby': 'pay-title' },
       h('h2', { id: 'pay-title' }, 'Payment'),
       cancelled
-        ? h('p', { id: 'paypal-cancelled', class: 'notice' }, 'You cancelled the payment on PayPal, so nothing was charged. Go back to PayPal to pay, or leave it: an unpaid order is cancelled automatically.')
-        : null,
-      h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => (sessionStorage.removeItem(`${CANCELLED}${order.id}`), payWithPayPal(p)) }, cancelled ? 'Back to PayPal' : 'Continue to PayPal')),
+        ? h('p', { id: 'paypal-cancelled', class: 'notice' }, 'You cancelled the payment on PayPal: nothing was charged, and the order is being cancelled.')
+        : h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => payWithPayPal(p) }, 'Continue to PayPal')),
       status,
     );
   }

@@ -147,6 +147,16 @@ export const handler = httpApi(
       return json(200, { items, total, nextOffset }, { 'cache-control': 'no-store' });
     }),
     route('GET', '/orders/{id}', getOrderWithPayment),
+    // The buyer cancelled on PayPal's page: fail the pending payment now (the saga then compensates).
+    route('POST', '/orders/{id}/payment/cancel', async (req) => {
+      const { order } = await getOrder(req);
+      if (order.state !== 'AWAITING_PAYMENT' || !order.paymentSessionId) {
+        throw new HttpProblem(409, 'conflict', `Order ${order.id} is not waiting for a payment`);
+      }
+      const res = await payments().call('POST', `/internal/payment-sessions/${order.paymentSessionId}/abandon`, { correlationId: req.correlationId, timeoutMs: 5000 });
+      if (res.status !== 200) throw new HttpProblem(502, 'upstreamUnavailable', `payments answered ${res.status} cancelling the payment`);
+      return json(202, { orderId: order.id, payment: JSON.parse(res.body) }, { 'cache-control': 'no-store' });
+    }),
     route('GET', '/orders/{id}/trace', async (req) => {
       const { order } = await getOrder(req);
       const history = order.executionArn

@@ -103,6 +103,42 @@ async function postSession(req: HttpRequest) {
   return json(created ? 201 : 200, session, created ? { location: `/internal/payment-sessions/${session.id}` } : { 'idempotent-replayed': 'true' });
 }
 
+/**
+ * The buyer cancelled on the provider's page (PayPal's cancel_url brought them back to the
+ * store): a still-pending session fails at once, recorded like a provider's failure event (one
+ * inbox row, one PaymentFailed in the outbox), so the saga compensates now instead of at its
+ * payment timeout. A session past pending (approved, paid, cancelled) is left as it is; a repeat
+ * finds it failed already.
+ */
+async function abandonSession(req: HttpRequest) {
+  const id = validate(z.string().uuid(), req.params.id, 'path.id');
+  const result = await runtime.db().transaction(async (client) => {
+    const { rows } = await client.query<{ provider: 'stripe' | 'paypal'; provider_ref: string | null; status: string }>(
+      'SELECT provider, provider_ref, status FROM payment_sessions WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    const session = rows[0];
+    if (!session) throw new HttpProblem(404, 'notFound', `Payment session ${id} does not exist`);
+    if (session.status !== 'pending') return { status: session.status, outcome: 'no-transition' };
+    const applied = await applyProviderEvent(
+      client,
+      {
+        provider: session.provider,
+        eventId: `buyer-cancelled-${id}`,
+        eventType: 'buyer.cancelled',
+        providerRef: session.provider_ref ?? undefined,
+        outcome: 'failed',
+        metadata: { sessionId: id },
+        failureMessage: "The buyer cancelled on the provider's page",
+      },
+      req.correlationId,
+    );
+    return { status: applied.outcome === 'applied' ? 'failed' : session.status, outcome: applied.outcome };
+  });
+  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  return json(200, { sessionId: id, ...result });
+}
+
 const operation = (op: Operation) => async (req: HttpRequest) => {
   const result = await operate(runtime.db(), await gateways(), req.params.id, op, req.correlationId);
   if (!result.replayed) await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
@@ -126,6 +162,7 @@ export const handler = httpApi(
     route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
     route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
+    route('POST', '/internal/payment-sessions/{id}/abandon', abandonSession),
     route('POST', '/webhooks/paypal', paypalWebhook),
   ],
   { beforeEach: runtime.beforeEach, middlewares: runtime.middlewares },
