@@ -14,7 +14,7 @@ import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { CALLER_ROUTES, grantRoutes } from './service-grants';
 import { lambdaRoleArnOutputs } from './role-outputs';
 import { guardAwsTarget } from './aws-target-guard';
-import { publicRestApi } from './public-api';
+import { PUBLIC_STAGE, publicRestApi } from './public-api';
 
 /** The whole system in one stack: the platform, five services, chaos, and the BFF as the public door. */
 export class CheckoutMeshStack extends Stack {
@@ -117,6 +117,10 @@ export class CheckoutMeshStack extends Stack {
       fn.addEnvironment('TRUSTED_CALLER_ROLES', bff.role!.roleName);
     }
     const publicApi = publicRestApi(bffScope, 'PublicApi', { bff, webhooks: payments.fn, throttle: config.throttling.public });
+    // PayPal's approval page sends the buyer back to the store (the order page). The stage by name,
+    // not through the Stage resource: that depends on this function's integration (a cycle).
+    payments.fn.addEnvironment('STORE_API_ID', publicApi.restApiId);
+    payments.fn.addEnvironment('STORE_API_STAGE', PUBLIC_STAGE);
 
     new CfnOutput(this, 'PublicApiId', { value: publicApi.restApiId });
     new CfnOutput(this, 'PublicApiStage', { value: publicApi.deploymentStage.stageName });

@@ -4,6 +4,9 @@ import type { Construct } from 'constructs';
 import { PROBLEM_BASE, ProblemType } from '../../functions/shared/problem';
 import type { StageThrottle } from './config';
 
+/** The public REST API's stage (the storefront lives at its root). */
+export const PUBLIC_STAGE = 'prod';
+
 /** Seconds a refused client is told to wait: the bucket refills and workers free up within it. */
 export const PLATFORM_RETRY_AFTER_SECONDS = 1;
 
@@ -25,7 +28,7 @@ export function publicRestApi(scope: Construct, id: string, props: { bff: IFunct
     cloudWatchRole: false,
     binaryMediaTypes: ['image/*', 'font/*'],
     deployOptions: {
-      stageName: 'prod',
+      stageName: PUBLIC_STAGE,
       loggingLevel: MethodLoggingLevel.OFF,
       tracingEnabled: true,
       throttlingRateLimit: props.throttle.rateLimit,

@@ -34,13 +34,13 @@ export const CALLER_ROUTES = {
     catalog: [HEALTH, ['GET', '/products'], ['GET', '/products/*'], ['PATCH', '/products/*'], ['PATCH', '/products/*/stock']],
     claims: [HEALTH, ['POST', '/claims'], ['PUT', '/claims/*/outcome'], ['DELETE', '/claims/*'], ['GET', '/faults/*']],
     payments: [HEALTH, ['GET', '/ops/outbox'], ['GET', '/ops/dlq'], ['POST', '/ops/dlq/*/redrive']],
-    orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace']],
+    orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace'], ['POST', '/orders/*/payment/cancel']],
     chaos: [HEALTH, ['GET', '/rules'], ['POST', '/rules'], ['DELETE', '/rules'], ['DELETE', '/rules/*']],
   },
-  /** Orders' API prices a cart and shows the payment session of an order. */
+  /** Orders' API prices a cart, shows the payment session of an order, and fails it when the buyer cancelled at the provider. */
   ordersApi: {
     catalog: [['GET', '/products/*']],
-    payments: [['GET', '/internal/payment-sessions/*']],
+    payments: [['GET', '/internal/payment-sessions/*'], ['POST', '/internal/payment-sessions/*/abandon']],
   },
   /** The saga steps: reserve/release stock, create/capture/cancel/refund payment sessions. */
   sagaStep: {

@@ -129,6 +129,12 @@ const WiringShape = {
   /** Unset on AWS: the Stripe SDK talks to api.stripe.com. Locally the fake. */
   STRIPE_API_BASE: optionalUrl,
   PAYPAL_API_BASE: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('https://api-m.sandbox.paypal.com')),
+  /**
+   * The public REST API (the store's pages) PayPal sends the buyer back to after approving or
+   * cancelling: its id and stage (payments). Unset: no return URLs, PayPal ends on its own page.
+   */
+  STORE_API_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'STORE_API_ID must be an API id').optional()),
+  STORE_API_STAGE: z.string().regex(/^[\w-]{1,128}$/).default('prod'),
   /** Extra allow-listed PayPal certificate URL prefixes (the local fake's), comma-separated. */
   PAYPAL_CERT_URL_PREFIXES: z
     .string()

@@ -41,6 +41,12 @@ it('signs in as admin and manages a fault rule', async () => {
   const { page } = w;
   await page.goto(`${BASE}chaos`);
   await page.getByRole('heading', { level: 1, name: 'Chaos and operations' }).waitFor();
+  // The switches come from /api/config (services and saga steps), not from the page's code.
+  const config = (await (await fetch(`${endpoints().apiBaseUrl}/api/config`)).json()) as { services: string[]; saga: { steps: string[] } };
+  expect(config.services).toEqual(expect.arrayContaining(['identity', 'catalog', 'claims', 'payments', 'orders']));
+  expect(config.saga.steps).toEqual(['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'CapturePayment', 'CompleteOrder']);
+  await page.locator('input[data-toggle="step:CompleteOrder"]').waitFor({ state: 'attached' });
+  for (const svc of config.services) expect(await page.locator(`input[data-toggle="service:${svc}"]`).count()).toBe(1);
   await page.getByLabel('Email').fill('admin@checkout-mesh.dev');
   await page.getByLabel('Password').fill('admin-password-123');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -114,6 +120,21 @@ it('runs a saga failed at CreatePaymentSession and shows its compensations on th
     ['MarkOrderFailed', 'succeeded'],
   ]);
   expect(await timeline.locator('.step.compensation .tag').count()).toBe(3);
+  // The graph: the failed step caught, its Catch edge taken into the compensations, the rest not run.
+  const graph = page.locator('#chaos-saga');
+  await graph.locator('.sg-node[data-state="OrderFailed"][data-status="failed"]').waitFor({ timeout: 30_000 });
+  expect(await graph.locator('.sg-node[data-state="ReserveStock"]').getAttribute('data-status')).toBe('succeeded');
+  expect(await graph.locator('.sg-node[data-state="CreatePaymentSession"]').getAttribute('data-status')).toBe('caught');
+  for (const state of ['CancelPaymentSession', 'ReleaseStock', 'MarkOrderFailed']) {
+    expect([state, await graph.locator(`.sg-node[data-state="${state}"]`).getAttribute('data-status')]).toEqual([state, 'compensation']);
+  }
+  for (const state of ['WaitForPayment', 'CapturePayment', 'RefundPayment', 'ParkOrder', 'Completed']) {
+    expect([state, await graph.locator(`.sg-node[data-state="${state}"]`).getAttribute('data-status')]).toEqual([state, 'none']);
+  }
+  expect(await graph.locator('.sg-edge.catch.taken[data-from="CreatePaymentSession"][data-to="CancelPaymentSession"]').count()).toBe(1);
+  // The caught state's error, from the execution history.
+  await graph.locator('.sg-node[data-state="CreatePaymentSession"]').click();
+  await page.locator('#chaos-saga-details').getByText('failure plan: CreatePaymentSession').first().waitFor();
   expect(await product.stock()).toMatchObject({ reserved: 0 });
   await screenshot(page, 'chaos-saga-compensated');
   expect(await accessibilityViolations(page)).toEqual([]);

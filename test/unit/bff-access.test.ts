@@ -100,6 +100,7 @@ describe('the public route table', () => {
       'GET /api/orders': 'signedIn',
       'GET /api/orders/{id}': 'signedIn',
       'GET /api/orders/{id}/trace': 'signedIn',
+      'POST /api/orders/{id}/payment/cancel': 'signedIn',
       'GET /api/me': 'signedIn',
     });
   });

@@ -1,4 +1,4 @@
-import { ALLOWED_FROM, ORDER_STATES, buildTrace, canTransition, failurePlanRules, PlaceOrderSchema, type HistoryEvent } from '../../functions/orders/core/model';
+import { ALLOWED_FROM, ORDER_STATES, buildTrace, canTransition, failurePlanRules, historyView, PlaceOrderSchema, type HistoryEvent } from '../../functions/orders/core/model';
 import { priceCart } from '../../functions/orders/core/place';
 import { describeError, runStep } from '../../functions/orders/core/saga';
 import type { SagaPorts } from '../../functions/orders/core/ports';
@@ -105,6 +105,36 @@ describe('trace', () => {
       ['MarkOrderFailed', 'running', true],
     ]);
     expect(trace[1]).toMatchObject({ error: 'Runtime.HandlerError', cause: 'boom', started: t(3), ended: t(4) });
+  });
+
+  it("marks a forward step's business 'no' as its result (a declined payment is not a plain success)", () => {
+    const events: HistoryEvent[] = [
+      { type: 'TaskStateEntered', timestamp: t(1), name: 'ReserveStock' },
+      { type: 'TaskSucceeded', timestamp: t(2), output: JSON.stringify({ Payload: { outcome: 'reserved', detail: {} } }) },
+      { type: 'TaskStateExited', timestamp: t(2), name: 'ReserveStock' },
+      { type: 'TaskStateEntered', timestamp: t(3), name: 'WaitForPayment' },
+      // The task token's answer, sent by the orders consumer of PaymentFailed.
+      { type: 'TaskSucceeded', timestamp: t(4), output: JSON.stringify({ outcome: 'failed', detail: { reason: 'card_declined' } }) },
+      { type: 'TaskStateExited', timestamp: t(4), name: 'WaitForPayment' },
+      { type: 'TaskStateEntered', timestamp: t(5), name: 'MarkOrderFailed' },
+      { type: 'TaskSucceeded', timestamp: t(6), output: JSON.stringify({ Payload: { outcome: 'failed', detail: {} } }) },
+      { type: 'TaskStateExited', timestamp: t(6), name: 'MarkOrderFailed' },
+    ];
+    const trace = buildTrace(events);
+    expect(trace.map((e) => [e.step, e.outcome, e.result])).toEqual([
+      ['ReserveStock', 'succeeded', undefined],
+      ['WaitForPayment', 'succeeded', 'failed'],
+      // A compensation's outcome is its own business, never a "no".
+      ['MarkOrderFailed', 'succeeded', undefined],
+    ]);
+  });
+
+  it('answers the history with payloads cut at 4 KiB', () => {
+    const big = JSON.stringify({ x: 'y'.repeat(10_000) });
+    const [e] = historyView([{ id: 1, type: 'TaskStateEntered', timestamp: t(0), name: 'ReserveStock', input: big }]);
+    expect(e).toMatchObject({ id: 1, type: 'TaskStateEntered', name: 'ReserveStock' });
+    expect(e.input!.length).toBeLessThanOrEqual(4097);
+    expect(e.input!.endsWith('…')).toBe(true);
   });
 });
 

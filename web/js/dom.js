@@ -1,5 +1,7 @@
 // A tiny element builder: h('button', {type: 'button', onclick}, 'Label'). Text is always set as
 // text (never innerHTML), so API data cannot inject markup.
+import { ApiError } from './api.js';
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -47,3 +49,17 @@ export function announce(text) {
 }
 
 export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
+
+/**
+ * An error as an alert paragraph. A 5xx (a service down, a fault injected on purpose) reads as
+ * "unavailable" in plain words; its detail (which may name internals such as a chaos rule) is
+ * shown only with `technical: true` (the /chaos page, for the people who injected it).
+ */
+export function errorBox(err, { technical = false } = {}) {
+  let text;
+  if (!(err instanceof ApiError)) text = String((err && err.message) || err);
+  else if (err.status >= 500 && !technical) text = `The service is unavailable right now (${err.status}). Please try again in a moment.`;
+  else if (err.status === 429 && !technical) text = 'Too many requests just now. Please wait a few seconds and try again.';
+  else text = `${err.message} (${err.status})`;
+  return h('p', { class: 'error', role: 'alert' }, text);
+}

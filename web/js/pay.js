@@ -27,7 +27,7 @@ export async function payWithStripe(payment, paymentMethod = 'pm_card_visa') {
   return body;
 }
 
-/** Sends the browser to PayPal's approval page; it comes back to the order page. */
+/** Sends the browser to PayPal's approval page; PayPal sends it back to the order page (the return and cancel URLs payments set). */
 export function payWithPayPal(payment) {
   window.location.assign(payment.approveUrl);
 }

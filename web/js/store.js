@@ -3,13 +3,17 @@
 // BFF serves.
 import { api, ApiError, session, login, register, logout, uuid, money, sleep } from './api.js';
 import * as cart from './cart.js';
-import { h, render, announce } from './dom.js';
+import { h, render, announce, errorBox, fmtTime } from './dom.js';
 import { timeline, settled, TERMINAL } from './timeline.js';
 import { payWithStripe, payWithPayPal } from './pay.js';
+import { sagaGraph } from './saga-graph.js';
+import { plainFailure } from './reasons.js';
 
 const view = document.getElementById('view');
 const PAGE = 12;
 const CHECKOUT_KEY = 'cm.checkout';
+/** sessionStorage key prefix: the buyer cancelled this order's payment on PayPal's page. */
+const CANCELLED = 'cm.paypalCancelled.';
 
 /* ---------- navigation ---------- */
 
@@ -20,6 +24,7 @@ function renderNav() {
     document.getElementById('nav'),
     h('a', { href: '#/' }, 'Products'),
     h('a', { href: '#/cart', id: 'nav-cart' }, `Cart (${n})`),
+    s ? h('a', { href: '#/orders', id: 'nav-orders' }, 'My orders') : null,
     h('a', { href: './chaos' }, 'Chaos'),
     h('a', { href: '#/health' }, 'Health'),
     h('a', { href: './reference' }, 'How it works'),
@@ -44,7 +49,7 @@ async function route() {
   stopPolling();
   stopPolling = () => {};
   const [, page = '', arg] = location.hash.replace(/^#/, '').split('?')[0].split('/');
-  const views = { '': products, product, cart: cartPage, login: loginPage, register: registerPage, orders: orderPage, health };
+  const views = { '': products, product, cart: cartPage, login: loginPage, register: registerPage, orders: (id) => (id ? orderPage(id) : myOrders()), health };
   const fn = views[page] || notFound;
   view.setAttribute('aria-busy', 'true');
   try {
@@ -67,23 +72,85 @@ async function route() {
   navigated = true;
 }
 
-const errorBox = (err) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? `${err.message} (${err.status})` : String(err.message || err));
 const notFound = async () => render(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the products')));
 
 /* ---------- products ---------- */
 
+const LAST_LISTING = 'cm.lastListing';
+/** A listing answer kept per query, so an outage can show what the shopper last saw. */
+function rememberListing(qs, body) {
+  try {
+    const all = JSON.parse(sessionStorage.getItem(LAST_LISTING) || '{}');
+    all[qs] = { body, at: new Date().toISOString() };
+    sessionStorage.setItem(LAST_LISTING, JSON.stringify(Object.fromEntries(Object.entries(all).slice(-10))));
+  } catch {
+    /* storage full or off: nothing to keep */
+  }
+}
+function lastListing(qs) {
+  try {
+    return JSON.parse(sessionStorage.getItem(LAST_LISTING) || '{}')[qs] || null;
+  } catch {
+    return null;
+  }
+}
+
+/** An outage (5xx, 429, no connection), as opposed to an answer that is final (4xx). */
+const isOutage = (err) => !(err instanceof ApiError) || err.status >= 500 || err.status === 429;
+
 async function products() {
+  const at = location.hash;
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const q = params.get('q') || '';
   const offset = Number(params.get('offset') || 0);
   const qs = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   if (q) qs.set('q', q);
-  const { body } = await api(`api/products?${qs}`, { auth: false });
+  let body;
+  let stale = null;
+  try {
+    ({ body } = await api(`api/products?${qs}`, { auth: false }));
+    rememberListing(String(qs), body);
+  } catch (err) {
+    if (location.hash !== at) return;
+    if (!isOutage(err)) throw err;
+    // The catalog is down or refusing: say so in plain words, show the last listing this browser
+    // saw (if any), and try again on our own every few seconds.
+    stale = lastListing(String(qs));
+    body = stale ? stale.body : null;
+    let active = true;
+    stopPolling = () => (active = false);
+    const retry = async () => {
+      await sleep(5000);
+      if (!active) return;
+      try {
+        await api(`api/products?${qs}`, { auth: false });
+        if (active) route();
+      } catch {
+        if (active) retry();
+      }
+    };
+    retry();
+  }
+  // The visitor went elsewhere while the listing loaded: that page is showing now, leave it.
+  if (location.hash !== at) return;
   const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, autocomplete: 'off' });
   const go = (o) => (location.hash = `#/?${new URLSearchParams({ ...(search.value ? { q: search.value } : {}), ...(o ? { offset: String(o) } : {}) })}`);
+  const outage = body === null || stale
+    ? h(
+        'div',
+        { class: 'notice', role: 'status', id: 'catalog-outage' },
+        h('p', {}, h('strong', {}, 'The product catalog is not answering right now.'), ' We keep trying every few seconds; this page updates by itself.'),
+        stale ? h('p', { class: 'muted' }, `Below is the list as you last saw it (${fmtTime(stale.at)}); stock may have changed.`) : null,
+      )
+    : null;
+  if (body === null) {
+    render(view, h('h1', {}, 'Products'), outage);
+    return;
+  }
   render(
     view,
     h('h1', {}, q ? `Products matching “${q}”` : 'Products'),
+    outage,
     h(
       'form',
       { role: 'search', class: 'search', onsubmit: (e) => (e.preventDefault(), go(0)) },
@@ -134,7 +201,9 @@ function addButton(p, qtyInput) {
 }
 
 async function product(id) {
+  const at = location.hash;
   const { body: p, headers } = await api(`api/products/${encodeURIComponent(id)}`, { auth: false });
+  if (location.hash !== at) return;
   const qty = h('input', { type: 'number', id: 'qty', min: '1', max: String(Math.max(1, p.stock)), value: '1', inputmode: 'numeric' });
   render(
     view,
@@ -332,10 +401,30 @@ async function orderPage(id) {
   const state = h('p', { id: 'order-state', role: 'status', 'aria-live': 'polite' });
   const pay = h('div', { id: 'payment' });
   const steps = h('div', { id: 'timeline' });
-  render(view, h('h1', {}, 'Order'), state, summary, pay, h('h2', {}, 'Saga timeline'), steps);
+  const graph = sagaGraph({ id: 'order-saga', title: 'Checkout saga of this order' });
+  render(
+    view,
+    h('p', {}, h('a', { href: '#/orders' }, '← My orders')),
+    h('h1', {}, 'Order'),
+    state,
+    summary,
+    pay,
+    h('h2', {}, 'Saga timeline'),
+    steps,
+    h('h2', {}, 'Saga graph'),
+    h('p', { class: 'muted' }, 'The state machine as the Step Functions console draws it, with the path this order took lit. Select a state for its input, output and error.'),
+    graph.el,
+  );
   let active = true;
   stopPolling = () => (active = false);
   let shownPayment = null;
+  // Back from a cancel on PayPal's page: fail the payment now (once), so the saga compensates at once.
+  if (sessionStorage.getItem(`${CANCELLED}${id}`) === '1') {
+    sessionStorage.setItem(`${CANCELLED}${id}`, 'sent');
+    api(`api/orders/${encodeURIComponent(id)}/payment/cancel`, { method: 'POST', accept: [409] })
+      .then(() => announce('Payment cancelled'))
+      .catch(() => undefined); // the order page shows whatever happens next
+  }
   // Poll in the background so the page (and its focus handling) is ready at once.
   const poll = async () => {
     while (active) {
@@ -356,6 +445,7 @@ async function orderPage(id) {
         render(pay, payKey ? paymentBox(order) : null);
       }
       render(steps, timeline(trace));
+      graph.update(trace);
       if (settled(trace) && TERMINAL.includes(order.state)) return;
       await sleep(1000);
     }
@@ -394,7 +484,68 @@ function renderOrder(order, summary, state) {
     h('p', { class: 'muted' }, 'Order ', h('code', {}, order.id)),
     h('ul', {}, (order.items || []).map((i) => h('li', {}, `${i.quantity} × `, productName(i.productId), ` at ${money(i.unitPriceCents, order.currency)}`))),
     h('p', {}, 'Total ', h('strong', {}, money(order.amountCents, order.currency)), ` · paying with ${order.paymentProvider}`),
-    order.failureReason ? h('p', { class: 'error' }, `Failed: ${order.failureReason}`) : null,
+    ['FAILED', 'NEEDS_ATTENTION'].includes(order.state)
+      ? h(
+          'div',
+          { class: 'failed-order', id: 'order-failure' },
+          h('p', { class: 'error' }, plainFailure(order, { cancelled: Boolean(sessionStorage.getItem(`${CANCELLED}${order.id}`)) })),
+          h('button', { type: 'button', id: 'try-again', class: 'primary', onclick: (e) => tryAgain(order, e.target) }, 'Try again'),
+          h('span', { class: 'muted' }, ' puts these items back in your cart for a new order.'),
+        )
+      : null,
+  );
+}
+
+/** A failed order's items back in the cart; the next checkout is a new attempt with a new Idempotency-Key. */
+async function tryAgain(order, button) {
+  button.disabled = true;
+  for (const i of order.items || []) {
+    const p = await api(`api/products/${encodeURIComponent(i.productId)}`, { auth: false })
+      .then((r) => r.body)
+      .catch(() => ({ id: i.productId, name: names.get(i.productId) || 'product', priceCents: i.unitPriceCents, currency: order.currency }));
+    if (!cart.items().some((c) => c.productId === i.productId)) cart.add(p, i.quantity);
+  }
+  announce('The items are back in your cart');
+  location.hash = '#/cart';
+}
+
+/* ---------- my orders ---------- */
+
+const ORDERS_PAGE = 10;
+async function myOrders() {
+  if (!session()) {
+    render(view, h('h1', {}, 'My orders'), h('p', {}, h('a', { href: '#/login?next=orders' }, 'Log in'), ' to see your orders.'));
+    return;
+  }
+  const offset = Number(new URLSearchParams(location.hash.split('?')[1] || '').get('offset') || 0);
+  const { body } = await api(`api/orders?${new URLSearchParams({ limit: String(ORDERS_PAGE), offset: String(offset) })}`);
+  const go = (o) => (location.hash = o ? `#/orders?offset=${o}` : '#/orders');
+  render(
+    view,
+    h('h1', {}, 'My orders'),
+    h('p', { class: 'muted', role: 'status' }, `${body.total} order${body.total === 1 ? '' : 's'}`),
+    body.items.length
+      ? h(
+          'ul',
+          { class: 'order-list', 'aria-label': 'Orders' },
+          body.items.map((o) =>
+            h(
+              'li',
+              { class: 'order-row', dataset: { orderId: o.id, state: o.state } },
+              h('a', { href: `#/orders/${o.id}` }, new Date(o.createdAt).toLocaleString()),
+              h('span', { class: `state state-${o.state.toLowerCase()}` }, o.state.replace(/_/g, ' ')),
+              h('span', {}, `${(o.items || []).reduce((n, i) => n + i.quantity, 0)} item(s)`),
+              h('strong', {}, money(o.amountCents, o.currency)),
+            ),
+          ),
+        )
+      : h('p', {}, 'No orders yet. ', h('a', { href: '#/' }, 'Browse the products.')),
+    h(
+      'nav',
+      { class: 'pager', 'aria-label': 'Pages' },
+      offset > 0 ? h('button', { type: 'button', onclick: () => go(Math.max(0, offset - ORDERS_PAGE)) }, 'Newer') : null,
+      body.nextOffset !== null ? h('button', { type: 'button', onclick: () => go(body.nextOffset) }, 'Older') : null,
+    ),
   );
 }
 
@@ -414,7 +565,16 @@ function paymentBox(order) {
     }
   };
   if (order.paymentProvider === 'paypal' || p.provider === 'paypal') {
-    return h('section', { class: 'pay', 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, 'Payment'), h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => payWithPayPal(p) }, 'Continue to PayPal')), status);
+    const cancelled = sessionStorage.getItem(`${CANCELLED}${order.id}`);
+    return h(
+      'section',
+      { class: 'pay', 'aria-labelledby': 'pay-title' },
+      h('h2', { id: 'pay-title' }, 'Payment'),
+      cancelled
+        ? h('p', { id: 'paypal-cancelled', class: 'notice' }, 'You cancelled the payment on PayPal: nothing was charged, and the order is being cancelled.')
+        : h('div', { class: 'row' }, h('button', { type: 'button', id: 'pay-paypal', class: 'primary', onclick: () => payWithPayPal(p) }, 'Continue to PayPal')),
+      status,
+    );
   }
   return h(
     'section',
@@ -464,8 +624,11 @@ async function health() {
 
 /* ---------- start ---------- */
 
-// PayPal's approval page sends the buyer back with ?order=<id>: show that order.
-const returning = new URLSearchParams(location.search).get('order');
+// PayPal's approval page sends the buyer back with ?order=<id> (and paypal=cancelled when they
+// cancelled there): show that order, without PayPal's token in the address bar.
+const back = new URLSearchParams(location.search);
+const returning = back.get('order');
+if (returning && back.get('paypal') === 'cancelled') sessionStorage.setItem(`${CANCELLED}${returning}`, '1');
 if (returning && !location.hash) history.replaceState(null, '', `${location.pathname}#/orders/${encodeURIComponent(returning)}`);
 
 document.querySelector('.skip').addEventListener('click', (e) => (e.preventDefault(), view.focus()));

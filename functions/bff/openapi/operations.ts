@@ -91,6 +91,12 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     answers: { 200: { description: 'Payment provider settings for the browser', body: R.ClientConfigSchema } },
   },
 
+  'GET /api/saga/definition': {
+    tag: 'Meta',
+    summary: "The checkout saga's state machine (ASL), drawn as a graph by the order page",
+    answers: { 200: { description: 'The deployed ASL', body: R.SagaDefinitionSchema } },
+  },
+
   /* ---------- auth (identity) ---------- */
   'POST /api/auth/register': {
     tag: 'Auth',
@@ -212,6 +218,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'One of my orders, with what is needed to pay it',
     path: uuidParam('id'),
     answers: { 200: { description: 'The order', body: R.OrderWithPaymentSchema }, 404: problem('No such order (or not yours)') },
+  },
+  'POST /api/orders/{id}/payment/cancel': {
+    tag: 'Orders',
+    summary: "I cancelled on the provider's page: fail the pending payment now (the saga compensates)",
+    path: uuidParam('id'),
+    answers: {
+      202: { description: 'The payment failed (or had already left pending); the order follows', body: R.PaymentCancelledSchema },
+      404: problem('No such order (or not yours)'),
+      409: problem('The order is not waiting for a payment'),
+    },
   },
   'GET /api/orders/{id}/trace': {
     tag: 'Orders',

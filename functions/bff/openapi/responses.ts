@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Product, ProductPage } from '../../catalog/core/model';
 import type { RaceResult } from '../../catalog/core/race';
-import type { Order, TraceEntry } from '../../orders/core/model';
+import type { HistoryEvent, Order, TraceEntry } from '../../orders/core/model';
 import { ORDER_STATES } from '../../orders/core/model';
 import type { TokenPair } from '../../identity/core/auth-service';
 import type { ChaosRule } from '../../shared/chaos';
@@ -142,12 +142,31 @@ const TraceEntrySchema = z.object({
   ended: Iso.nullable(),
   outcome: z.enum(['succeeded', 'failed', 'running']),
   compensation: z.boolean(),
+  result: z.string().optional().meta({ description: "A forward step's business answer when it was a no (declined, failed, rejected)" }),
   error: z.string().optional(),
   cause: z.string().optional(),
 });
 
+const HistoryEventSchema = z.object({
+  id: z.number().int().optional(),
+  previousEventId: z.number().int().optional(),
+  type: z.string(),
+  timestamp: z.string(),
+  name: z.string().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  input: z.string().optional().meta({ description: "A state's input as JSON text (cut at 4 KiB)" }),
+  output: z.string().optional().meta({ description: "A state's or task's output as JSON text (cut at 4 KiB)" }),
+});
+
 export const OrderTraceSchema = z
-  .object({ orderId: z.uuid(), state: z.enum(ORDER_STATES), executionArn: z.string().nullable(), steps: z.array(TraceEntrySchema) })
+  .object({
+    orderId: z.uuid(),
+    state: z.enum(ORDER_STATES),
+    executionArn: z.string().nullable(),
+    steps: z.array(TraceEntrySchema),
+    events: z.array(HistoryEventSchema).meta({ description: 'The execution history (GetExecutionHistory), for the saga graph' }),
+  })
   .meta({ id: 'OrderTrace', description: 'The saga execution of the order, one entry per Task state visited' });
 
 export const ChaosRuleSchema = z
@@ -230,6 +249,8 @@ export const ClientConfigSchema = z
       stripe: z.object({ publishableKey: z.string(), apiBase: z.string() }),
       paypal: z.object({}),
     }),
+    services: z.array(z.string()).meta({ description: 'The services behind the BFF (the /chaos switches)' }),
+    saga: z.object({ steps: z.array(z.string()), failureModes: z.array(z.enum(['error', 'timeout'])) }),
   })
   .meta({ id: 'ClientConfig', description: 'What a browser needs to talk to the payment providers; nothing secret' });
 
@@ -249,5 +270,15 @@ same<Same<z.output<typeof RaceResultSchema>, RaceResult>>();
 same<Same<z.output<typeof TokenPairSchema>, TokenPair>>();
 same<Same<z.output<typeof OrderSchema>, Order>>();
 same<Same<z.output<typeof TraceEntrySchema>, TraceEntry>>();
+same<Same<z.output<typeof HistoryEventSchema>, HistoryEvent>>();
 same<Same<z.output<typeof ChaosRuleSchema>, ChaosRule>>();
 same<Same<z.output<typeof BreakerSnapshotSchema>, BreakerSnapshot>>();
+
+export const SagaDefinitionSchema = z
+  .looseObject({ Comment: z.string().optional(), StartAt: z.string(), States: z.record(z.string(), z.looseObject({ Type: z.string() })) })
+  .meta({ id: 'SagaDefinition', description: "The checkout saga's state machine (Amazon States Language), as deployed" });
+
+export const PaymentCancelledSchema = z.object({
+  orderId: z.uuid(),
+  payment: z.object({ sessionId: z.uuid(), status: z.string(), outcome: z.string() }),
+});

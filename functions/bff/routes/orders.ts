@@ -35,5 +35,8 @@ export function orderRoutes(): PublicRoute[] {
     })),
     publicRoute('GET', '/api/orders/{id}', 'signedIn', read((req) => `/orders/${id(req)}`)),
     publicRoute('GET', '/api/orders/{id}/trace', 'signedIn', read((req) => `/orders/${id(req)}/trace`)),
+    // The buyer cancelled on PayPal's page (its cancel_url): fail the pending payment at once. Safe to
+    // repeat (a failed payment stays failed), so no Idempotency-Key.
+    publicRoute('POST', '/api/orders/{id}/payment/cancel', 'signedIn', read((req) => `/orders/${id(req)}/payment/cancel`)),
   ];
 }

@@ -125,4 +125,14 @@ export class HttpPayments implements PaymentsPort {
       return null;
     }
   }
+
+  /**
+   * The buyer abandoned the provider's page: payments fails the still-pending session as the
+   * provider's failure event would (PaymentFailed resumes the saga, which compensates).
+   */
+  async abandon(sessionId: string, correlationId: string): Promise<unknown> {
+    const res = await this.api.call('POST', `/internal/payment-sessions/${sessionId}/abandon`, { correlationId, timeoutMs: 5000 });
+    if (!ok(res)) throw new TechnicalFailure('payment abandon', res);
+    return body(res);
+  }
 }

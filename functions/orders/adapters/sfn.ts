@@ -39,13 +39,23 @@ export async function executionHistory(executionArn: string): Promise<HistoryEve
 function simplify(e: SfnHistoryEvent): HistoryEvent {
   const detail =
     e.stateEnteredEventDetails ?? e.stateExitedEventDetails ?? undefined;
-  const failed = e.taskFailedEventDetails ?? e.taskTimedOutEventDetails ?? e.lambdaFunctionFailedEventDetails ?? undefined;
+  const failed =
+    e.taskFailedEventDetails ??
+    e.taskTimedOutEventDetails ??
+    e.lambdaFunctionFailedEventDetails ??
+    e.executionFailedEventDetails ??
+    e.executionTimedOutEventDetails ??
+    undefined;
   return {
+    id: e.id,
+    previousEventId: e.previousEventId,
     type: e.type ?? 'unknown',
     timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : new Date(0).toISOString(),
     name: detail?.name,
     error: failed?.error,
     cause: failed?.cause,
+    input: e.stateEnteredEventDetails?.input ?? e.executionStartedEventDetails?.input,
+    output: e.stateExitedEventDetails?.output ?? e.taskSucceededEventDetails?.output ?? e.executionSucceededEventDetails?.output,
   };
 }
 

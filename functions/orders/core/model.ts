@@ -107,19 +107,43 @@ export interface TraceEntry {
   ended: string | null;
   outcome: 'succeeded' | 'failed' | 'running';
   compensation: boolean;
+  /**
+   * A forward step's business answer when it was a "no" (the task ran, the answer was
+   * `declined`, `failed`, `rejected`): the Choice after it sends the saga into compensation.
+   */
+  result?: string;
   error?: string;
   cause?: string;
 }
 
 export interface HistoryEvent {
+  id?: number;
+  previousEventId?: number;
   type: string;
   timestamp: string;
   name?: string;
   error?: string;
   cause?: string;
+  /** A state's input (entered), a state's or task's output (exited, succeeded), as JSON text. */
+  input?: string;
+  output?: string;
 }
 
 const TASK_STEPS = new Set<string>([...FORWARD_STEPS, ...COMPENSATION_STEPS]);
+/** The outcomes with which a forward step lets the saga go on (see core/saga.ts). */
+const FORWARD_OK = new Set(['reserved', 'created', 'waiting', 'succeeded', 'captured', 'completed']);
+
+/** The business outcome in a task's output: `{Payload: {outcome}}` (lambda:invoke) or `{outcome}` (a task token's answer). */
+function businessOutcome(output: string | undefined): string | undefined {
+  if (!output) return undefined;
+  try {
+    const o = JSON.parse(output) as { outcome?: unknown; Payload?: { outcome?: unknown } };
+    const outcome = o?.Payload?.outcome ?? o?.outcome;
+    return typeof outcome === 'string' ? outcome : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Folds a Step Functions history (state entered/exited, TaskFailed) into one entry per Task
@@ -144,6 +168,8 @@ export function buildTrace(events: HistoryEvent[]): TraceEntry[] {
       open.cause = e.cause;
     } else if (open && e.type === 'TaskSucceeded') {
       open.outcome = 'succeeded';
+      const outcome = businessOutcome(e.output);
+      if (!open.compensation && outcome && !FORWARD_OK.has(outcome)) open.result = outcome;
     } else if (open && e.type === 'TaskStateExited' && e.name === open.step) {
       open.ended = e.timestamp;
       if (open.outcome === 'running') open.outcome = 'succeeded';
@@ -152,3 +178,14 @@ export function buildTrace(events: HistoryEvent[]): TraceEntry[] {
   }
   return trace;
 }
+
+const MAX_PAYLOAD = 4096;
+const clip = (s: string | undefined) => (s && s.length > MAX_PAYLOAD ? `${s.slice(0, MAX_PAYLOAD)}…` : s);
+
+/**
+ * The execution history as the page shows it (the Step Functions console's event list): each
+ * event with its state name, input, output and error, payloads cut at 4 KiB. Task tokens never
+ * appear: they are parameters of TaskScheduled, which carries no input or output here.
+ */
+export const historyView = (events: HistoryEvent[]): HistoryEvent[] =>
+  events.map((e) => ({ ...e, input: clip(e.input), output: clip(e.output), cause: clip(e.cause) }));

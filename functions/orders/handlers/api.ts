@@ -8,7 +8,7 @@ import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
 import { addRule } from '../../shared/chaos';
-import { OrdersPage, PlaceOrderSchema, buildTrace, failurePlanRules } from '../core/model';
+import { OrdersPage, PlaceOrderSchema, buildTrace, failurePlanRules, historyView } from '../core/model';
 import { priceCart } from '../core/place';
 import { HttpCatalog, HttpPayments } from '../adapters/http';
 import { orderProblem } from '../adapters/problems';
@@ -104,6 +104,19 @@ export const handler = runtime.api(
       return json(200, { items, total, nextOffset }, { 'cache-control': 'no-store' });
     }),
     route('GET', '/orders/{id}', getOrderWithPayment),
+    // The buyer cancelled on PayPal's page: fail the pending payment now (the saga then compensates).
+    route('POST', '/orders/{id}/payment/cancel', async (req) => {
+      const { order } = await getOrder(req);
+      if (order.state !== 'AWAITING_PAYMENT' || !order.paymentSessionId) {
+        throw new HttpProblem(409, 'conflict', `Order ${order.id} is not waiting for a payment`);
+      }
+      const payment = await payments()
+        .abandon(order.paymentSessionId, req.correlationId)
+        .catch(() => {
+          throw new HttpProblem(502, 'upstreamUnavailable', 'Payments could not cancel the payment; retry shortly');
+        });
+      return json(202, { orderId: order.id, payment }, { 'cache-control': 'no-store' });
+    }),
     route('GET', '/orders/{id}/trace', async (req) => {
       const { order } = await getOrder(req);
       const history = order.executionArn
@@ -112,7 +125,12 @@ export const handler = runtime.api(
             throw err;
           })
         : [];
-      return json(200, { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history) }, { 'cache-control': 'no-store' });
+      // steps: one entry per task visit (the timeline); events: the history itself (the saga graph's event list and state details).
+      return json(
+        200,
+        { orderId: order.id, state: order.state, executionArn: order.executionArn, steps: buildTrace(history), events: historyView(history) },
+        { 'cache-control': 'no-store' },
+      );
     }),
   ],
   { toProblem: orderProblem },

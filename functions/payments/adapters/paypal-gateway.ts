@@ -29,7 +29,21 @@ interface PayPalOrder {
 
 const TIMEOUT_MS = 5000;
 
-export function paypalGateway(creds: PayPalCredentials, apiBase: string): PaymentGateway {
+/**
+ * Where PayPal sends the buyer after the approval page: the store's order page, on approval and
+ * on cancel (`paypal=cancelled` tells the page which). Without a store base, none: PayPal then
+ * ends on its own page.
+ */
+export function returnUrls(storeBase: string | undefined, orderId: string): { return_url: string; cancel_url: string } | Record<string, never> {
+  if (!storeBase) return {};
+  const page = `${storeBase.replace(/\/+$/, '')}/`;
+  return {
+    return_url: `${page}?${new URLSearchParams({ order: orderId })}`,
+    cancel_url: `${page}?${new URLSearchParams({ order: orderId, paypal: 'cancelled' })}`,
+  };
+}
+
+export function paypalGateway(creds: PayPalCredentials, apiBase: string, storeBase?: string): PaymentGateway {
   const base = apiBase.replace(/\/+$/, '');
   let token: { value: string; until: number } | undefined;
 
@@ -92,7 +106,7 @@ export function paypalGateway(creds: PayPalCredentials, apiBase: string): Paymen
               amount: { currency_code: input.currency.toUpperCase(), value: (input.amountCents / 100).toFixed(2) },
             },
           ],
-          payment_source: { paypal: { experience_context: { user_action: 'PAY_NOW', shipping_preference: 'NO_SHIPPING' } } },
+          payment_source: { paypal: { experience_context: { user_action: 'PAY_NOW', shipping_preference: 'NO_SHIPPING', ...returnUrls(storeBase, input.orderId) } } },
         },
         idempotencyKey,
       );

@@ -4,6 +4,7 @@ import { appendOutbox, newEvent } from '../../shared/events';
 import { PaymentError } from './errors';
 import { AGGREGATE, PAYMENTS_SOURCE, PaymentEventType } from './events';
 import { ProviderRejected, type Operation, type PaymentGateway } from './gateway';
+import { applyProviderEvent } from './webhooks';
 
 /**
  * Payment sessions: one per order (idempotent create), and capture / cancel / refund, each
@@ -167,4 +168,37 @@ export async function operate(db: Database, gateways: Gateways, sessionId: strin
   });
   if ('refused' in outcome) throw new PaymentError('providerRefused', `Payment provider refused to ${op}: ${outcome.refused}`);
   return outcome;
+}
+
+/**
+ * The buyer cancelled on the provider's page (PayPal's cancel_url brought them back to the
+ * store): a still-pending session fails at once, recorded like a provider's failure event (one
+ * inbox row, one PaymentFailed in the outbox), so the saga compensates now instead of at its
+ * payment timeout. A session past pending (approved, paid, cancelled) is left as it is; a repeat
+ * finds it failed already.
+ */
+export async function abandonSession(db: Database, id: string, correlationId: string): Promise<{ status: string; outcome: string }> {
+  return withTransaction(db, async (client) => {
+    const { rows } = await client.query<{ provider: 'stripe' | 'paypal'; provider_ref: string | null; status: string }>(
+      'SELECT provider, provider_ref, status FROM payment_sessions WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    const session = rows[0];
+    if (!session) throw new PaymentError('sessionNotFound', `Payment session ${id} does not exist`);
+    if (session.status !== 'pending') return { status: session.status, outcome: 'no-transition' };
+    const applied = await applyProviderEvent(
+      client,
+      {
+        provider: session.provider,
+        eventId: `buyer-cancelled-${id}`,
+        eventType: 'buyer.cancelled',
+        providerRef: session.provider_ref ?? undefined,
+        outcome: 'failed',
+        metadata: { sessionId: id },
+        failureMessage: "The buyer cancelled on the provider's page",
+      },
+      correlationId,
+    );
+    return { status: applied.outcome === 'applied' ? 'failed' : session.status, outcome: applied.outcome };
+  });
 }

@@ -16,8 +16,9 @@ import { stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-web
 import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
+import { apiBaseUrl } from '../../shared/endpoints';
 import { DEFAULT_CERT_PREFIXES, paypalHeaders, paypalToProviderEvent, verifyPayPalEvent } from '../adapters/paypal-webhook';
-import { createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
+import { abandonSession, createSession, CreateSessionSchema, getSession, getSessionByOrder, operate, type Gateways } from '../core/sessions';
 import * as z from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
@@ -82,6 +83,12 @@ const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGatew
   return { provider, createSession: fail, operate: fail };
 };
 
+/** The store's address (the public API's root, where the BFF serves the storefront), or undefined. */
+const storeBase = (): string | undefined =>
+  runtime.cfg.STORE_API_ID
+    ? apiBaseUrl({ apiId: runtime.cfg.STORE_API_ID, stage: runtime.cfg.STORE_API_STAGE }, { region: runtime.cfg.AWS_REGION, emulatorEndpoint: runtime.cfg.AWS_ENDPOINT_URL })
+    : undefined;
+
 let built: Record<'stripe' | 'paypal', PaymentGateway> | undefined;
 const gateways = async (): Promise<Gateways> => {
   if (!built) {
@@ -92,7 +99,7 @@ const gateways = async (): Promise<Gateways> => {
       stripe: apiKey ? stripeGateway(apiKey, runtime.cfg.STRIPE_API_BASE) : unconfigured('stripe', 'secret/payments/stripe apiKey'),
       paypal:
         clientId && clientSecret
-          ? paypalGateway({ clientId, clientSecret }, runtime.cfg.PAYPAL_API_BASE)
+          ? paypalGateway({ clientId, clientSecret }, runtime.cfg.PAYPAL_API_BASE, storeBase())
           : unconfigured('paypal', 'secret/payments/paypal clientId, clientSecret'),
     };
   }
@@ -104,6 +111,14 @@ async function postSession(req: HttpRequest) {
   const input = parseJsonBody(req, CreateSessionSchema);
   const { created, session } = await createSession(runtime.db(), await gateways(), input);
   return json(created ? 201 : 200, session, created ? { location: `/internal/payment-sessions/${session.id}` } : { 'idempotent-replayed': 'true' });
+}
+
+/** The buyer cancelled on the provider's page: see core/sessions.ts abandonSession. */
+async function postAbandon(req: HttpRequest) {
+  const id = validate(z.string().uuid(), req.params.id, 'path.id');
+  const result = await abandonSession(runtime.db(), id, req.correlationId);
+  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  return json(200, { sessionId: id, ...result });
 }
 
 const operation = (op: Operation) => async (req: HttpRequest) => {
@@ -128,6 +143,7 @@ export const handler = runtime.api(
     route('POST', '/internal/payment-sessions/{id}/capture', operation('capture')),
     route('POST', '/internal/payment-sessions/{id}/cancel', operation('cancel')),
     route('POST', '/internal/payment-sessions/{id}/refund', operation('refund')),
+    route('POST', '/internal/payment-sessions/{id}/abandon', postAbandon),
     route('POST', '/webhooks/paypal', receiveWebhook(verifyPayPal, paypalToProviderEvent)),
   ],
   { toProblem: paymentProblem },
