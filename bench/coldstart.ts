@@ -30,7 +30,8 @@ interface Fn {
 }
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, string> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation resource properties of every type, read by path
+  Resources: Record<string, { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, string> }>;
 }
 
 function functionsOf(outDir: string, stackName: string, physical: Map<string, string>): Fn[] {

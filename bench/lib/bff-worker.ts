@@ -17,7 +17,6 @@ async function main() {
   const args = JSON.parse(process.argv[2]) as Args;
   for (const [k, v] of Object.entries(args.env)) if (k !== 'NODE_OPTIONS') process.env[k] = v;
   // require, not import(): the environment must be in place before the module initialises.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require(args.bundle) as { handler: (e: unknown, c: unknown) => Promise<{ statusCode: number }> };
   const path = `/api/products/${args.productId}`;
   const event = () => ({

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, type Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { SAGA_STATE_MACHINE_NAME } from './platform';

@@ -2,6 +2,7 @@
  * Dependency health: each check runs with a timeout and reports up/down with its latency.
  * A service's /health answers 200 only when every dependency is up.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a check with nothing to report is a plain `async () => { ... }`
 export type Check = () => Promise<Record<string, unknown> | void>;
 
 export interface DependencyReport {

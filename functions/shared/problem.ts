@@ -125,7 +125,7 @@ export const isProblemBody = (value: unknown): value is ProblemBody =>
 
 /** A problem body parsed from a downstream's answer, or undefined for anything else (HTML, `{"message":...}`). */
 export function parseProblem(text: string): ProblemBody | undefined {
-  if (!text || text[0] !== '{') return undefined;
+  if (text?.[0] !== '{') return undefined;
   try {
     const value: unknown = JSON.parse(text);
     return isProblemBody(value) ? value : undefined;

@@ -100,7 +100,7 @@ export class LoginTokenAuth implements VaultAuth {
   private async refresh(current: Cached | undefined): Promise<Cached> {
     // The lease counts from before the request, so a slow answer never makes us overestimate it.
     const started = this.now();
-    if (current && current.renewable && this.now() < current.issuedAt + current.leaseDuration * 1000) {
+    if (current?.renewable && this.now() < current.issuedAt + current.leaseDuration * 1000) {
       try {
         const renewed = await this.opts.renew(current.token, current.leaseDuration);
         // Vault grants less than asked near the token's max TTL: then a new login is due.

@@ -13,7 +13,7 @@ import { ROOT } from './paths';
 export const ARTICLES_DIR = path.join(ROOT, 'docs', 'articles');
 export const OUT_DIR = path.join(ROOT, 'web', 'articles');
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** GitHub's heading anchors, so #fragments written for the repo work on the site too. */
 export const slug = (text: string) =>
@@ -38,42 +38,42 @@ class SiteRenderer extends Renderer {
   }
 
   override html({ text }: Tokens.HTML | Tokens.Tag): string {
-    return escape(text);
+    return escapeHtml(text);
   }
 
   override heading({ tokens, depth }: Tokens.Heading): string {
     const inner = this.parser.parseInline(tokens);
-    return `<h${depth} id="${escape(slug(plain(inner)))}">${inner}</h${depth}>\n`;
+    return `<h${depth} id="${escapeHtml(slug(plain(inner)))}">${inner}</h${depth}>\n`;
   }
 
   override code({ text, lang }: Tokens.Code): string {
     const cls = lang && /^[a-z0-9-]+$/i.test(lang) ? ` class="language-${lang}"` : '';
     // Focusable: a wide block scrolls sideways, and keyboard users must be able to scroll it.
-    return `<pre tabindex="0"><code${cls}>${escape(text.replace(/\n$/, ''))}</code></pre>\n`;
+    return `<pre tabindex="0"><code${cls}>${escapeHtml(text.replace(/\n$/, ''))}</code></pre>\n`;
   }
 
   override table(token: Tokens.Table): string {
     const label = plain(this.parser.parseInline(token.header[0]?.tokens ?? []));
-    return `<div class="table-wrap" tabindex="0" role="region" aria-label="Table: ${escape(label)}">\n${super.table(token)}</div>\n`;
+    return `<div class="table-wrap" tabindex="0" role="region" aria-label="Table: ${escapeHtml(label)}">\n${super.table(token)}</div>\n`;
   }
 
   override image({ text }: Tokens.Image): string {
-    return escape(text);
+    return escapeHtml(text);
   }
 
   override link({ href, tokens }: Tokens.Link): string {
     const inner = this.parser.parseInline(tokens);
     const [target, hash = ''] = href.split('#');
-    if (/^https:\/\//i.test(href)) return `<a href="${escape(href)}" rel="noopener noreferrer">${inner}</a>`;
-    if (!target && hash) return `<a href="#${escape(hash)}">${inner}</a>`;
+    if (/^https:\/\//i.test(href)) return `<a href="${escapeHtml(href)}" rel="noopener noreferrer">${inner}</a>`;
+    if (!target && hash) return `<a href="#${escapeHtml(hash)}">${inner}</a>`;
     const article = /^([a-z0-9-]+)\.md$/.exec(target);
-    if (article && this.articles.has(article[1])) return `<a href="./${article[1]}${hash ? `#${escape(hash)}` : ''}">${inner}</a>`;
+    if (article && this.articles.has(article[1])) return `<a href="./${article[1]}${hash ? `#${escapeHtml(hash)}` : ''}">${inner}</a>`;
     // The design document's browser version is the /reference page.
     if (target === '../architecture.md') return `<a href="../reference">${inner}</a>`;
     if (/^[\w./-]+$/.test(target) && !/^[a-z]+:/i.test(target)) {
       const repoPath = path.posix.normalize(path.posix.join('docs/articles', target));
       const text = plain(inner);
-      return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '') ? `<code class="repo-path">${escape(repoPath)}</code>` : `${inner} (<code class="repo-path">${escape(repoPath)}</code>)`;
+      return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '') ? `<code class="repo-path">${escapeHtml(repoPath)}</code>` : `${inner} (<code class="repo-path">${escapeHtml(repoPath)}</code>)`;
     }
     return inner;
   }
@@ -100,7 +100,7 @@ export function renderArticle(name: string, markdown: string, articles = new Set
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${escape(title)} · Checkout Mesh</title>
+  <title>${escapeHtml(title)} · Checkout Mesh</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="../web/style.css">
 </head>

@@ -465,7 +465,7 @@ export async function ensureMinistack(): Promise<void> {
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
   const healthy = async () =>
     (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
-  let limits;
+  let limits: ReturnType<typeof lambdaLimits>;
   try {
     limits = lambdaLimits();
   } catch (err) {

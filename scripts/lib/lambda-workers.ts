@@ -23,7 +23,7 @@ export interface LambdaWorker {
 /** The function a worker runs, from its command line; undefined when it is no worker of `stackName`. */
 export function workerFunctionName(cmdline: string, stackName: string): string | undefined {
   const m = /\/ministack-lambda-([A-Za-z0-9_-]+?)-[A-Za-z0-9_]{8}\/_worker\.[cm]?js\b/.exec(cmdline);
-  if (!m || !m[1].startsWith(`${stackName}-`)) return undefined;
+  if (!m?.[1].startsWith(`${stackName}-`)) return undefined;
   return m[1];
 }
 

@@ -103,7 +103,7 @@ describe('identity refresh tokens (Redis)', () => {
 
   it('rejects unknown and malformed refresh tokens without revoking anything', async () => {
     const svc = service();
-    for (const bad of ['rt.AAAAAAAAAAAAAAAAAAAAAA.' + 'B'.repeat(43), 'garbage', 'rt..x']) {
+    for (const bad of [`rt.AAAAAAAAAAAAAAAAAAAAAA.${'B'.repeat(43)}`, 'garbage', 'rt..x']) {
       await expect(answered(svc.refresh(bad))).rejects.toMatchObject({ status: 401 });
     }
   });

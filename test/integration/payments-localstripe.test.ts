@@ -80,6 +80,7 @@ function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Raw call to localstripe with the secret key: reading state, and the customer's side of a payment. */
+// biome-ignore lint/suspicious/noExplicitAny: localstripe's JSON objects, read by path in the assertions
 async function api(method: 'GET' | 'POST', p: string, form?: Record<string, string>): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${p}`, {
     method,

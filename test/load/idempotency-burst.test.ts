@@ -39,7 +39,10 @@ describe('Idempotency-Key contract under a burst', () => {
     );
     console.log(`burst on one key: ${platformRefusals} refusals (429/503) retried`);
 
-    const statuses = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
+    const statuses = results.reduce<Record<number, number>>((m, r) => {
+      m[r.status] = (m[r.status] ?? 0) + 1;
+      return m;
+    }, {});
     const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).slice(0, 3).map((r) => ({ status: r.status, body: r.body }));
     expect({ statuses, unexpected }).toEqual({ statuses, unexpected: [] });
     const created = results.filter((r) => r.status === 201);

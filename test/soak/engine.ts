@@ -277,7 +277,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const placed = await s
         .placeOrderRetrying({ items, paymentProvider: Math.random() < 0.7 ? 'stripe' : 'paypal' }, { attempts: 8, onRetry: () => report.clientRetries++ })
         .catch(() => undefined);
-      if (!placed || placed.status !== 202) {
+      if (placed?.status !== 202) {
         report.orders.clientGaveUp++;
         log(`shopper ${n}: gave up placing (${placed?.status ?? "network"}) ${JSON.stringify(placed?.body ?? {}).slice(0, 300)}`);
         continue;

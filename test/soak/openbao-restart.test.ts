@@ -23,6 +23,7 @@ const vault = async (method: string, p: string, body?: unknown) => {
     signal: AbortSignal.timeout(5000),
   });
   const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: OpenBao's JSON answers, read by path in the assertions
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
 };
 const leaseIds = async (role: string): Promise<string[]> => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { registerAndLogin, type Session } from './accounts';
 import { endpoints } from './endpoints';
@@ -324,7 +324,12 @@ const nearestRank = (sorted: number[], p: number) => (sorted.length ? sorted[Mat
 export function summarizeCrowd(r: CrowdReport): CrowdSummary {
   const all = [...r.readerAnswers, ...r.checkoutAnswers];
   const key = (a: Answer) => [a.cls, a.status, a.type].filter((x) => x !== undefined).join(' ');
-  const count = (answers: Answer[]) => answers.reduce<Record<string, number>>((m, a) => ({ ...m, [key(a)]: (m[key(a)] ?? 0) + 1 }), {});
+  const count = (answers: Answer[]) =>
+    answers.reduce<Record<string, number>>((m, a) => {
+      const k = key(a);
+      m[k] = (m[k] ?? 0) + 1;
+      return m;
+    }, {});
   const ms = (cls: AnswerClass) => all.filter((a) => a.cls === cls).map((a) => a.ms).sort((x, y) => x - y);
   const ok = ms('ok');
   const refused = [...ms('refused'), ...ms('refused-noncompliant')].sort((x, y) => x - y);

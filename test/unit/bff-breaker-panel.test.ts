@@ -10,9 +10,8 @@ process.env.SERVICE_APIS = JSON.stringify(Object.fromEntries(SERVICES.map((s) =>
 process.env.AWS_ENDPOINT_URL = 'http://emulator.test';
 process.env.WEB_ROOT = path.resolve(__dirname, '..', '..', 'web');
 resetConfigCache();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// require, not import: the environment above must be in place before the routes' modules load.
 const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { downstreamRegistry } = require('../../functions/bff/downstream') as typeof import('../../functions/bff/downstream');
 
 afterAll(() => downstreamRegistry().forEach((d) => d.shutdown()));

@@ -11,7 +11,8 @@ import { AWS_EXAMPLE_CONTEXT } from '../../scripts/lib/synth';
  * values, emulator or loopback endpoints), every Lambda in the VPC given as context, and the
  * per-service role ARN outputs the Vault aws auth roles are bound to.
  */
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the synthesized CloudFormation template, walked by path
+type Json = any;
 type Context = Record<string, string>;
 
 const NETWORK_KEYS = ['vpcId', 'privateSubnetIds', 'lambdaSecurityGroupId'];

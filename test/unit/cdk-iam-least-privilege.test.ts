@@ -1,8 +1,9 @@
-import { App, Arn, Stack } from 'aws-cdk-lib';
+import { App, Arn, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
+import { CALLER_ROUTES } from '../../cdk/lib/service-grants';
 
 /**
  * Least privilege, part 2: every IAM statement on SNS, SQS, Step Functions and Lambda invoke,
@@ -12,7 +13,8 @@ import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
  * `checkout-mesh-<service>-<consumer>` (+ `-dlq`), the checkout saga -> orders, a function ->
  * its SERVICE_NAME; the saga's own role belongs to orders.
  */
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the synthesized CloudFormation template, walked by path
+type Json = any;
 const GUARDED = /^(sns|sqs|states|lambda):/;
 
 function owners(resources: Record<string, Json>): Map<string, string> {
@@ -54,7 +56,7 @@ function refs(expr: Json, ids: string[] = []): { ids: string[]; text: string } {
   return { ids, text: JSON.stringify(expr) };
 }
 
-export function leastPrivilegeViolations(template: Json): string[] {
+function leastPrivilegeViolations(template: Json): string[] {
   const resources = template.Resources as Record<string, Json>;
   const own = owners(resources);
   const roles = roleServices(resources);
@@ -207,8 +209,6 @@ function executeApiGrants(template: Json): Grant[] {
 describe('execute-api grants: each caller gets exactly the routes it calls', () => {
   const template = synth();
   const grants = executeApiGrants(template);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { CALLER_ROUTES } = require('../../cdk/lib/service-grants') as typeof import('../../cdk/lib/service-grants');
 
   it.each(Object.keys(CALLER_ROUTES))('%s: the table, nothing more', (caller) => {
     const expected = Object.entries(CALLER_ROUTES[caller as keyof typeof CALLER_ROUTES])

@@ -31,14 +31,14 @@ describe('payments: PaymentError codes keep their status and type', () => {
 describe('identity: IdentityError answers as every verifier does', () => {
   it('unauthorized: 401 with WWW-Authenticate and the same detail', () => {
     const p = identityProblem(new IdentityError('unauthorized', 'The email or password is incorrect'))!;
-    expect(p).toMatchObject({ status: 401, type: PROBLEM_BASE + 'unauthorized', message: 'The email or password is incorrect' });
+    expect(p).toMatchObject({ status: 401, type: `${PROBLEM_BASE}unauthorized`, message: 'The email or password is incorrect' });
     expect(p.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
   it('tooManyLogins: 429 with Retry-After and the RateLimit headers of the throttle that refused', () => {
     const p = identityProblem(
       new IdentityError('tooManyLogins', 'Too many login attempts; try again later', { policy: 'login-account', limit: 3, windowSec: 60, retryAfterSec: 42 }),
     )!;
-    expect(p).toMatchObject({ status: 429, type: PROBLEM_BASE + 'rate-limited' });
+    expect(p).toMatchObject({ status: 429, type: `${PROBLEM_BASE}rate-limited` });
     expect(p.headers).toEqual({ 'retry-after': '42', 'ratelimit-policy': '"login-account";q=3;w=60', ratelimit: '"login-account";r=0;t=42' });
   });
 });
@@ -62,7 +62,7 @@ describe('httpApi toProblem', () => {
   };
 
   it('renders a mapped domain error as its problem, facts as extensions', async () => {
-    expect(await get('/shelf')).toMatchObject({ status: 404, body: { type: PROBLEM_BASE + 'not-found', detail: 'Nothing on the shelf', shelf: 3 } });
+    expect(await get('/shelf')).toMatchObject({ status: 404, body: { type: `${PROBLEM_BASE}not-found`, detail: 'Nothing on the shelf', shelf: 3 } });
   });
   it('an unmapped error is still a 500 without internals', async () => {
     const res = await get('/boom');

@@ -23,7 +23,7 @@ describe('Stripe parser on signed hostile bodies', () => {
     fc.assert(
       fc.property(body, (payload) => {
         const header = stripe.webhooks.generateTestHeaderString({ payload, secret });
-        let event;
+        let event: Stripe.Event;
         try {
           event = verifyStripeEvent(Buffer.from(payload), header, secret);
         } catch (err) {

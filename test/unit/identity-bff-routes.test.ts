@@ -8,7 +8,7 @@ process.env.SERVICE_NAME = 'bff';
 process.env.SERVICE_APIS = JSON.stringify({ identity: { apiId: 'idapi', stage: '$default' } });
 process.env.AWS_ENDPOINT_URL = 'http://emulator.test';
 resetConfigCache();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// require, not import: the environment above must be in place before the routes' modules load.
 const { authRoutes } = require('../../functions/bff/routes/auth') as typeof import('../../functions/bff/routes/auth');
 
 const handler = httpApi(authRoutes());

@@ -90,7 +90,7 @@ describe('identity access tokens', () => {
   });
 
   it("re-reads the store when a token names a kid another instance just rotated in", async () => {
-    let now = Date.now();
+    const now = Date.now();
     const store = new MemoryKeyStore();
     const signer = new KeyRing(store, { accessTtlSec: 900, cacheMs: 0, now: () => now });
     const verifierRing = new KeyRing(store, { accessTtlSec: 900, cacheMs: 60_000, now: () => now });

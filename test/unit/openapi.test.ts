@@ -21,7 +21,7 @@ process.env.SERVICE_APIS = JSON.stringify(
 process.env.AWS_ENDPOINT_URL = 'http://emulator.test';
 process.env.WEB_ROOT = path.resolve(__dirname, '..', '..', 'web');
 resetConfigCache();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// require, not import: the environment above must be in place before the routes' modules load.
 const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
 
 const routes = publicRoutes();

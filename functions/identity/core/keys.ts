@@ -158,7 +158,7 @@ export class KeyRing {
   private async loadOrCreate(): Promise<{ doc: KeyDocument; version: number }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const loaded = await this.store.load();
-      if (loaded && loaded.doc.keys?.length) return loaded;
+      if (loaded?.doc.keys?.length) return loaded;
       const now = this.now();
       const doc: KeyDocument = { keys: [await newStoredKey(now, now)] };
       // Another instance may create it at the same moment: compare-and-set, then re-read.
@@ -182,7 +182,7 @@ function publicOnly(jwk: JWK): JWK {
  */
 export function prune(keys: StoredKey[], now: number, accessTtlSec: number): StoredKey[] {
   const sorted = [...keys].sort((a, b) => a.signFrom - b.signFrom);
-  return sorted.filter((k, i) => {
+  return sorted.filter((_k, i) => {
     const successor = sorted[i + 1];
     if (!successor) return true;
     if (successor.signFrom > now) return true;

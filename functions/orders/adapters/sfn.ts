@@ -12,7 +12,7 @@ export const sfn = new SFNClient({});
 
 /** The execution ARN a given name gets (name = orderId), known before starting it. */
 export const executionArnFor = (stateMachineArn: string, name: string): string =>
-  stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** Starts the saga; an execution with that name already existing means it was started: not an error. */
 export async function startSaga(stateMachineArn: string, orderId: string, input: Record<string, unknown>): Promise<{ started: boolean }> {

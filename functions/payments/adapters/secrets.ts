@@ -1,4 +1,4 @@
-import { VaultClient } from '../../shared/vault';
+import type { VaultClient } from '../../shared/vault';
 
 /** Webhook secrets from Vault KV (secret/payments/<provider>), cached for a minute. */
 const TTL_MS = 60_000;
