@@ -177,6 +177,7 @@ it('a declined card fails the order and the timeline shows the compensations', a
   expect(await graph.locator('.sg-node[data-state="CapturePayment"]').getAttribute('data-status')).toBe('none');
   // The reason in plain words, no error codes or JSON.
   expect(await page.locator('#order-failure').textContent()).toContain('Your card was declined');
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText (the rendered text a shopper reads), not the DOM property
   const text = (await page.locator('#view').innerText()).replace(/\s+/g, ' ');
   expect(text).not.toMatch(/States\.|Runtime\.HandlerError|payment: failed/);
   await screenshot(page, 'storefront-order-declined');

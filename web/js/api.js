@@ -12,7 +12,7 @@ export class ApiError extends Error {
     this.headers = headers;
   }
   get type() {
-    return (this.problem && this.problem.type ? this.problem.type.split('/').pop() : '') || '';
+    return (this.problem?.type ? this.problem.type.split('/').pop() : '') || '';
   }
 }
 
@@ -21,7 +21,7 @@ export class ApiError extends Error {
 export function session() {
   try {
     const raw = JSON.parse(localStorage.getItem(TOKENS) || 'null');
-    if (!raw || !raw.accessToken) return null;
+    if (!raw?.accessToken) return null;
     // The claims are only read for display; the BFF verifies the token on every call.
     const claims = JSON.parse(atob(raw.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
     return { ...raw, sub: claims.sub, roles: claims.roles || [], isAdmin: (claims.roles || []).includes('admin') };
@@ -77,7 +77,7 @@ async function send(path, { method = 'GET', body, headers = {}, auth = true } = 
 let refreshing = null;
 async function refreshTokens() {
   const s = session();
-  if (!s || !s.refreshToken) return false;
+  if (!s?.refreshToken) return false;
   // One refresh at a time: the refresh token is single use.
   refreshing ??= (async () => {
     const res = await send('api/auth/refresh', { method: 'POST', body: { refreshToken: s.refreshToken }, auth: false });

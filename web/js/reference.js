@@ -24,7 +24,7 @@ const badge = (status) => h('span', { class: `state health-${status}` }, status 
 
 function renderService(el, svc) {
   if (!svc) return render(el, badge('unknown'), ' not reported by /api/health');
-  const deps = Object.entries((svc.report && svc.report.dependencies) || {});
+  const deps = Object.entries((svc.report?.dependencies) || {});
   render(
     el,
     badge(svc.status),
@@ -45,7 +45,7 @@ async function refresh() {
       const name = el.dataset.health;
       // The BFF has no entry of its own: it is up if it answered this call.
       if (name === 'bff') render(el, badge('up'), ` answered /api/health in ${ms} ms`);
-      else renderService(el, body.services && body.services[name]);
+      else renderService(el, body.services?.[name]);
     }
     const down = Object.entries(body.services || {}).filter(([, s]) => s.status !== 'up').map(([n]) => n);
     render(summary, down.length ? `Down: ${down.join(', ')}.` : 'All services are up.', h('span', { class: 'muted' }, ` Checked at ${fmtTime(new Date().toISOString())}.`));

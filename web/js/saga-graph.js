@@ -189,7 +189,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   function showDetails() {
     if (!built || !selected) return;
     const def = built.asl.States[selected] || {};
-    const v = last && last.path.states.get(selected);
+    const v = last?.path.states.get(selected);
     const block = (label, text) => (text ? [h('dt', {}, label), h('dd', {}, h('pre', { tabindex: '0' }, pretty(text)))] : null);
     render(
       details,
@@ -213,8 +213,8 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   }
 
   function showEvents() {
-    const list = (last && last.events) || [];
-    const mine = selected && last && last.path.states.get(selected);
+    const list = (last?.events) || [];
+    const mine = selected && last?.path.states.get(selected);
     const ids = new Set(mine ? mine.eventIds : []);
     render(
       events,
@@ -252,11 +252,11 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
         return;
       }
     }
-    const results = Object.fromEntries(((trace && trace.steps) || []).filter((x) => x.result).map((x) => [x.step, x.result]));
-    const events = (trace && trace.events) || [];
+    const results = Object.fromEntries(((trace?.steps) || []).filter((x) => x.result).map((x) => [x.step, x.result]));
+    const events = (trace?.events) || [];
     const path = executedPath(events, built.asl, results);
     const changed = !last || last.events.length !== events.length || (trace && last.state !== trace.state);
-    last = { events, path, state: trace && trace.state };
+    last = { events, path, state: trace?.state };
     for (const { node, g } of built.nodeEls) {
       if (node.type === 'Start') {
         g.classList.toggle('visited', events.length > 0);
@@ -269,7 +269,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
       g.setAttribute('aria-label', `${node.id} (${node.type}): ${STATUS[status]}`);
     }
     for (const { e, path: p } of built.edgeEls) {
-      const on = path.taken.has(`${e.from}\u0000${e.to}`) && (e.kind !== 'catch' || (path.states.get(e.from) || {}).status === 'caught');
+      const on = path.taken.has(`${e.from}\u0000${e.to}`) && (e.kind !== 'catch' || path.states.get(e.from)?.status === 'caught');
       p.classList.toggle('taken', on);
       p.setAttribute('marker-end', `url(#sg${n}-arrow)`);
     }

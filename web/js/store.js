@@ -613,7 +613,7 @@ async function health() {
             {},
             h('td', {}, name),
             h('td', { class: svc.status }, svc.status),
-            h('td', {}, Object.entries((svc.report && svc.report.dependencies) || {}).map(([d, r]) => `${d}: ${r.status}`).join(', ') || svc.error || ''),
+            h('td', {}, Object.entries((svc.report?.dependencies) || {}).map(([d, r]) => `${d}: ${r.status}`).join(', ') || svc.error || ''),
           ),
         ),
       ),

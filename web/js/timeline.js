@@ -11,7 +11,7 @@ const OUTCOME = { succeeded: '✓ succeeded', failed: '✗ failed', running: '�
 const RESULT = { failed: 'payment failed', declined: 'declined', rejected: 'refused' };
 
 export function timeline(trace) {
-  const steps = (trace && trace.steps) || [];
+  const steps = (trace?.steps) || [];
   if (!steps.length) return h('p', { class: 'muted' }, 'No saga steps yet.');
   return h(
     'ol',

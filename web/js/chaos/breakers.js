@@ -61,7 +61,7 @@ async function runDrill(button) {
   for (let i = 0; i < 16; i++) {
     const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0, body: null }));
     seen.push(r.status);
-    if (r.body && r.body.breaker) last = r.body;
+    if (r.body?.breaker) last = r.body;
     if (r.status === 404 || r.status === 503) break;
   }
   const status = $('drill-status');

@@ -27,7 +27,6 @@ export async function refresh() {
 }
 
 let rules = [];
-const toggleKey = (t) => (t.step ? `step:${t.step}` : `service:${t.service}`);
 const TOGGLE_PREFIX = 'toggle ';
 
 function describeTarget(t) {
@@ -152,7 +151,7 @@ async function killSwitch() {
   }
 }
 
-let draft = { service: 'catalog', route: '', step: '', fault: 'latency', value: '800', probability: '100', ttl: '300' };
+const draft = { service: 'catalog', route: '', step: '', fault: 'latency', value: '800', probability: '100', ttl: '300' };
 function customRuleForm() {
   const field = (key, label, input) => {
     input.id = `rule-${key}`;

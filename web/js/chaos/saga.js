@@ -76,7 +76,7 @@ async function runSaga(button, failurePlan, productId, autopay, out) {
       );
       render(steps, timeline(trace));
       await graph.update(trace);
-      if (autopay && !paid && order.state === 'AWAITING_PAYMENT' && order.payment && order.payment.providerRef) {
+      if (autopay && !paid && order.state === 'AWAITING_PAYMENT' && order.payment?.providerRef) {
         paid = true;
         payWithStripe(order.payment).catch((err) => steps.append(errorBox(err, { technical: true })));
       }

@@ -5,7 +5,7 @@ import { api, session, uuid } from '../api.js';
 
 export const $ = (id) => document.getElementById(id);
 export const bucket = `page-${uuid().slice(0, 8)}`;
-export const isAdmin = () => Boolean(session() && session().isAdmin);
+export const isAdmin = () => Boolean(session()?.isAdmin);
 
 let config;
 /** {services: string[], saga: {steps: string[], failureModes: string[]}} */
