@@ -153,7 +153,17 @@ export const coldstart: Benchmark = {
       await setNonce(fn.physical, String(Date.now()));
       const cold = await invoke(fn);
       const warm = await invoke(fn);
-      return { fn: fn.logicalId.replace(/[0-9A-F]{8}$/, ''), kind: fn.kind, sizeKB, mapKB, loadMs: load, loadNoSourceMapsMs: loadNoMaps, coldMs: cold.ms, warmMs: warm.ms, coldError: cold.error };
+      return {
+        fn: fn.logicalId.replace(/[0-9A-F]{8}$/, ''),
+        kind: fn.kind,
+        sizeKB,
+        mapKB,
+        loadMs: load,
+        loadNoSourceMapsMs: loadNoMaps,
+        coldMs: cold.ms,
+        warmMs: warm.ms,
+        coldError: cold.error,
+      };
     };
 
     const floorM = await measure(echo);
@@ -163,7 +173,9 @@ export const coldstart: Benchmark = {
       for (const fn of fns) {
         const m = await measure(fn);
         measured.push(m);
-        ctx.log(`${m.fn}: ${m.sizeKB} KB, load ${m.loadMs} ms (no maps ${m.loadNoSourceMapsMs}), cold ${m.coldMs} ms, warm ${m.warmMs} ms${m.coldError ? ` (${m.coldError})` : ''}`);
+        ctx.log(
+          `${m.fn}: ${m.sizeKB} KB, load ${m.loadMs} ms (no maps ${m.loadNoSourceMapsMs}), cold ${m.coldMs} ms, warm ${m.warmMs} ms${m.coldError ? ` (${m.coldError})` : ''}`,
+        );
       }
     } finally {
       for (const fn of [...fns, echo]) await setNonce(fn.physical, undefined).catch(() => undefined);
@@ -178,9 +190,7 @@ export const coldstart: Benchmark = {
     }));
     const biggest = measured.reduce((a, b) => (b.sizeKB > a.sizeKB ? b : a));
     const over = measured.filter((m) => m.sizeKB * 1024 > MB);
-    const targets: Target[] = [
-      { name: `bundles ≤ 1 MB minified (largest: ${biggest.fn})`, limit: '≤ 1024 KB', value: biggest.sizeKB, met: over.length === 0 },
-    ];
+    const targets: Target[] = [{ name: `bundles ≤ 1 MB minified (largest: ${biggest.fn})`, limit: '≤ 1024 KB', value: biggest.sizeKB, met: over.length === 0 }];
     return {
       rows,
       targets,

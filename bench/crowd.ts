@@ -19,7 +19,10 @@ export const crowd: Benchmark = {
   title: `Flash crowd: N readers at once (one client / many users) + ${CHECKOUTS} checkouts, N = 100, 300, 500`,
   needsFloor: false,
   async run(ctx: BenchContext) {
-    const sizes = (process.env.CROWD_SIZES ?? '100,300,500').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 1000);
+    const sizes = (process.env.CROWD_SIZES ?? '100,300,500')
+      .split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0 && n <= 1000);
     const db = new Client({ connectionString: ctx.e.postgresUrl });
     await db.connect();
     const rows: Row[] = [];
@@ -36,22 +39,49 @@ export const crowd: Benchmark = {
           const report = await runCrowd(db, { readers, readerMode, checkouts: CHECKOUTS, users, productId, log: ctx.log });
           const s = summarizeCrowd(report);
           const label = `N=${readers} ${readerMode}`;
-          ctx.log(`${label}: ${JSON.stringify(s.readerStatuses)}; checkouts ${JSON.stringify(s.checkoutStatuses)}; ok p50/p99 ${s.okMs.p50}/${s.okMs.p99} ms, refusals ${s.refusalMs.p50}/${s.refusalMs.p99} ms (p99 by type ${JSON.stringify(s.refusalP99ByType)}); workers ${report.workers.maxWorkers} (${report.workers.maxRssMiB} MiB); orders ${JSON.stringify(report.orders.states)}; violations ${report.invariants.violations.length}`);
+          ctx.log(
+            `${label}: ${JSON.stringify(s.readerStatuses)}; checkouts ${JSON.stringify(s.checkoutStatuses)}; ok p50/p99 ${s.okMs.p50}/${s.okMs.p99} ms, refusals ${s.refusalMs.p50}/${s.refusalMs.p99} ms (p99 by type ${JSON.stringify(s.refusalP99ByType)}); workers ${report.workers.maxWorkers} (${report.workers.maxRssMiB} MiB); orders ${JSON.stringify(report.orders.states)}; violations ${report.invariants.violations.length}`,
+          );
           rows.push(
             { case: label, metric: 'readers served / first try 2xx', unit: '', ours: `${report.readersServed}/${readers}; ${report.firstTry['200'] ?? 0}` },
             { case: label, metric: 'ok p50 / p99', unit: 'ms', ours: `${s.okMs.p50} / ${s.okMs.p99}` },
             { case: label, metric: 'refusal p50 / p99', unit: 'ms', ours: `${s.refusalMs.p50} / ${s.refusalMs.p99}` },
             { case: label, metric: 'bad answers (504, other 5xx, refusal w/o problem+Retry-After)', unit: '', ours: s.badAnswers },
             { case: label, metric: 'max workers / RSS', unit: 'MiB', ours: `${report.workers.maxWorkers} / ${report.workers.maxRssMiB}` },
-            { case: label, metric: 'orders accepted / terminal / refused', unit: '', ours: `${report.orders.accepted} / ${report.orders.terminal} / ${report.orders.refused}` },
+            {
+              case: label,
+              metric: 'orders accepted / terminal / refused',
+              unit: '',
+              ours: `${report.orders.accepted} / ${report.orders.terminal} / ${report.orders.refused}`,
+            },
           );
           targets.push(
             { name: `${label}: 0 bad answers`, limit: '= 0', value: s.badAnswers, met: s.badAnswers === 0 },
             { name: `${label}: refusal p99`, limit: '≤ 1000 ms', value: s.refusalMs.p99, met: !(s.refusalMs.p99 > 1000) },
-            { name: `${label}: accepted orders terminal, invariants`, limit: 'all, 0 violations', value: `${report.orders.terminal}/${report.orders.accepted}, ${report.invariants.violations.length}`, met: report.orders.nonTerminal.length === 0 && report.invariants.violations.length === 0 && report.orders.refusedWithOrder === 0 },
+            {
+              name: `${label}: accepted orders terminal, invariants`,
+              limit: 'all, 0 violations',
+              value: `${report.orders.terminal}/${report.orders.accepted}, ${report.invariants.violations.length}`,
+              met: report.orders.nonTerminal.length === 0 && report.invariants.violations.length === 0 && report.orders.refusedWithOrder === 0,
+            },
           );
-          if (readers >= 500) targets.push({ name: `${label}: worker RSS`, limit: `≤ ${RSS_TARGET_MIB} MiB`, value: report.workers.maxRssMiB, met: report.workers.maxRssMiB <= RSS_TARGET_MIB });
-          runs.push({ label, summary: s, firstTry: report.firstTry, readersServed: report.readersServed, wallMs: Math.round(report.wallMs), workers: report.workers, orders: report.orders, violations: report.invariants.violations });
+          if (readers >= 500)
+            targets.push({
+              name: `${label}: worker RSS`,
+              limit: `≤ ${RSS_TARGET_MIB} MiB`,
+              value: report.workers.maxRssMiB,
+              met: report.workers.maxRssMiB <= RSS_TARGET_MIB,
+            });
+          runs.push({
+            label,
+            summary: s,
+            firstTry: report.firstTry,
+            readersServed: report.readersServed,
+            wallMs: Math.round(report.wallMs),
+            workers: report.workers,
+            orders: report.orders,
+            violations: report.invariants.violations,
+          });
         }
       }
     } finally {

@@ -59,10 +59,22 @@ export const idempotency: Benchmark = {
     const last = perRound[perRound.length - 1];
     const rows: Row[] = [
       { case: `${DUPLICATES} duplicates, ${SOCKETS} sockets`, metric: 'wall p50', unit: 'ms', ours: so.p50, floor: sf.p50, ratio: ratio(so.p50, sf.p50) },
-      { case: `${DUPLICATES} duplicates`, metric: 'answers (last round)', unit: '', ours: Object.entries(last.statuses as Record<string, number>).map(([s, n]) => `${n}×${s}`).join(' ') },
+      {
+        case: `${DUPLICATES} duplicates`,
+        metric: 'answers (last round)',
+        unit: '',
+        ours: Object.entries(last.statuses as Record<string, number>)
+          .map(([s, n]) => `${n}×${s}`)
+          .join(' '),
+      },
       { case: `${DUPLICATES} duplicates`, metric: 'effects per key (every round)', unit: '', ours: perRound.map((p) => p.effects).join(', ') },
     ];
     const targets: Target[] = [{ name: 'idempotency: effects per key', limit: '= 1', value: perRound.map((p) => p.effects).join(','), met: exactlyOnce }];
-    return { rows, targets, notes: [`${rounds} rounds, one fresh key and counter each. 201 = the original or a replay (Idempotent-Replayed: true); 409 = still in flight.`], data: { rounds: perRound, wall: { ours: so, floor: sf } } };
+    return {
+      rows,
+      targets,
+      notes: [`${rounds} rounds, one fresh key and counter each. 201 = the original or a replay (Idempotent-Replayed: true); 409 = still in flight.`],
+      data: { rounds: perRound, wall: { ours: so, floor: sf } },
+    };
   },
 };

@@ -44,8 +44,7 @@ export const outbox: Benchmark = {
     const pool = new Pool({ connectionString: e.postgresUrl, max: 4, options: '-c search_path=payments' });
     const sent = new Map<string, { at: number; path: 'ours' | 'floor'; block: number }>();
     const runId = randomUUID().slice(0, 8);
-    const ev = (n: number, path: string): EventEnvelope =>
-      newEvent('PaymentFailed', 'bench', { sessionId: `bench-${runId}-${path}-${n}`, bench: runId });
+    const ev = (n: number, path: string): EventEnvelope => newEvent('PaymentFailed', 'bench', { sessionId: `bench-${runId}-${path}-${n}`, bench: runId });
 
     const waitForEffects = async (ids: string[], timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -96,7 +95,12 @@ export const outbox: Benchmark = {
         (perBlock[s.block] ??= []).push(lag);
         if (r.deliveries > 1) duplicates++;
       }
-      const blocksSummary = Object.entries(perBlock).map(([b, v]) => ({ block: Number(b) + 1, path: Number(b) % 2 === 0 ? 'ours' : 'floor', ...summarize(v), over1s: v.filter((x) => x > 1000).length }));
+      const blocksSummary = Object.entries(perBlock).map(([b, v]) => ({
+        block: Number(b) + 1,
+        path: Number(b) % 2 === 0 ? 'ours' : 'floor',
+        ...summarize(v),
+        over1s: v.filter((x) => x > 1000).length,
+      }));
       ctx.log(`per block p50/max: ${blocksSummary.map((x) => `${x.block}${x.path[0]} ${x.p50}/${x.max}`).join(', ')}`);
       const so = summarize(lags.ours);
       const sf = summarize(lags.floor);
@@ -105,11 +109,30 @@ export const outbox: Benchmark = {
       const rows2: Row[] = [
         { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'lag p50', unit: 'ms', ours: so.p50, floor: sf.p50, ratio: ratio(so.p50, sf.p50) },
         { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'lag p99', unit: 'ms', ours: so.p99, floor: sf.p99, ratio: ratio(so.p99, sf.p99) },
-        { case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`, metric: 'events over 1 s', unit: '', ours: lags.ours.filter((x) => x > 1000).length, floor: lags.floor.filter((x) => x > 1000).length },
-        { case: `first block (${BLOCK} events, cold pipeline)`, metric: 'lag p50 / max', unit: 'ms', ours: `${warmO.p50} / ${warmO.max}`, floor: `${warmF.p50} / ${warmF.max}` },
+        {
+          case: `${lags.ours.length} events, ${1000 / INTERVAL_MS}/s`,
+          metric: 'events over 1 s',
+          unit: '',
+          ours: lags.ours.filter((x) => x > 1000).length,
+          floor: lags.floor.filter((x) => x > 1000).length,
+        },
+        {
+          case: `first block (${BLOCK} events, cold pipeline)`,
+          metric: 'lag p50 / max',
+          unit: 'ms',
+          ours: `${warmO.p50} / ${warmO.max}`,
+          floor: `${warmF.p50} / ${warmF.max}`,
+        },
         { case: 'consumer', metric: 'events applied more than once', unit: '', ours: duplicates },
       ];
-      const targets: Target[] = [{ name: 'outbox: every event applied exactly once', limit: '0 duplicates, none lost', value: `${rows.length}/${sent.size}, ${duplicates} dup`, met: duplicates === 0 && rows.length === sent.size }];
+      const targets: Target[] = [
+        {
+          name: 'outbox: every event applied exactly once',
+          limit: '0 duplicates, none lost',
+          value: `${rows.length}/${sent.size}, ${duplicates} dup`,
+          met: duplicates === 0 && rows.length === sent.size,
+        },
+      ];
       return {
         rows: rows2,
         targets,

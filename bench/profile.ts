@@ -103,18 +103,39 @@ export const profile: Benchmark = {
     fs.mkdirSync(dir, { recursive: true });
     const before = new Set(fs.readdirSync(dir));
     const n = scaled(ctx, 400, 20);
-    const args = { bundle, env: { ...env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: ctx.e.region }, productId: '00000000-0000-4000-8000-000000000101', warmup: 30, n };
-    const child = spawnSync(process.execPath, ['--enable-source-maps', '--cpu-prof', `--cpu-prof-dir=${dir}`, '--require', 'tsx/cjs', path.join(__dirname, 'lib', 'bff-worker.ts'), JSON.stringify(args)], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
+    const args = {
+      bundle,
+      env: { ...env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: ctx.e.region },
+      productId: '00000000-0000-4000-8000-000000000101',
+      warmup: 30,
+      n,
+    };
+    const child = spawnSync(
+      process.execPath,
+      ['--enable-source-maps', '--cpu-prof', `--cpu-prof-dir=${dir}`, '--require', 'tsx/cjs', path.join(__dirname, 'lib', 'bff-worker.ts'), JSON.stringify(args)],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      },
+    );
     if (child.status !== 0) throw new Error(`bff worker failed: ${child.stderr.slice(-800)}`);
-    const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as { windowStartUs: number; windowEndUs: number; latencies: number[]; statuses: Record<string, number>; wallMs: number; cpuUserMs: number; cpuSystemMs: number };
+    const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+      windowStartUs: number;
+      windowEndUs: number;
+      latencies: number[];
+      statuses: Record<string, number>;
+      wallMs: number;
+      cpuUserMs: number;
+      cpuSystemMs: number;
+    };
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
     if (!file) throw new Error('no .cpuprofile written');
-    const prof = summarizeProfile(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, bundle, { startUs: out.windowStartUs, endUs: out.windowEndUs });
+    const prof = summarizeProfile(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, bundle, {
+      startUs: out.windowStartUs,
+      endUs: out.windowEndUs,
+    });
     const lat = summarize(out.latencies);
     const cpuPerReq = round((out.cpuUserMs + out.cpuSystemMs) / n, 2);
     ctx.log(`in-process p50 ${lat.p50} ms, CPU ${cpuPerReq} ms/request; top packages ${JSON.stringify(prof.byPackage.slice(0, 6))}`);
@@ -123,6 +144,11 @@ export const profile: Benchmark = {
       { case: `${n} reads, in-process BFF`, metric: 'CPU per request (user+sys, whole process)', unit: 'ms', ours: cpuPerReq },
       ...prof.byPackage.slice(0, 8).map((b) => ({ case: 'busy self time by package', metric: b.name, unit: '%', ours: b.pct })),
     ];
-    return { rows, targets: [], notes: [`profile: .local/profiles/${file}`], data: { latency: lat, statuses: out.statuses, cpuPerRequestMs: cpuPerReq, profile: prof, file } };
+    return {
+      rows,
+      targets: [],
+      notes: [`profile: .local/profiles/${file}`],
+      data: { latency: lat, statuses: out.statuses, cpuPerRequestMs: cpuPerReq, profile: prof, file },
+    };
   },
 };

@@ -63,8 +63,19 @@ export const race: Benchmark = {
         allConsistent &&= consistent;
         wallOurs.push(ours.wallMs);
         wallFloor.push(fl.wallMs);
-        outcomes.push({ round: r + 1, wallMs: round(ours.wallMs), floorWallMs: round(fl.wallMs), statuses, throttledRetries: throttled, initialStock, finalStock, consistent });
-        ctx.log(`round ${r + 1}: ${round(ours.wallMs)} ms (echo ${round(fl.wallMs)} ms), ${JSON.stringify(statuses)}, ${throttled} writes retried after 429, stock ${initialStock} → ${finalStock}`);
+        outcomes.push({
+          round: r + 1,
+          wallMs: round(ours.wallMs),
+          floorWallMs: round(fl.wallMs),
+          statuses,
+          throttledRetries: throttled,
+          initialStock,
+          finalStock,
+          consistent,
+        });
+        ctx.log(
+          `round ${r + 1}: ${round(ours.wallMs)} ms (echo ${round(fl.wallMs)} ms), ${JSON.stringify(statuses)}, ${throttled} writes retried after 429, stock ${initialStock} → ${finalStock}`,
+        );
 
         const d = await request(a, 'POST', `${api}/api/catalog/race`, {
           body: JSON.stringify({ productId: PRODUCT, writers: WRITERS, delta: 1 }),
@@ -83,13 +94,25 @@ export const race: Benchmark = {
     const last = outcomes[outcomes.length - 1];
     const rows: Row[] = [
       { case: `${WRITERS} writers, ${SOCKETS} sockets`, metric: 'wall p50', unit: 'ms', ours: so.p50, floor: sf.p50, ratio: ratio(so.p50, sf.p50) },
-      { case: `${WRITERS} writers`, metric: 'outcome (last round)', unit: '', ours: `${(last.statuses as Record<string, number>)['200'] ?? 0} won, ${(last.statuses as Record<string, number>)['412'] ?? 0}×412` },
+      {
+        case: `${WRITERS} writers`,
+        metric: 'outcome (last round)',
+        unit: '',
+        ours: `${(last.statuses as Record<string, number>)['200'] ?? 0} won, ${(last.statuses as Record<string, number>)['412'] ?? 0}×412`,
+      },
       { case: `${WRITERS} writers`, metric: 'rounds consistent', unit: '', ours: `${outcomes.filter((o) => o.consistent).length}/${outcomes.length}` },
       { case: `${WRITERS} writers`, metric: 'writes retried after 429 (all rounds)', unit: '', ours: outcomes.reduce((n, o) => n + Number(o.throttledRetries), 0) },
       { case: 'POST /api/catalog/race', metric: 'writers wall p50 (in BFF)', unit: 'ms', ours: demoMs.p50 },
       { case: 'POST /api/catalog/race', metric: 'rounds consistent', unit: '', ours: `${demo.filter((d) => d.consistent === true).length}/${demo.length}` },
     ];
-    const targets: Target[] = [{ name: 'race: exactly one winner, 99 × 412, no lost update', limit: 'every round', value: allConsistent ? 'yes' : 'no', met: allConsistent }];
-    return { rows, targets, notes: [`${rounds} rounds; each round takes a fresh ETag. Client sockets capped at ${SOCKETS}: every writer still carries the one ETag.`], data: { rounds: outcomes, demo, wall: { ours: so, floor: sf } } };
+    const targets: Target[] = [
+      { name: 'race: exactly one winner, 99 × 412, no lost update', limit: 'every round', value: allConsistent ? 'yes' : 'no', met: allConsistent },
+    ];
+    return {
+      rows,
+      targets,
+      notes: [`${rounds} rounds; each round takes a fresh ETag. Client sockets capped at ${SOCKETS}: every writer still carries the one ETag.`],
+      data: { rounds: outcomes, demo, wall: { ours: so, floor: sf } },
+    };
   },
 };

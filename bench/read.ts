@@ -83,7 +83,16 @@ export const read: Benchmark = {
         const a = agent(c);
         for (let r = 0; r < ROUNDS; r++) {
           // Alternate which goes first, so neither always follows the other's tail.
-          const pair: Array<[Phase, string]> = r % 2 === 0 ? [[o, ours], [f, echo]] : [[f, echo], [o, ours]];
+          const pair: Array<[Phase, string]> =
+            r % 2 === 0
+              ? [
+                  [o, ours],
+                  [f, echo],
+                ]
+              : [
+                  [f, echo],
+                  [o, ours],
+                ];
           for (const [p, url] of pair) await phase(p, perRound, c, () => request(a, 'GET', url));
         }
         a.destroy();
@@ -121,7 +130,12 @@ export const read: Benchmark = {
       await sleep(200);
       monitor.disconnect();
       const redisPerHit = Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, round(v / probes, 2)]));
-      const redisTotal = round(Object.entries(commands).filter(([k]) => !k.startsWith('lua:')).reduce((s, [, v]) => s + v, 0) / probes, 2);
+      const redisTotal = round(
+        Object.entries(commands)
+          .filter(([k]) => !k.startsWith('lua:'))
+          .reduce((s, [, v]) => s + v, 0) / probes,
+        2,
+      );
       ctx.log(`redis commands per hit: ${JSON.stringify(redisPerHit)}`);
 
       // Cache misses: the entry deleted before each read (DEL on our logical DB only).

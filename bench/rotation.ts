@@ -57,8 +57,7 @@ export const rotation: Benchmark = {
     });
     const admin = new Client({ connectionString: e.postgresUrl });
     await admin.connect();
-    const liveLeases = async () =>
-      (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1', [`${PREFIX}%`])).rows[0].n;
+    const liveLeases = async () => (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1', [`${PREFIX}%`])).rows[0].n;
 
     const leased = new LeasedPool({
       vault: new VaultClient(e.vaultAddr, e.vaultToken),
@@ -120,7 +119,9 @@ export const rotation: Benchmark = {
         { case: `${rotations} rotations`, metric: 'failed queries', unit: '', ours: count.ours.failed, floor: count.floor.failed },
         { case: `${rotations} rotations`, metric: 'rotations done / max live leases', unit: '', ours: `${leased.rotations} / ${maxLive}` },
       ];
-      const targets: Target[] = [{ name: 'rotation: failed queries', limit: '= 0', value: count.ours.failed, met: count.ours.failed === 0 && leased.rotations >= rotations }];
+      const targets: Target[] = [
+        { name: 'rotation: failed queries', limit: '= 0', value: count.ours.failed, met: count.ours.failed === 0 && leased.rotations >= rotations },
+      ];
       return { rows, targets, notes: errors, data: { count, rotations: leased.rotations, maxLiveLeases: maxLive } };
     } finally {
       await leased.close().catch(() => undefined);

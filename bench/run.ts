@@ -40,7 +40,11 @@ function parseArgs(argv: string[]) {
   }
   const unknown = names.filter((n) => !ALL.some((b) => b.name === n));
   if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${ALL.map((b) => b.name).join(', ')}`);
-  return { selected: names.length ? ALL.filter((b) => names.includes(b.name)) : ALL.filter((b) => !ON_REQUEST.has(b.name)), label: label.replace(/[^\w.-]+/g, '-'), destroy };
+  return {
+    selected: names.length ? ALL.filter((b) => names.includes(b.name)) : ALL.filter((b) => !ON_REQUEST.has(b.name)),
+    label: label.replace(/[^\w.-]+/g, '-'),
+    destroy,
+  };
 }
 
 async function main() {
@@ -85,7 +89,9 @@ async function main() {
   const file = writeRecord(record);
   const m = record.machine;
   const v = record.versions;
-  console.log(`\nCheckout Mesh benchmarks, ${date} — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; node ${v.node}, MiniStack ${v.ministack}, ${v.gitSha.slice(0, 10)}${v.gitDirty ? '+dirty' : ''}\n`);
+  console.log(
+    `\nCheckout Mesh benchmarks, ${date} — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; node ${v.node}, MiniStack ${v.ministack}, ${v.gitSha.slice(0, 10)}${v.gitDirty ? '+dirty' : ''}\n`,
+  );
   console.log(table(results));
   if (results.some((r) => r.targets.length)) console.log(`\n${targetsTable(results)}`);
   console.log(`\nJSON: ${file}`);

@@ -34,8 +34,7 @@ export const saga: Benchmark = {
     const pg = new Client({ connectionString: ctx.e.postgresUrl });
     await pg.connect();
     const a = agent(2);
-    const stateOf = async (id: string) =>
-      (await pg.query<{ state: string }>('SELECT state FROM orders.orders WHERE id = $1', [id])).rows[0]?.state;
+    const stateOf = async (id: string) => (await pg.query<{ state: string }>('SELECT state FROM orders.orders WHERE id = $1', [id])).rows[0]?.state;
 
     // Enough stock for every order (an earlier run may have sold it): top up through the API.
     const product = await request(a, 'GET', `${ctx.e.apiBaseUrl}/api/products/${PRODUCT}`, { headers: { 'cache-control': 'no-cache' } });
@@ -97,7 +96,9 @@ export const saga: Benchmark = {
 
         // Floor.
         const f0 = nowMs();
-        const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: floor.stateMachineArn, name: `bench-${randomUUID()}`, input: JSON.stringify({ orderId: body.id }) }));
+        const started = await sfn.send(
+          new StartExecutionCommand({ stateMachineArn: floor.stateMachineArn, name: `bench-${randomUUID()}`, input: JSON.stringify({ orderId: body.id }) }),
+        );
         for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(POLL_MS)) {
           const d = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
           if (d.status !== 'RUNNING') {
@@ -153,7 +154,14 @@ export const saga: Benchmark = {
         { case: 'ours', metric: 'POST /api/orders → 202 p50', unit: 'ms', ours: summarize(accept).p50 },
         { case: 'ours', metric: 'accepted → payable p50', unit: 'ms', ours: summarize(toPayable).p50 },
         { case: 'ours', metric: 'Stripe confirm → COMPLETED p50', unit: 'ms', ours: summarize(payToDone).p50 },
-        { case: 'ours', metric: 'outcomes', unit: '', ours: Object.entries(outcomes).map(([s, c]) => `${c}×${s}`).join(' ') },
+        {
+          case: 'ours',
+          metric: 'outcomes',
+          unit: '',
+          ours: Object.entries(outcomes)
+            .map(([s, c]) => `${c}×${s}`)
+            .join(' '),
+        },
         ...Object.entries(stepP50).map(([step, p50]) => ({ case: 'ours, trace', metric: `${step} p50`, unit: 'ms', ours: p50 })),
         ...Object.entries(hopP50).map(([h, p50]) => ({ case: 'ours, payment leg', metric: `${h} p50`, unit: 'ms', ours: p50 })),
       ];
@@ -165,7 +173,16 @@ export const saga: Benchmark = {
         rows,
         targets,
         notes: [`Floor: ${floor.sagaSteps} sequential trivial lambda:invoke tasks (the saga's happy path invokes its step Lambda ${floor.sagaSteps} times).`],
-        data: { ours: so, floor: sf, accept: summarize(accept), toPayable: summarize(toPayable), payToDone: summarize(payToDone), steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)])), paymentLeg: Object.fromEntries(Object.entries(hops).map(([k, v]) => [k, summarize(v)])), outcomes },
+        data: {
+          ours: so,
+          floor: sf,
+          accept: summarize(accept),
+          toPayable: summarize(toPayable),
+          payToDone: summarize(payToDone),
+          steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)])),
+          paymentLeg: Object.fromEntries(Object.entries(hops).map(([k, v]) => [k, summarize(v)])),
+          outcomes,
+        },
       };
     } finally {
       a.destroy();

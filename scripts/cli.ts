@@ -130,7 +130,11 @@ async function status(): Promise<void> {
   line('openbao', await httpOk(`${settings.vaultAddr}/v1/sys/health`), `${settings.vaultAddr} pid ${ownedPid('openbao') ?? '-'}, ${sealState}`);
   line('ministack', await httpOk(`${settings.awsEndpoint}/_ministack/health`), `${settings.awsEndpoint} pid ${ownedPid('ministack') ?? '-'}`);
   const fakes = paymentFakeUrls();
-  line('fakes', (await httpOk(`${fakes.stripe}/health`)) && (await httpOk(`${fakes.paypal}/health`)), `stripe ${fakes.stripe}, paypal ${fakes.paypal} pid ${ownedPid('payment-fakes') ?? '-'}`);
+  line(
+    'fakes',
+    (await httpOk(`${fakes.stripe}/health`)) && (await httpOk(`${fakes.paypal}/health`)),
+    `stripe ${fakes.stripe}, paypal ${fakes.paypal} pid ${ownedPid('payment-fakes') ?? '-'}`,
+  );
   if (fs.existsSync(ENDPOINTS_FILE)) {
     const e = JSON.parse(fs.readFileSync(ENDPOINTS_FILE, 'utf8')) as Endpoints;
     const res = await fetch(e.healthUrl, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);

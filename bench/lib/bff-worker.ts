@@ -48,7 +48,9 @@ async function main() {
   const wallMs = performance.now() - t0;
   const windowEndUs = Number(process.hrtime.bigint() / 1000n);
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(`${JSON.stringify({ latencies: lat, statuses, wallMs, windowStartUs, windowEndUs, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ latencies: lat, statuses, wallMs, windowStartUs, windowEndUs, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 })}\n`,
+  );
   process.exit(0);
 }
 

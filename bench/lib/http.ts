@@ -12,21 +12,14 @@ export interface Res {
 export const agent = (sockets: number) => new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
 
 /** One HTTP request, timed from write to the last body byte. */
-export function request(
-  a: http.Agent,
-  method: string,
-  url: string,
-  opts: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<Res> {
+export function request(a: http.Agent, method: string, url: string, opts: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const started = nowMs();
     const headers = { ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...(opts.headers ?? {}) };
     const req = http.request(url, { method, agent: a, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: nowMs() - started }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: nowMs() - started }));
       res.on('error', reject);
     });
     req.setTimeout(opts.timeoutMs ?? 60_000, () => req.destroy(new Error(`timeout ${method} ${url}`)));

@@ -43,8 +43,7 @@ export interface RunRecord {
   results: BenchResult[];
 }
 
-const fmt = (v: number | string | undefined) =>
-  v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '–') : v;
+const fmt = (v: number | string | undefined) => (v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '–') : v);
 
 /** A Markdown table (readable on a terminal, pasteable into the README). */
 export function table(results: BenchResult[]): string {

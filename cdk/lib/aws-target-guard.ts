@@ -22,7 +22,8 @@ function localLeaks(stack: Stack): string[] {
       const variables = (stack.resolve(construct.environment) as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
       for (const [key, value] of Object.entries(variables)) {
         if (FORBIDDEN_KEYS.test(key)) problems.push(`${construct.node.path}: environment ${key} must not be set on the aws target`);
-        else if (LOCAL_ENDPOINT.test(JSON.stringify(value))) problems.push(`${construct.node.path}: environment ${key} points at a local endpoint (${JSON.stringify(value)})`);
+        else if (LOCAL_ENDPOINT.test(JSON.stringify(value)))
+          problems.push(`${construct.node.path}: environment ${key} points at a local endpoint (${JSON.stringify(value)})`);
       }
     }
     if (construct instanceof CfnOutput && LOCAL_ENDPOINT.test(JSON.stringify(stack.resolve(construct.value)))) {

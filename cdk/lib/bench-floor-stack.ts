@@ -44,14 +44,16 @@ export class BenchFloorStack extends Stack {
     api.root.addMethod('ANY', toEcho);
     api.root.addProxy({ defaultIntegration: toEcho, anyMethod: true });
 
-    const steps = Array.from({ length: props.sagaSteps }, (_, i) =>
-      new LambdaInvoke(this, `Step${i + 1}`, {
-        lambdaFunction: echo,
-        payload: TaskInput.fromObject({ step: `Step${i + 1}`, 'orderId.$': '$.orderId' }),
-        resultSelector: { 'outcome.$': '$.Payload.outcome', 'detail.$': '$.Payload.detail' },
-        resultPath: JsonPath.stringAt(`$.step${i + 1}`),
-        taskTimeout: undefined,
-      }),
+    const steps = Array.from(
+      { length: props.sagaSteps },
+      (_, i) =>
+        new LambdaInvoke(this, `Step${i + 1}`, {
+          lambdaFunction: echo,
+          payload: TaskInput.fromObject({ step: `Step${i + 1}`, 'orderId.$': '$.orderId' }),
+          resultSelector: { 'outcome.$': '$.Payload.outcome', 'detail.$': '$.Payload.detail' },
+          resultPath: JsonPath.stringAt(`$.step${i + 1}`),
+          taskTimeout: undefined,
+        }),
     );
     const chain = steps.slice(1).reduce<Chain>((c, s) => c.next(s), Chain.start(steps[0]));
     const sm = new StateMachine(this, 'FloorSaga', {

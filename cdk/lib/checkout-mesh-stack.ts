@@ -130,7 +130,14 @@ export class CheckoutMeshStack extends Stack {
     new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
     lambdaRoleArnOutputs(this);
 
-    applyNagSuppressions(this, config.target, { saga, sagaStep, payments: payments.fn, dispatcher: mesh.dispatcher, orders: orders.fn, ordersDispatcher: ordersMesh.dispatcher });
+    applyNagSuppressions(this, config.target, {
+      saga,
+      sagaStep,
+      payments: payments.fn,
+      dispatcher: mesh.dispatcher,
+      orders: orders.fn,
+      ordersDispatcher: ordersMesh.dispatcher,
+    });
   }
 }
 

@@ -84,9 +84,29 @@ export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payme
 export function lambdaConcurrency(target: DeployConfig['target'], accountCap: number): Record<ConcurrencyRole, number | undefined> {
   const shared = { catalog: 2, claims: 4 };
   if (target === 'aws') {
-    return { ...shared, bff: undefined, identity: undefined, payments: undefined, orders: undefined, sagaStep: undefined, chaos: undefined, dispatcher: undefined, consumer: undefined };
+    return {
+      ...shared,
+      bff: undefined,
+      identity: undefined,
+      payments: undefined,
+      orders: undefined,
+      sagaStep: undefined,
+      chaos: undefined,
+      dispatcher: undefined,
+      consumer: undefined,
+    };
   }
-  return { ...shared, bff: Math.max(4, Math.floor(accountCap / 4)), sagaStep: Math.max(2, Math.floor(accountCap / 5)), identity: 2, payments: 2, orders: 2, chaos: 1, dispatcher: 1, consumer: 1 };
+  return {
+    ...shared,
+    bff: Math.max(4, Math.floor(accountCap / 4)),
+    sagaStep: Math.max(2, Math.floor(accountCap / 5)),
+    identity: 2,
+    payments: 2,
+    orders: 2,
+    chaos: 1,
+    dispatcher: 1,
+    consumer: 1,
+  };
 }
 
 export interface StageThrottle {
@@ -116,8 +136,14 @@ function throttlingFrom(target: DeployConfig['target'], setting: (contextKey: st
   };
   const d = THROTTLE_DEFAULTS[target];
   return {
-    public: { rateLimit: pick('publicRateLimit', 'CM_PUBLIC_RATE_LIMIT', d.public.rateLimit), burstLimit: pick('publicBurstLimit', 'CM_PUBLIC_BURST_LIMIT', d.public.burstLimit) },
-    service: { rateLimit: pick('serviceRateLimit', 'CM_SERVICE_RATE_LIMIT', d.service.rateLimit), burstLimit: pick('serviceBurstLimit', 'CM_SERVICE_BURST_LIMIT', d.service.burstLimit) },
+    public: {
+      rateLimit: pick('publicRateLimit', 'CM_PUBLIC_RATE_LIMIT', d.public.rateLimit),
+      burstLimit: pick('publicBurstLimit', 'CM_PUBLIC_BURST_LIMIT', d.public.burstLimit),
+    },
+    service: {
+      rateLimit: pick('serviceRateLimit', 'CM_SERVICE_RATE_LIMIT', d.service.rateLimit),
+      burstLimit: pick('serviceBurstLimit', 'CM_SERVICE_BURST_LIMIT', d.service.burstLimit),
+    },
   };
 }
 

@@ -55,7 +55,8 @@ export function applyNagSuppressions(
   const sagaPolicy = parts.saga.role.node.tryFindChild('DefaultPolicy') ?? parts.saga.role;
   Validations.of(sagaPolicy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) and X-Ray tracing (xray:PutTraceSegments, ...) do not support resource-level permissions; AWS documents Resource "*" for both.',
+    reason:
+      'Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) and X-Ray tracing (xray:PutTraceSegments, ...) do not support resource-level permissions; AWS documents Resource "*" for both.',
   });
   Validations.of(sagaPolicy).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArn(stack, parts.sagaStep)}]`,
@@ -82,7 +83,8 @@ export function applyNagSuppressions(
   if (ordersPolicy) {
     Validations.of(ordersPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region(stack)}:${account(stack)}:execution:${SAGA_STATE_MACHINE_NAME}:*]`,
-      reason: 'Orders reads the history of the saga executions it started (GET /api/orders/{id}/trace); execution ARNs are only known at run time, so the grant is every execution of the one checkout saga.',
+      reason:
+        'Orders reads the history of the saga executions it started (GET /api/orders/{id}/trace); execution ARNs are only known at run time, so the grant is every execution of the one checkout saga.',
     });
   }
 }

@@ -115,4 +115,8 @@ export class Platform extends Construct {
 }
 
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
-const pascal = (s: string) => s.split(/[^a-zA-Z0-9]/).map(cap).join('');
+const pascal = (s: string) =>
+  s
+    .split(/[^a-zA-Z0-9]/)
+    .map(cap)
+    .join('');

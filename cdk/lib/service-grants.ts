@@ -40,11 +40,17 @@ export const CALLER_ROUTES = {
   /** Orders' API prices a cart, shows the payment session of an order, and fails it when the buyer cancelled at the provider. */
   ordersApi: {
     catalog: [['GET', '/products/*']],
-    payments: [['GET', '/internal/payment-sessions/*'], ['POST', '/internal/payment-sessions/*/abandon']],
+    payments: [
+      ['GET', '/internal/payment-sessions/*'],
+      ['POST', '/internal/payment-sessions/*/abandon'],
+    ],
   },
   /** The saga steps: reserve/release stock, create/capture/cancel/refund payment sessions. */
   sagaStep: {
-    catalog: [['POST', '/internal/reservations'], ['DELETE', '/internal/reservations/*']],
+    catalog: [
+      ['POST', '/internal/reservations'],
+      ['DELETE', '/internal/reservations/*'],
+    ],
     payments: [
       ['POST', '/internal/payment-sessions'],
       ['GET', '/internal/payment-sessions'],

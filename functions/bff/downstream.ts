@@ -61,7 +61,14 @@ export function breakerSettings(env: NodeJS.ProcessEnv = process.env): BreakerSe
 }
 export function retrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
   const l = bffLimits(env);
-  return { retries: l.RETRY_MAX, baseDelayMs: l.RETRY_BASE_MS, maxDelayMs: l.RETRY_MAX_DELAY_MS, throttleRetries: l.RETRY_THROTTLED_MAX, budgetMs: l.DOWNSTREAM_BUDGET_MS, shedAfterMs: l.BFF_SHED_AFTER_MS };
+  return {
+    retries: l.RETRY_MAX,
+    baseDelayMs: l.RETRY_BASE_MS,
+    maxDelayMs: l.RETRY_MAX_DELAY_MS,
+    throttleRetries: l.RETRY_THROTTLED_MAX,
+    budgetMs: l.DOWNSTREAM_BUDGET_MS,
+    shedAfterMs: l.BFF_SHED_AFTER_MS,
+  };
 }
 
 export function limiterSettings(env: NodeJS.ProcessEnv = process.env): LimiterSettings {
@@ -86,8 +93,7 @@ const THROTTLE_TYPE = /TooManyRequestsException/i;
  */
 export function isPlatformThrottle(res: Pick<ServiceResponse, 'status' | 'headers' | 'body'>): boolean {
   const platformish =
-    res.status === 429 ||
-    (res.status >= 500 && (THROTTLE_TYPE.test(res.headers.get('x-amzn-errortype') ?? '') || THROTTLE_TYPE.test(res.body.slice(0, 500))));
+    res.status === 429 || (res.status >= 500 && (THROTTLE_TYPE.test(res.headers.get('x-amzn-errortype') ?? '') || THROTTLE_TYPE.test(res.body.slice(0, 500))));
   return platformish && parseProblem(res.body) === undefined;
 }
 

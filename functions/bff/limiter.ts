@@ -61,12 +61,15 @@ export class ConcurrencyLimiter {
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = { grant: resolve };
       if (Number.isFinite(deadline)) {
-        waiter.timer = setTimeout(() => {
-          const i = this.waiting.indexOf(waiter);
-          if (i >= 0) this.waiting.splice(i, 1);
-          this.expired++;
-          reject(new LimiterTimeoutError(Date.now() - started));
-        }, Math.max(0, deadline - started));
+        waiter.timer = setTimeout(
+          () => {
+            const i = this.waiting.indexOf(waiter);
+            if (i >= 0) this.waiting.splice(i, 1);
+            this.expired++;
+            reject(new LimiterTimeoutError(Date.now() - started));
+          },
+          Math.max(0, deadline - started),
+        );
         waiter.timer.unref?.();
       }
       this.waiting.push(waiter);

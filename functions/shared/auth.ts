@@ -54,8 +54,7 @@ export interface Principal {
 /** The one detail every refused access token gets (which check failed is not told). */
 export const TOKEN_REFUSED = 'The access token is missing, invalid, expired or revoked';
 
-export const unauthorized = (detail = TOKEN_REFUSED) =>
-  new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+export const unauthorized = (detail = TOKEN_REFUSED) => new HttpProblem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
 /**
  * Between the BFF and identity the user's `Authorization: Bearer …` travels as this header:
@@ -68,9 +67,10 @@ export function bearerToken(req: Pick<HttpRequest, 'headers'>, from: 'authorizat
   const header = req.headers[from] ?? '';
   const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
   if (m && m[1].length > MAX_BEARER_LENGTH) throw unauthorized();
-  if (!m) throw new HttpProblem(401, 'unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
-    headers: { 'www-authenticate': 'Bearer' },
-  });
+  if (!m)
+    throw new HttpProblem(401, 'unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
+      headers: { 'www-authenticate': 'Bearer' },
+    });
   return m[1];
 }
 
@@ -106,9 +106,13 @@ export async function verifyAccessJwt(token: string, keys: JWTVerifyGetKey, opts
   }
   const roles = payload.roles;
   if (
-    typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' ||
-    typeof payload.iat !== 'number' || payload.exp - payload.iat > ACCESS_TOKEN_MAX_LIFETIME_SEC + CLOCK_TOLERANCE_SEC ||
-    !Array.isArray(roles) || !roles.every((r) => r === 'customer' || r === 'admin')
+    typeof payload.sub !== 'string' ||
+    typeof payload.jti !== 'string' ||
+    typeof payload.exp !== 'number' ||
+    typeof payload.iat !== 'number' ||
+    payload.exp - payload.iat > ACCESS_TOKEN_MAX_LIFETIME_SEC + CLOCK_TOLERANCE_SEC ||
+    !Array.isArray(roles) ||
+    !roles.every((r) => r === 'customer' || r === 'admin')
   ) {
     throw unauthorized();
   }

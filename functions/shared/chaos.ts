@@ -31,7 +31,10 @@ export const TargetSchema = z
   .object({
     service: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/),
     route: z.string().max(200).optional(),
-    step: z.string().regex(/^[A-Za-z]{1,40}$/).optional(),
+    step: z
+      .string()
+      .regex(/^[A-Za-z]{1,40}$/)
+      .optional(),
     orderId: z.string().uuid().optional(),
   })
   .strict();
@@ -41,7 +44,12 @@ export const NewRuleSchema = z
     target: TargetSchema,
     fault: FaultSchema,
     probability: z.number().min(0).max(1).default(1),
-    ttlSeconds: z.number().int().min(1).max(24 * 3600).default(300),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(300),
     description: z.string().max(200).optional(),
   })
   .strict();
@@ -123,7 +131,12 @@ const globCache = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
   let re = globCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     globCache.set(pattern, re);
   }
   return re;

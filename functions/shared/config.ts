@@ -133,13 +133,27 @@ const WiringShape = {
    * The public REST API (the store's pages) PayPal sends the buyer back to after approving or
    * cancelling: its id and stage (payments). Unset: no return URLs, PayPal ends on its own page.
    */
-  STORE_API_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'STORE_API_ID must be an API id').optional()),
-  STORE_API_STAGE: z.string().regex(/^[\w-]{1,128}$/).default('prod'),
+  STORE_API_ID: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,64}$/, 'STORE_API_ID must be an API id')
+      .optional(),
+  ),
+  STORE_API_STAGE: z
+    .string()
+    .regex(/^[\w-]{1,128}$/)
+    .default('prod'),
   /** Extra allow-listed PayPal certificate URL prefixes (the local fake's), comma-separated. */
   PAYPAL_CERT_URL_PREFIXES: z
     .string()
     .default('')
-    .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Public, for the storefront's GET /api/config and the CSP (what Stripe.js is initialised with). */
   STRIPE_PUBLISHABLE_KEY: z.string().default(''),
   STRIPE_PUBLIC_API_BASE: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('https://api.stripe.com')),
@@ -156,73 +170,82 @@ const WiringShape = {
   CLAIMS_LEASE_SECONDS: positiveInt('CLAIMS_LEASE_SECONDS', 30),
 };
 
-const EnvSchema = z.object({
-  ...BffLimitsShape,
-  ...WiringShape,
-  ...LoggingShape,
-  ...TokenShape,
-  SERVICE_NAME: z.string().min(1),
-  DEPLOY_TARGET: z.enum(['local', 'aws']).default('local'),
-  AWS_REGION: z.string().default('us-east-1'),
-  /** Set only when running against an emulator; SDK v3 clients honour it too. */
-  AWS_ENDPOINT_URL: z.string().url().optional(),
-  PGHOST: z.string().default('127.0.0.1'),
-  PGPORT: positiveInt('PGPORT', 5432),
-  PGDATABASE: z.string().default('checkout_mesh'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
-  VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
-  /** token: a static VAULT_TOKEN (local dev); aws-iam: log in with the Lambda's IAM role (AWS). */
-  VAULT_AUTH: z.enum(['token', 'aws-iam']).default('token'),
-  VAULT_TOKEN: z.string().optional(),
-  /** Vault role of the aws auth method (auth/<mount>/role/<role>); defaults to SERVICE_NAME. */
-  VAULT_AWS_ROLE: z.string().optional(),
-  VAULT_AWS_MOUNT: z
-    .string()
-    .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'VAULT_AWS_MOUNT must be a mount path such as aws')
-    .default('aws'),
-  /** Vault's iam_server_id_header_value; signed into the login so it cannot be replayed elsewhere. */
-  VAULT_AWS_IAM_SERVER_ID: z.string().min(1).optional(),
-  /** Where Vault sends GetCallerIdentity; default AWS_ENDPOINT_URL (emulator), else the global STS. */
-  VAULT_AWS_STS_ENDPOINT: z.string().url().optional(),
-  /** Vault database role this service leases credentials from (database/creds/<role>). */
-  DB_ROLE: z.string().optional(),
-  /** JSON map of service name -> {apiId, stage} for the HTTP APIs this function calls. */
-  SERVICE_APIS: z
-    .string()
-    .default('{}')
-    .transform((raw, ctx) => {
-      try {
-        return z.record(z.string(), ServiceApiSchema).parse(JSON.parse(raw));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'SERVICE_APIS must be a JSON map of {apiId, stage}' });
-        return z.NEVER;
-      }
-    }),
-  HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 3000),
-  /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
-  TRUSTED_CALLER_ROLES: z
-    .string()
-    .default('')
-    .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
-  /** DynamoDB table of Lambda-level idempotency records (saga steps, event consumers); CDK sets it where granted. */
-  IDEMPOTENCY_TABLE_NAME: z.string().regex(/^[\w.-]{3,255}$/, 'IDEMPOTENCY_TABLE_NAME must be a DynamoDB table name').optional(),
-  /** How long a completed record answers repeats (DynamoDB TTL). Outlives a saga (900 s) and SQS's retries. */
-  IDEMPOTENCY_TTL_SECONDS: positiveInt('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
-  /** Login throttling (identity): attempts per client IP per window, failed attempts per account per window. */
-  LOGIN_MAX_PER_IP: positiveInt('LOGIN_MAX_PER_IP', 1000),
-  LOGIN_IP_WINDOW_SEC: positiveInt('LOGIN_IP_WINDOW_SEC', 300),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt('LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
-  LOGIN_ACCOUNT_WINDOW_SEC: positiveInt('LOGIN_ACCOUNT_WINDOW_SEC', 900),
-  /** Chaos rules are read by every handler (CDK: on locally, opt-in on AWS). */
-  CHAOS_ENABLED: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  FAILURE_PLANS_ENABLED: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-})
+const EnvSchema = z
+  .object({
+    ...BffLimitsShape,
+    ...WiringShape,
+    ...LoggingShape,
+    ...TokenShape,
+    SERVICE_NAME: z.string().min(1),
+    DEPLOY_TARGET: z.enum(['local', 'aws']).default('local'),
+    AWS_REGION: z.string().default('us-east-1'),
+    /** Set only when running against an emulator; SDK v3 clients honour it too. */
+    AWS_ENDPOINT_URL: z.string().url().optional(),
+    PGHOST: z.string().default('127.0.0.1'),
+    PGPORT: positiveInt('PGPORT', 5432),
+    PGDATABASE: z.string().default('checkout_mesh'),
+    REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
+    VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
+    /** token: a static VAULT_TOKEN (local dev); aws-iam: log in with the Lambda's IAM role (AWS). */
+    VAULT_AUTH: z.enum(['token', 'aws-iam']).default('token'),
+    VAULT_TOKEN: z.string().optional(),
+    /** Vault role of the aws auth method (auth/<mount>/role/<role>); defaults to SERVICE_NAME. */
+    VAULT_AWS_ROLE: z.string().optional(),
+    VAULT_AWS_MOUNT: z
+      .string()
+      .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'VAULT_AWS_MOUNT must be a mount path such as aws')
+      .default('aws'),
+    /** Vault's iam_server_id_header_value; signed into the login so it cannot be replayed elsewhere. */
+    VAULT_AWS_IAM_SERVER_ID: z.string().min(1).optional(),
+    /** Where Vault sends GetCallerIdentity; default AWS_ENDPOINT_URL (emulator), else the global STS. */
+    VAULT_AWS_STS_ENDPOINT: z.string().url().optional(),
+    /** Vault database role this service leases credentials from (database/creds/<role>). */
+    DB_ROLE: z.string().optional(),
+    /** JSON map of service name -> {apiId, stage} for the HTTP APIs this function calls. */
+    SERVICE_APIS: z
+      .string()
+      .default('{}')
+      .transform((raw, ctx) => {
+        try {
+          return z.record(z.string(), ServiceApiSchema).parse(JSON.parse(raw));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'SERVICE_APIS must be a JSON map of {apiId, stage}' });
+          return z.NEVER;
+        }
+      }),
+    HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 3000),
+    /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
+    TRUSTED_CALLER_ROLES: z
+      .string()
+      .default('')
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    /** DynamoDB table of Lambda-level idempotency records (saga steps, event consumers); CDK sets it where granted. */
+    IDEMPOTENCY_TABLE_NAME: z
+      .string()
+      .regex(/^[\w.-]{3,255}$/, 'IDEMPOTENCY_TABLE_NAME must be a DynamoDB table name')
+      .optional(),
+    /** How long a completed record answers repeats (DynamoDB TTL). Outlives a saga (900 s) and SQS's retries. */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
+    /** Login throttling (identity): attempts per client IP per window, failed attempts per account per window. */
+    LOGIN_MAX_PER_IP: positiveInt('LOGIN_MAX_PER_IP', 1000),
+    LOGIN_IP_WINDOW_SEC: positiveInt('LOGIN_IP_WINDOW_SEC', 300),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt('LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
+    LOGIN_ACCOUNT_WINDOW_SEC: positiveInt('LOGIN_ACCOUNT_WINDOW_SEC', 900),
+    /** Chaos rules are read by every handler (CDK: on locally, opt-in on AWS). */
+    CHAOS_ENABLED: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    FAILURE_PLANS_ENABLED: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+  })
   .superRefine((env, ctx) => {
     if (env.VAULT_AUTH !== 'aws-iam') return;
     // A Vault role name is one path segment; an empty or odd one would only fail at login.

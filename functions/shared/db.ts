@@ -298,18 +298,14 @@ export class LeasedPool {
     // in-flight count (which covers queued callers) to reach zero before end().
     while (gen.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
     await gen.pool.end().catch((err: Error) => logger.warn('pool end failed', { error: err.message }));
-    await this.opts.vault
-      .revokeLease(gen.lease.leaseId)
-      .catch((err: Error) => logger.warn('lease revoke failed', { role: this.opts.role, error: err.message }));
+    await this.opts.vault.revokeLease(gen.lease.leaseId).catch((err: Error) => logger.warn('lease revoke failed', { role: this.opts.role, error: err.message }));
   }
 
   private startTimer(): void {
     const every = this.opts.checkIntervalMs ?? 1000;
     if (!every || this.timer) return;
     this.timer = setInterval(() => {
-      this.ensureFresh().catch((err: Error) =>
-        logger.warn('background lease check failed', { role: this.opts.role, error: err.message }),
-      );
+      this.ensureFresh().catch((err: Error) => logger.warn('background lease check failed', { role: this.opts.role, error: err.message }));
     }, every);
     this.timer.unref();
   }

@@ -16,10 +16,7 @@ export const EventEnvelopeSchema = z.object({
   correlationId: z.string().min(1),
   data: z.record(z.string(), z.unknown()),
 });
-export type EventEnvelope<D extends Record<string, unknown> = Record<string, unknown>> = Omit<
-  z.infer<typeof EventEnvelopeSchema>,
-  'data'
-> & { data: D };
+export type EventEnvelope<D extends Record<string, unknown> = Record<string, unknown>> = Omit<z.infer<typeof EventEnvelopeSchema>, 'data'> & { data: D };
 
 export function newEvent<D extends Record<string, unknown>>(
   type: string,
@@ -94,11 +91,7 @@ export interface DispatchResult {
  * after publish and before commit, the lock is released and the row is published again:
  * delivery is at-least-once, and consumers dedupe by event id (inbox).
  */
-export async function dispatchOutbox(
-  pool: Database,
-  publish: Publish,
-  opts: { batchSize?: number; maxBatches?: number; table?: string } = {},
-): Promise<DispatchResult> {
+export async function dispatchOutbox(pool: Database, publish: Publish, opts: { batchSize?: number; maxBatches?: number; table?: string } = {}): Promise<DispatchResult> {
   const batchSize = opts.batchSize ?? 50;
   const maxBatches = opts.maxBatches ?? 20;
   const table = opts.table ?? 'outbox';
@@ -157,10 +150,7 @@ export async function dispatchOutbox(
 }
 
 /** Pending count and the age of the oldest unsent row (ops surface). */
-export async function outboxStats(
-  db: Queryable,
-  table = 'outbox',
-): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
+export async function outboxStats(db: Queryable, table = 'outbox'): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
   const { rows } = await db.query<{ pending: number; age: number | null }>(
     `SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float AS age FROM ${table} WHERE sent_at IS NULL`,
   );

@@ -227,10 +227,7 @@ export function httpApi(routes: Route[], opts: HttpApiOptions = {}) {
       }
       // Unknown errors: log with stack server-side, answer a generic problem without internals.
       logger.error('unhandled error', { error: err as Error, correlationId: req.correlationId });
-      request.response = problemResponse(
-        new HttpProblem(500, 'internal', 'The request could not be completed; quote the traceId when reporting it'),
-        req,
-      );
+      request.response = problemResponse(new HttpProblem(500, 'internal', 'The request could not be completed; quote the traceId when reporting it'), req);
     },
   };
 

@@ -23,10 +23,7 @@ export async function applyOnce(
   const table = opts.table ?? 'inbox';
   if (!/^[a-z_][a-z0-9_.]*$/.test(table)) throw new Error(`bad inbox table name ${table}`);
   return withTransaction(pool, async (client) => {
-    const ins = await client.query(
-      `INSERT INTO ${table} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [consumer, eventId],
-    );
+    const ins = await client.query(`INSERT INTO ${table} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [consumer, eventId]);
     if (ins.rowCount !== 1) return false;
     await effect(client);
     return true;

@@ -49,10 +49,23 @@ export interface ProblemBody {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 428: 'Precondition Required', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** An error that maps to one problem+json response. Throw it from handlers and core code. */
@@ -110,18 +123,13 @@ export interface ProblemSpec {
 }
 
 /** A domain error as the problem its code maps to; its facts become extensions. */
-export function problemFor<Code extends string>(
-  err: DomainError<Code>,
-  specs: Record<Code, ProblemSpec>,
-  headers: Record<string, string> = {},
-): HttpProblem {
+export function problemFor<Code extends string>(err: DomainError<Code>, specs: Record<Code, ProblemSpec>, headers: Record<string, string> = {}): HttpProblem {
   const spec = specs[err.code];
   return new HttpProblem(spec.status, spec.type, err.message, { title: spec.title, headers, extensions: err.facts });
 }
 
 export const isProblemBody = (value: unknown): value is ProblemBody =>
-  typeof value === 'object' && value !== null && typeof (value as ProblemBody).type === 'string' &&
-  typeof (value as ProblemBody).status === 'number';
+  typeof value === 'object' && value !== null && typeof (value as ProblemBody).type === 'string' && typeof (value as ProblemBody).status === 'number';
 
 /** A problem body parsed from a downstream's answer, or undefined for anything else (HTML, `{"message":...}`). */
 export function parseProblem(text: string): ProblemBody | undefined {

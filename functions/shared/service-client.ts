@@ -40,12 +40,10 @@ export class ServiceClient {
   static fromConfig(service: string, cfg: Config, options: ServiceClientOptions = {}): ServiceClient {
     const api = cfg.SERVICE_APIS[service];
     if (!api) throw new Error(`No API configured for service "${service}" (SERVICE_APIS)`);
-    return new ServiceClient(
-      service,
-      apiBaseUrl(api, { region: cfg.AWS_REGION, emulatorEndpoint: cfg.AWS_ENDPOINT_URL }),
-      cfg.HTTP_TIMEOUT_MS,
-      { signer: executeApiSigner(cfg.AWS_REGION), ...options },
-    );
+    return new ServiceClient(service, apiBaseUrl(api, { region: cfg.AWS_REGION, emulatorEndpoint: cfg.AWS_ENDPOINT_URL }), cfg.HTTP_TIMEOUT_MS, {
+      signer: executeApiSigner(cfg.AWS_REGION),
+      ...options,
+    });
   }
 
   async call(

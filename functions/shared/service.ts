@@ -42,9 +42,7 @@ export function serviceRuntime(
   const checks: Record<string, Check> = { ...(deps.extraChecks ?? {}) };
   if (deps.postgres) {
     checks.postgres = async () => {
-      const { rows } = await db().query<{ user: string; schema: string }>(
-        'SELECT current_user AS user, current_schema() AS schema',
-      );
+      const { rows } = await db().query<{ user: string; schema: string }>('SELECT current_user AS user, current_schema() AS schema');
       return { user: rows[0].user, schema: rows[0].schema, leaseExpiresAt: new Date(db().leaseExpiresAt ?? 0).toISOString() };
     };
   }

@@ -5,7 +5,10 @@
  */
 
 export class VaultError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'VaultError';
   }

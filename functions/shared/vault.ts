@@ -7,15 +7,7 @@
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { awsIamLogin, resolveStsEndpoint } from './vault-aws-login';
-import {
-  LoginTokenAuth,
-  postVaultAuth,
-  StaticTokenAuth,
-  type VaultAuth,
-  VaultConfigError,
-  VaultError,
-  vaultErrorDetail,
-} from './vault-auth';
+import { LoginTokenAuth, postVaultAuth, StaticTokenAuth, type VaultAuth, VaultConfigError, VaultError, vaultErrorDetail } from './vault-auth';
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -28,7 +20,6 @@ export interface DbLease {
   renewable: boolean;
   issuedAt: number;
 }
-
 
 export class VaultClient {
   private readonly auth: VaultAuth;
@@ -215,7 +206,12 @@ export function vaultAuth(cfg: VaultSettings): VaultAuth {
 }
 
 /** auth/token/renew-self: extends the token we hold (Vault caps it at the token's max TTL). */
-export function renewSelf(addr: string, token: string, incrementSeconds: number, timeoutMs = 3000): Promise<{ token: string; leaseDuration: number; renewable: boolean }> {
+export function renewSelf(
+  addr: string,
+  token: string,
+  incrementSeconds: number,
+  timeoutMs = 3000,
+): Promise<{ token: string; leaseDuration: number; renewable: boolean }> {
   return postVaultAuth({
     addr,
     path: 'auth/token/renew-self',

@@ -68,7 +68,9 @@ function keyPair(): { key: string; cert: string } {
   try {
     const keyFile = path.join(dir, 'key.pem');
     const certFile = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', '/CN=paypal-fake.local'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', '/CN=paypal-fake.local'], {
+      stdio: 'ignore',
+    });
     return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -93,7 +95,9 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
   const sign: PayPalFake['sign'] = (body, webhookId, o = {}) => {
     const transmissionId = o.transmissionId ?? randomUUID();
     const transmissionTime = (o.time ?? new Date()).toISOString();
-    const sig = createSign('RSA-SHA256').update(paypalSignedMessage(transmissionId, transmissionTime, webhookId, Buffer.from(body))).sign(key, 'base64');
+    const sig = createSign('RSA-SHA256')
+      .update(paypalSignedMessage(transmissionId, transmissionTime, webhookId, Buffer.from(body)))
+      .sign(key, 'base64');
     return {
       'paypal-transmission-id': transmissionId,
       'paypal-transmission-time': transmissionTime,
@@ -148,7 +152,13 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
         id,
         intent,
         status: 'PAYER_ACTION_REQUIRED',
-        purchase_units: [{ reference_id: unit.reference_id ?? 'default', custom_id: unit.custom_id, amount: { currency_code: unit.amount.currency_code, value: String(unit.amount.value) } }],
+        purchase_units: [
+          {
+            reference_id: unit.reference_id ?? 'default',
+            custom_id: unit.custom_id,
+            amount: { currency_code: unit.amount.currency_code, value: String(unit.amount.value) },
+          },
+        ],
         create_time: now,
         update_time: now,
         links: [
@@ -196,7 +206,9 @@ export async function startPayPalFake(opts: PayPalFakeOptions = {}): Promise<Pay
     return problem(404, 'RESOURCE_NOT_FOUND', `No route ${method} ${p}`);
   };
 
-  const approvalPage = (order: PayPalOrder) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+  const approvalPage = (
+    order: PayPalOrder,
+  ) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>PayPal (local fake) — approve payment</title>
 <style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#111}
 .fake{background:#fff3cd;border:1px solid #c9a227;padding:.5rem .75rem;border-radius:.25rem}
@@ -263,10 +275,21 @@ button{font:inherit;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-rad
         }
         const token = `A21AA${randomBytes(24).toString('base64url')}`;
         tokens.add(token);
-        return send(200, { scope: 'https://uri.paypal.com/services/payments/payment', access_token: token, token_type: 'Bearer', app_id: 'APP-FAKE', expires_in: 32400, nonce: newId(20) });
+        return send(200, {
+          scope: 'https://uri.paypal.com/services/payments/payment',
+          access_token: token,
+          token_type: 'Bearer',
+          app_id: 'APP-FAKE',
+          expires_in: 32400,
+          nonce: newId(20),
+        });
       }
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!bearer || !tokens.has(bearer)) return send(401, { name: 'AUTHENTICATION_FAILURE', message: 'Authentication failed due to invalid authentication credentials or a missing Authorization header.' });
+      if (!bearer || !tokens.has(bearer))
+        return send(401, {
+          name: 'AUTHENTICATION_FAILURE',
+          message: 'Authentication failed due to invalid authentication credentials or a missing Authorization header.',
+        });
       let body: Record<string, unknown> = {};
       if (raw) {
         try {

@@ -244,7 +244,14 @@ export async function startStripeFake(opts: StripeFakeOptions | number = {}): Pr
       const pi = intents.get(String(form.payment_intent));
       if (!pi) return error(404, 'resource_missing', `No such payment_intent: '${String(form.payment_intent)}'`);
       if (pi.status !== 'succeeded') return error(400, 'charge_not_captured', 'This PaymentIntent has no captured charge to refund.');
-      const refund = { id: id('re'), object: 'refund', amount: Number(form.amount ?? pi.amount_received), currency: pi.currency, payment_intent: pi.id, status: 'succeeded' };
+      const refund = {
+        id: id('re'),
+        object: 'refund',
+        amount: Number(form.amount ?? pi.amount_received),
+        currency: pi.currency,
+        payment_intent: pi.id,
+        status: 'succeeded',
+      };
       refunds.set(refund.id, refund);
       emit('charge.refunded', { ...refund }, key);
       return { status: 200, body: refund };

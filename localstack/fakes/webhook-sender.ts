@@ -18,14 +18,7 @@ export class WebhookSender {
 
   constructor(private readonly opts: { maxAttempts: number; log: (line: string) => void }) {}
 
-  send(
-    url: string,
-    event: { id: string; type: string },
-    body: string,
-    headers: () => Record<string, string>,
-    onDelivered?: () => void,
-    attempt = 1,
-  ): void {
+  send(url: string, event: { id: string; type: string }, body: string, headers: () => Record<string, string>, onDelivered?: () => void, attempt = 1): void {
     if (this.closed) return;
     fetch(url, { method: 'POST', headers: headers(), body, signal: AbortSignal.timeout(30_000) })
       .then(async (res) => {
@@ -41,10 +34,13 @@ export class WebhookSender {
           return;
         }
         if (attempt < this.opts.maxAttempts && !this.closed) {
-          const t = setTimeout(() => {
-            this.timers.delete(t);
-            this.send(url, event, body, headers, onDelivered, attempt + 1);
-          }, 1000 * 2 ** (attempt - 1));
+          const t = setTimeout(
+            () => {
+              this.timers.delete(t);
+              this.send(url, event, body, headers, onDelivered, attempt + 1);
+            },
+            1000 * 2 ** (attempt - 1),
+          );
           this.timers.add(t);
         }
       });

@@ -73,7 +73,9 @@ class SiteRenderer extends Renderer {
     if (/^[\w./-]+$/.test(target) && !/^[a-z]+:/i.test(target)) {
       const repoPath = path.posix.normalize(path.posix.join('docs/articles', target));
       const text = plain(inner);
-      return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '') ? `<code class="repo-path">${escapeHtml(repoPath)}</code>` : `${inner} (<code class="repo-path">${escapeHtml(repoPath)}</code>)`;
+      return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '')
+        ? `<code class="repo-path">${escapeHtml(repoPath)}</code>`
+        : `${inner} (<code class="repo-path">${escapeHtml(repoPath)}</code>)`;
     }
     return inner;
   }

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  CloudFormationClient,
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-  type Output,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiBaseUrl } from '../../functions/shared/endpoints';
@@ -72,7 +67,9 @@ function sourceDigest(secrets: Secrets): string {
   hash.update(secrets.stripePublishableKey);
   hash.update(JSON.stringify(emulatorEnv()));
   // Everything cdk/lib/config.ts reads from the environment changes the template too.
-  const configEnv = Object.entries(process.env).filter(([k]) => /^(PG|CM_|VAULT_ADDR$)/.test(k)).sort();
+  const configEnv = Object.entries(process.env)
+    .filter(([k]) => /^(PG|CM_|VAULT_ADDR$)/.test(k))
+    .sort();
   hash.update(JSON.stringify(configEnv));
   return hash.digest('hex');
 }

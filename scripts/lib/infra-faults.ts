@@ -64,8 +64,24 @@ export interface RedisFacts {
 
 /** The parameters a restart carries over from the running server, so data and port stay as configured. */
 const REDIS_CARRIED = [
-  'bind', 'port', 'protected-mode', 'unixsocket', 'unixsocketperm', 'dir', 'dbfilename', 'save', 'appendonly',
-  'appendfilename', 'appenddirname', 'appendfsync', 'databases', 'maxmemory', 'maxmemory-policy', 'logfile', 'loglevel', 'pidfile',
+  'bind',
+  'port',
+  'protected-mode',
+  'unixsocket',
+  'unixsocketperm',
+  'dir',
+  'dbfilename',
+  'save',
+  'appendonly',
+  'appendfilename',
+  'appenddirname',
+  'appendfsync',
+  'databases',
+  'maxmemory',
+  'maxmemory-policy',
+  'logfile',
+  'loglevel',
+  'pidfile',
 ] as const;
 
 export function parseRedisInfo(text: string): Record<string, string> {

@@ -66,9 +66,7 @@ export async function ensurePostgres(): Promise<void> {
     if (await pgAnswers()) return;
   }
   if (await portOpen(settings.pgPort, settings.pgHost)) {
-    throw new SetupError(
-      `PostgreSQL at ${settings.pgHost}:${settings.pgPort} refuses user "${settings.pgAdminUser}": allow it (trust or set PGPASSWORD) and retry`,
-    );
+    throw new SetupError(`PostgreSQL at ${settings.pgHost}:${settings.pgPort} refuses user "${settings.pgAdminUser}": allow it (trust or set PGPASSWORD) and retry`);
   }
   throw new SetupError(
     `PostgreSQL is not running on ${settings.pgHost}:${settings.pgPort} and could not be started: install it (apt-get install postgresql) or set PGHOST/PGPORT`,
@@ -160,10 +158,9 @@ export async function ensureRedis(): Promise<void> {
   if (local && server) {
     say.step("starting the machine's Redis");
     fs.mkdirSync(LOGS, { recursive: true });
-    run(server, [
-      '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(settings.redisPort),
-      '--save', '', '--appendonly', 'no', '--logfile', logFile('redis'),
-    ], { log: 'setup' });
+    run(server, ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(settings.redisPort), '--save', '', '--appendonly', 'no', '--logfile', logFile('redis')], {
+      log: 'setup',
+    });
     await waitFor('Redis', redisAnswers, 10_000);
     return;
   }
@@ -417,9 +414,7 @@ export async function configureVault(secrets: Secrets): Promise<void> {
   }
   const policies: Record<string, string> = {};
   for (const svc of [...SERVICES, 'bff', 'chaos']) {
-    const dbPart = (SERVICES as readonly string[]).includes(svc)
-      ? `path "database/creds/${svc}" { capabilities = ["read"] }\n`
-      : '';
+    const dbPart = (SERVICES as readonly string[]).includes(svc) ? `path "database/creds/${svc}" { capabilities = ["read"] }\n` : '';
     policies[svc] = `${dbPart}path "secret/data/${svc}/*" { capabilities = ["read"] }
 path "secret/data/shared/*" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
@@ -463,8 +458,7 @@ export async function ensureMinistack(): Promise<void> {
   const url = new URL(settings.awsEndpoint);
   const port = Number(url.port || 4566);
   // MiniStack, or LocalStack when Docker users run it (same port, its own health path).
-  const healthy = async () =>
-    (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
+  const healthy = async () => (await httpOk(`${settings.awsEndpoint}/_ministack/health`)) || (await httpOk(`${settings.awsEndpoint}/_localstack/health`));
   let limits: ReturnType<typeof lambdaLimits>;
   try {
     limits = lambdaLimits();
@@ -498,16 +492,24 @@ export async function ensureMinistack(): Promise<void> {
   if (await portOpen(port)) {
     throw new SetupError(`Port ${port} is taken by another process (not a healthy MiniStack): stop it or set CM_AWS_ENDPOINT`);
   }
-  say.step(`starting MiniStack (Lambdas on Node ${lambdaNode.version}, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`);
+  say.step(
+    `starting MiniStack (Lambdas on Node ${lambdaNode.version}, AUTH=true, at most ${limits.accountConcurrency} concurrent, idle workers reaped after ${limits.warmTtlSeconds} s)`,
+  );
   const { LAMBDA_NODE: _stamp, LAUNCHER: _launcher, ...env } = wanted;
-  startDetached('ministack', path.join(VENV_BIN, 'python'), [MINISTACK_LAUNCHER], {
-    BIND_HOST: '127.0.0.1',
-    GATEWAY_PORT: String(port),
-    LAMBDA_EXECUTOR: 'local',
-    MINISTACK_REGION: settings.region,
-    ...env,
-    PATH: [lambdaNode.binDir, process.env.PATH ?? ''].join(path.delimiter),
-  }, ROOT);
+  startDetached(
+    'ministack',
+    path.join(VENV_BIN, 'python'),
+    [MINISTACK_LAUNCHER],
+    {
+      BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      LAMBDA_EXECUTOR: 'local',
+      MINISTACK_REGION: settings.region,
+      ...env,
+      PATH: [lambdaNode.binDir, process.env.PATH ?? ''].join(path.delimiter),
+    },
+    ROOT,
+  );
   await waitFor('MiniStack', healthy, 60_000);
   fs.mkdirSync(path.dirname(MINISTACK_SETTINGS), { recursive: true });
   fs.writeFileSync(MINISTACK_SETTINGS, JSON.stringify(wanted));
@@ -550,7 +552,11 @@ export async function ensurePaymentFakes(secrets: Secrets, apiBaseUrl: string): 
     FAKES_BIND_HOST: process.env.CM_LAMBDA_FAKES_HOST ? '0.0.0.0' : '127.0.0.1',
     PAYPAL_FAKE_CERT_BASE_URL: process.env.CM_LAMBDA_FAKES_HOST ? `http://${process.env.CM_LAMBDA_FAKES_HOST}:${settings.paypalFakePort}` : '',
   };
-  const digest = createHash('sha256').update(JSON.stringify(env)).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'stripe-fake.ts'))).update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'paypal-fake.ts'))).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify(env))
+    .update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'stripe-fake.ts')))
+    .update(fs.readFileSync(path.join(ROOT, 'localstack', 'fakes', 'paypal-fake.ts')))
+    .digest('hex');
   const digestFile = path.join(LOCAL, 'pids', 'payment-fakes.digest');
   const healthy = async () => (await httpOk(`${urls.stripe}/health`)) && (await httpOk(`${urls.paypal}/health`));
   if (ownedPid('payment-fakes') && fs.existsSync(digestFile) && fs.readFileSync(digestFile, 'utf8') === digest && (await healthy())) return;
@@ -561,7 +567,13 @@ export async function ensurePaymentFakes(secrets: Secrets, apiBaseUrl: string): 
     }
   }
   say.step('starting the Stripe and PayPal fakes');
-  startDetached('payment-fakes', process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'localstack', 'fakes', 'serve.ts')], env, ROOT);
+  startDetached(
+    'payment-fakes',
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'localstack', 'fakes', 'serve.ts')],
+    env,
+    ROOT,
+  );
   await waitFor('payment fakes', healthy, 30_000);
   fs.writeFileSync(digestFile, digest);
 }

@@ -42,16 +42,16 @@ export async function ensureLambdaNode(): Promise<{ binDir: string; binary: stri
   if (installedLambdaNodeVersion() !== LAMBDA_NODE_VERSION && !published(pkg)) {
     // No build of that exact version for this platform on the registry (e.g. some macOS/arm64
     // releases): run the workers on this machine's Node rather than not at all, and say so.
-    say.warn(`${pkg} is not on the npm registry for this platform: the emulator's Lambdas run on this machine's Node ${process.version} instead of ${LAMBDA_NODE_VERSION} (test/e2e/lambda-runtime.test.ts will say so)`);
+    say.warn(
+      `${pkg} is not on the npm registry for this platform: the emulator's Lambdas run on this machine's Node ${process.version} instead of ${LAMBDA_NODE_VERSION} (test/e2e/lambda-runtime.test.ts will say so)`,
+    );
     return { binDir: path.dirname(process.execPath), binary: process.execPath, version: process.version.replace(/^v/, '') };
   }
   if (installedLambdaNodeVersion() !== LAMBDA_NODE_VERSION) {
     say.step(`installing Node ${LAMBDA_NODE_VERSION} for the emulator's Lambda workers (npm ${pkg} into .local/lambda-node)`);
     fs.mkdirSync(LAMBDA_NODE_DIR, { recursive: true });
     try {
-      await runLogged('setup', 'npm', [
-        'install', '--prefix', LAMBDA_NODE_DIR, '--save-exact', '--no-audit', '--no-fund', '--loglevel=error', pkg,
-      ]);
+      await runLogged('setup', 'npm', ['install', '--prefix', LAMBDA_NODE_DIR, '--save-exact', '--no-audit', '--no-fund', '--loglevel=error', pkg]);
     } catch (err) {
       throw new SetupError(
         `could not install ${pkg} from the npm registry (${(err as Error).message.split('\n')[0]}): the emulator runs the Lambdas on that Node; check the registry is reachable (npm view ${pkg} version)`,

@@ -69,17 +69,13 @@ export async function migrate(connectionString: string, dir: string): Promise<Mi
       checksum   text        NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (service, version))`);
-    const { rows } = await client.query<{ service: string; version: number; checksum: string }>(
-      'SELECT service, version, checksum FROM public.schema_migrations',
-    );
+    const { rows } = await client.query<{ service: string; version: number; checksum: string }>('SELECT service, version, checksum FROM public.schema_migrations');
     const done = new Map(rows.map((r) => [`${r.service}/${r.version}`, r.checksum]));
     for (const m of migrations) {
       const prior = done.get(`${m.service}/${m.version}`);
       if (prior !== undefined) {
         if (prior !== m.checksum) {
-          throw new MigrationError(
-            `Migration ${m.file} was changed after it was applied (checksum mismatch): add a new migration instead`,
-          );
+          throw new MigrationError(`Migration ${m.file} was changed after it was applied (checksum mismatch): add a new migration instead`);
         }
         skipped++;
         continue;
@@ -90,10 +86,7 @@ export async function migrate(connectionString: string, dir: string): Promise<Mi
         await tx.query(`SET LOCAL search_path = "${m.service}"`);
         await tx.query(m.sql);
         await tx.query('RESET ROLE');
-        await tx.query(
-          'INSERT INTO public.schema_migrations (service, version, name, checksum) VALUES ($1, $2, $3, $4)',
-          [m.service, m.version, m.name, m.checksum],
-        );
+        await tx.query('INSERT INTO public.schema_migrations (service, version, name, checksum) VALUES ($1, $2, $3, $4)', [m.service, m.version, m.name, m.checksum]);
       }).catch((err: Error) => {
         throw new MigrationError(`Migration ${m.file} failed: ${err.message}`);
       });

@@ -12,7 +12,12 @@ import { adminPgUrl } from './settings';
  */
 export async function seedAll(): Promise<string[]> {
   const dir = path.join(ROOT, 'scripts', 'seed');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+    : [];
   const done: string[] = [];
   const client = new Client({ connectionString: adminPgUrl() });
   await client.connect();

@@ -69,8 +69,7 @@ export function lambdaLimits(
 
 /** CM_REDIS_DB picks a logical database, so CI can run beside a developer's data on one server. */
 export const redisUrl = () => `redis://${settings.redisHost}:${settings.redisPort}/${Number(process.env.CM_REDIS_DB ?? 0)}`;
-export const adminPgUrl = (database = settings.pgDatabase) =>
-  `postgres://${settings.pgAdminUser}@${settings.pgHost}:${settings.pgPort}/${database}`;
+export const adminPgUrl = (database = settings.pgDatabase) => `postgres://${settings.pgAdminUser}@${settings.pgHost}:${settings.pgPort}/${database}`;
 
 export interface Secrets {
   vaultRootToken: string;
@@ -92,7 +91,7 @@ export function secrets(): Secrets {
   fs.mkdirSync(LOCAL, { recursive: true });
   let current: Partial<Secrets> = {};
   if (fs.existsSync(SECRETS_FILE)) current = JSON.parse(fs.readFileSync(SECRETS_FILE, 'utf8')) as Partial<Secrets>;
-  const token = () => `local-${randomBytes(16).toString("hex")}`;
+  const token = () => `local-${randomBytes(16).toString('hex')}`;
   const tokens: Record<string, string> = { ...(current.serviceTokens ?? {}) };
   for (const svc of [...SERVICES, 'bff', 'chaos']) tokens[svc] ??= token();
   const next: Secrets = {

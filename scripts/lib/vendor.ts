@@ -24,8 +24,7 @@ export const VENDORED: ReadonlyArray<{ from: string; to: string }> = [
 ].map((file) => ({ from: path.join(SWAGGER_UI, file), to: path.join(VENDOR_DIR, 'swagger-ui', file) }));
 
 /** The version the copies come from (web/vendor/swagger-ui/VERSION records it). */
-export const swaggerUiVersion = (): string =>
-  (JSON.parse(fs.readFileSync(path.join(SWAGGER_UI, 'package.json'), 'utf8')) as { version: string }).version;
+export const swaggerUiVersion = (): string => (JSON.parse(fs.readFileSync(path.join(SWAGGER_UI, 'package.json'), 'utf8')) as { version: string }).version;
 
 const VERSION_FILE = path.join(VENDOR_DIR, 'swagger-ui', 'VERSION');
 

@@ -14,9 +14,10 @@ export async function seed(client: Client): Promise<void> {
   for (const user of DEMO_USERS) {
     const { rowCount } = await client.query('SELECT 1 FROM users WHERE email = $1', [user.email]);
     if (rowCount) continue;
-    await client.query(
-      'INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING',
-      [user.email, await hashPassword(user.password), [...user.roles]],
-    );
+    await client.query('INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING', [
+      user.email,
+      await hashPassword(user.password),
+      [...user.roles],
+    ]);
   }
 }

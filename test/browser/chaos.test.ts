@@ -105,9 +105,11 @@ it('runs a saga failed at CreatePaymentSession and shows its compensations on th
   await page.locator('#saga-order-state', { hasText: 'FAILED' }).waitFor({ timeout: 150_000 });
   const timeline = page.locator('#saga-timeline');
   await timeline.locator('.step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
-  const steps = await timeline.locator('.step').evaluateAll((els) =>
-    els.map((e) => ({ step: (e as HTMLElement).dataset.step, outcome: (e as HTMLElement).dataset.outcome, compensation: (e as HTMLElement).dataset.compensation })),
-  );
+  const steps = await timeline
+    .locator('.step')
+    .evaluateAll((els) =>
+      els.map((e) => ({ step: (e as HTMLElement).dataset.step, outcome: (e as HTMLElement).dataset.outcome, compensation: (e as HTMLElement).dataset.compensation })),
+    );
   // Forward steps up to the failure, then the compensations in reverse: the failed step's own undo
   // too (a failed or timed-out step may have done its work).
   expect(steps.filter((s) => s.compensation === 'false').map((s) => [s.step, s.outcome])).toEqual([
@@ -145,7 +147,10 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   // Failing calls through a drill breaker open it; the next calls fail fast with 503.
   await page.getByRole('button', { name: 'Trip a drill breaker' }).click();
   await page.locator('#drill-status', { hasText: 'Drill answers' }).waitFor({ timeout: 60_000 });
-  const answers = (await page.locator('#drill-status').textContent())!.match(/Drill answers: ([\d, ]+)/)![1].split(', ').map(Number);
+  const answers = (await page.locator('#drill-status').textContent())!
+    .match(/Drill answers: ([\d, ]+)/)![1]
+    .split(', ')
+    .map(Number);
   // At least 4 failures seen (more when calls spread over several BFF instances), then fail-fast.
   expect(answers.at(-1)).toBe(503);
   expect(answers.slice(0, -1).every((s) => s === 502)).toBe(true);

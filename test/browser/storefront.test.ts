@@ -215,7 +215,12 @@ it('a catalog outage shows a friendly retrying notice and the last listing seen,
     route.fulfill({
       status: 503,
       contentType: 'application/problem+json',
-      body: JSON.stringify({ type: 'https://checkout-mesh.dev/problems/upstreamUnavailable', title: 'Service Unavailable', status: 503, detail: 'chaos rule 7f3a injected a 503 on GET /products' }),
+      body: JSON.stringify({
+        type: 'https://checkout-mesh.dev/problems/upstreamUnavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'chaos rule 7f3a injected a 503 on GET /products',
+      }),
     });
   await page.route(/\/api\/products\?/, outage);
   await page.reload();
@@ -245,7 +250,7 @@ it('pays with PayPal on its approval page and comes back to a COMPLETED order', 
   await screenshot(page, 'storefront-order-paypal-completed');
 });
 
-it('a cancel on PayPal\'s page comes back to the order page and fails the payment at once: FAILED, compensated, nothing charged', async () => {
+it("a cancel on PayPal's page comes back to the order page and fails the payment at once: FAILED, compensated, nothing charged", async () => {
   const { page } = w;
   const before = await product.stock();
   const id = await placeOrder('PayPal');

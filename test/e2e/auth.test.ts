@@ -155,7 +155,9 @@ describe('auth through the public API', () => {
       wrongAud: await forge({ aud: 'another-api' }),
       wrongIss: await forge({ iss: 'https://evil.example' }),
       algNone: `${b64({ alg: 'none', kid, typ: 'at+jwt' })}.${p}.`,
-      hs256PublicKey: `${hsInput}.${createHmac('sha256', JSON.stringify(jwks.keys.find((k) => k.kid === kid))).update(hsInput).digest('base64url')}`,
+      hs256PublicKey: `${hsInput}.${createHmac('sha256', JSON.stringify(jwks.keys.find((k) => k.kid === kid)))
+        .update(hsInput)
+        .digest('base64url')}`,
       tamperedSignature: `${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`,
       tamperedPayload: `${h}.${b64({ ...claimsOf(pair.accessToken), roles: ['admin'] })}.${sig}`,
       unknownKid: await forge({}, other.privateKey, `unknown-${randomUUID()}`),

@@ -20,10 +20,13 @@ const category = `e2e-${randomUUID().slice(0, 8)}`;
 
 async function newProduct(stock: number, name = 'E2E Widget'): Promise<string> {
   const id = randomUUID();
-  await admin.query(
-    `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, $4, 2500, $5)`,
-    [id, `e2e-${id}`, `${name} ${id.slice(0, 8)}`, category, stock],
-  );
+  await admin.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, $4, 2500, $5)`, [
+    id,
+    `e2e-${id}`,
+    `${name} ${id.slice(0, 8)}`,
+    category,
+    stock,
+  ]);
   created.push(id);
   return id;
 }
@@ -121,7 +124,10 @@ describe('products through the public API', () => {
   it('price and stock changes need the admin role: anonymous 401, customer 403, both problem+json and no change', async () => {
     const id = await newProduct(10);
     const etag = (await call(`${api}/api/products/${id}`)).headers.get('etag')!;
-    for (const [path, body] of [[`/api/products/${id}/stock`, { delta: 5 }], [`/api/products/${id}`, { priceCents: 1 }]] as const) {
+    for (const [path, body] of [
+      [`/api/products/${id}/stock`, { delta: 5 }],
+      [`/api/products/${id}`, { priceCents: 1 }],
+    ] as const) {
       const anonymous = await patch(path, body, { 'if-match': etag }, null);
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
@@ -182,14 +188,25 @@ describe('products through the public API', () => {
         continue;
       }
       expect(res.status).toBe(200);
-      expect(result).toMatchObject({ productId: RACE_DEMO_PRODUCT_ID, winners: 1, preconditionFailed: 99, otherStatuses: {}, finalStock: result.initialStock! + 7, consistent: true });
+      expect(result).toMatchObject({
+        productId: RACE_DEMO_PRODUCT_ID,
+        winners: 1,
+        preconditionFailed: 99,
+        otherStatuses: {},
+        finalStock: result.initialStock! + 7,
+        consistent: true,
+      });
       return;
     }
   });
 
   it('the race touches only the demo product, which the storefront listing hides', async () => {
     const id = await newProduct(50);
-    const res = await fetch(`${api}/api/catalog/race`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ productId: id, writers: 2 }) });
+    const res = await fetch(`${api}/api/catalog/race`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ productId: id, writers: 2 }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ status: 400, detail: expect.stringContaining('demo product') });
     const { rows } = await admin.query('SELECT stock FROM catalog.products WHERE id = $1', [id]);

@@ -11,7 +11,6 @@ const api = endpoints().apiBaseUrl;
 const PROBE_ID = crypto.randomUUID();
 const PRODUCT = `${api}/api/products/${PROBE_ID}`;
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForStatus(url: string, status: number, timeoutMs = 5000): Promise<Response> {

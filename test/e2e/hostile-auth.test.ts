@@ -50,7 +50,17 @@ interface Forge {
 async function forge({ header = {}, claims = {}, omit = [], signKey }: Forge = {}): Promise<string> {
   const base = claimsOf(user.accessToken);
   const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { iss: ISS, aud: AUD, sub: base.sub, jti: randomUUID(), iat: now, exp: now + 600, roles: base.roles, sid: base.sid, ...claims };
+  const payload: Record<string, unknown> = {
+    iss: ISS,
+    aud: AUD,
+    sub: base.sub,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 600,
+    roles: base.roles,
+    sid: base.sid,
+    ...claims,
+  };
   for (const k of omit) delete payload[k];
   return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header } as never).sign(signKey ?? key);
 }

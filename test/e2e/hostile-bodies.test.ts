@@ -93,25 +93,35 @@ async function etag(): Promise<string> {
 }
 
 describe('hostile bodies on the auth endpoints (BFF -> identity)', () => {
-  it('POST /api/auth/register', () =>
-    property('register', ['email', 'password'], Credentials, (b) => send(`${api}/api/auth/register`, 'POST', json(b)), identityState));
+  it('POST /api/auth/register', () => property('register', ['email', 'password'], Credentials, (b) => send(`${api}/api/auth/register`, 'POST', json(b)), identityState));
 
   it('POST /api/auth/login (loosely-shaped bodies are just wrong credentials: 401)', () =>
     property('login', ['email', 'password'], undefined, (b) => send(`${api}/api/auth/login`, 'POST', json(b)), identityState));
 
-  it('POST /api/auth/refresh', () =>
-    property('refresh', ['refreshToken'], undefined, (b) => send(`${api}/api/auth/refresh`, 'POST', json(b)), identityState));
+  it('POST /api/auth/refresh', () => property('refresh', ['refreshToken'], undefined, (b) => send(`${api}/api/auth/refresh`, 'POST', json(b)), identityState));
 });
 
 describe('hostile bodies on the catalog writes (as an admin: the bodies, not the role, are under test)', () => {
   it('PATCH /api/products/{id}/stock with the current If-Match', async () => {
     const tag = await etag();
-    await property('stock', ['delta'], StockPatch, (b) => send(`${api}/api/products/${PRODUCT}/stock`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })), productState);
+    await property(
+      'stock',
+      ['delta'],
+      StockPatch,
+      (b) => send(`${api}/api/products/${PRODUCT}/stock`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })),
+      productState,
+    );
   });
 
   it('PATCH /api/products/{id} with the current If-Match', async () => {
     const tag = await etag();
-    await property('product', ['name', 'priceCents'], ProductPatch, (b) => send(`${api}/api/products/${PRODUCT}`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })), productState);
+    await property(
+      'product',
+      ['name', 'priceCents'],
+      ProductPatch,
+      (b) => send(`${api}/api/products/${PRODUCT}`, 'PATCH', json(b, { 'if-match': tag, ...bearer(admin.accessToken) })),
+      productState,
+    );
   });
 
   it('POST /api/catalog/race', () =>
@@ -146,7 +156,11 @@ describe('hostile bodies on orders, chaos rules and Idempotency-Keys', () => {
           fc.constantFrom('"unterminated', '""', 'a b c d e f g h i j k l', "'; DROP TABLE claims.claims;--", 'key\twith\ttabs-0123456789'),
         ),
         async (key) => {
-          const res = await send(`${api}/api/orders`, 'POST', { body, contentType: 'application/json', headers: { ...bearer(customer.accessToken), 'idempotency-key': key } });
+          const res = await send(`${api}/api/orders`, 'POST', {
+            body,
+            contentType: 'application/json',
+            headers: { ...bearer(customer.accessToken), 'idempotency-key': key },
+          });
           const type = expectProblem(res, `key ${JSON.stringify(key)}`);
           expect(type).toMatch(/validation-error$/);
         },
@@ -180,7 +194,9 @@ describe('hostile query strings and path segments', () => {
     const before = await productState();
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.constantFrom('q', 'category', 'limit', 'offset', 'sort', 'x'), segment, { maxKeys: 4 }), async (params) => {
-        const qs = Object.entries(params).map(([k, v]) => `${k}=${/%/.test(v) ? v : encodeURIComponent(v)}`).join('&');
+        const qs = Object.entries(params)
+          .map(([k, v]) => `${k}=${/%/.test(v) ? v : encodeURIComponent(v)}`)
+          .join('&');
         const res = await send(`${api}/api/products?${qs}`, 'GET');
         if (res.status === 200) expect(res.contentType).toMatch(/^application\/json/);
         else expectProblem(res, `?${qs}`);
@@ -196,10 +212,13 @@ describe('hostile query strings and path segments', () => {
         // ('.' and '..' are dot segments: the client resolves them away before sending.)
         const seg = /%/.test(raw) ? raw : /^\.{0,2}$/.test(raw) ? 'x' : encodeURIComponent(raw);
         const [url, method, headers] =
-          kind === 'products' ? [`${api}/api/products/${seg}`, 'GET', {}]
-          : kind === 'orders' ? [`${api}/api/orders/${seg}`, 'GET', bearer(customer.accessToken)]
-          : kind === 'orders-trace' ? [`${api}/api/orders/${seg}/trace`, 'GET', bearer(customer.accessToken)]
-          : [`${api}/api/chaos/rules/${seg}`, 'DELETE', bearer(admin.accessToken)];
+          kind === 'products'
+            ? [`${api}/api/products/${seg}`, 'GET', {}]
+            : kind === 'orders'
+              ? [`${api}/api/orders/${seg}`, 'GET', bearer(customer.accessToken)]
+              : kind === 'orders-trace'
+                ? [`${api}/api/orders/${seg}/trace`, 'GET', bearer(customer.accessToken)]
+                : [`${api}/api/chaos/rules/${seg}`, 'DELETE', bearer(admin.accessToken)];
         expectProblem(await send(url, method, { headers }), `${method} ${url}`);
       }),
       fcRuns(20),
@@ -210,7 +229,13 @@ describe('hostile query strings and path segments', () => {
 describe('hostile bodies on the internal JSON APIs the BFF and the saga call', () => {
   it('claims: POST /claims and PUT /claims/{id}/outcome', async () => {
     const claimsState = () => fingerprint(db, ['claims']);
-    await property('claims', ['principal', 'key', 'fingerprint', 'leaseSeconds', 'owner'], ClaimRequest, (b) => send(`${e.services.claims}/claims`, 'POST', { ...json(b), signed: true }), claimsState);
+    await property(
+      'claims',
+      ['principal', 'key', 'fingerprint', 'leaseSeconds', 'owner'],
+      ClaimRequest,
+      (b) => send(`${e.services.claims}/claims`, 'POST', { ...json(b), signed: true }),
+      claimsState,
+    );
     await property(
       'outcome',
       ['status', 'headers', 'body', 'leaseToken'],
@@ -230,4 +255,3 @@ describe('hostile bodies on the internal JSON APIs the BFF and the saga call', (
       () => fingerprint(db, ['payments']),
     ));
 });
-

@@ -20,7 +20,7 @@ const PAYLOADS = [
   "' OR '1'='1",
   "' OR 1=1--",
   "'; DROP TABLE catalog.products;--",
-  "1; DELETE FROM identity.users",
+  '1; DELETE FROM identity.users',
   "') UNION SELECT id, email, password_hash, 'x', 0, 0, 0, now(), now(), '1' FROM identity.users--",
   "%' AND (SELECT pg_sleep(6)) IS NULL AND name LIKE '%",
   "'||(SELECT pg_sleep(6))||'",
@@ -30,12 +30,12 @@ const PAYLOADS = [
   '"; --',
   '$1',
   "admin'--",
-  '00000000-0000-4000-8000-000000000101\' OR \'1\'=\'1',
+  "00000000-0000-4000-8000-000000000101' OR '1'='1",
 ];
 const SLOW_MS = 4000;
 const everything = () =>
   fingerprint(db, ['identity', 'catalog', 'claims', 'payments', 'orders'], {
-    products: 'SELECT md5(string_agg(id::text || name || stock || reserved || price_cents, \',\' ORDER BY id)) FROM catalog.products',
+    products: "SELECT md5(string_agg(id::text || name || stock || reserved || price_cents, ',' ORDER BY id)) FROM catalog.products",
     users: "SELECT md5(string_agg(email || password_hash, ',' ORDER BY email)) FROM identity.users",
   });
 
@@ -52,7 +52,12 @@ beforeAll(async () => {
   customer = await registerAndLogin(api);
   admin = await login(api, 'admin@checkout-mesh.dev', 'admin-password-123');
   // Warm the Lambdas this suite calls, so a cold start is not mistaken for an injected sleep.
-  await Promise.all([send(`${api}/api/products?q=warm`, 'GET'), send(`${api}/api/orders/${customer.sub}`, 'GET', { headers: { authorization: `Bearer ${customer.accessToken}` } }), send(`${e.services.payments}/health`, 'GET', { signed: true }), send(`${e.services.claims}/health`, 'GET', { signed: true })]);
+  await Promise.all([
+    send(`${api}/api/products?q=warm`, 'GET'),
+    send(`${api}/api/orders/${customer.sub}`, 'GET', { headers: { authorization: `Bearer ${customer.accessToken}` } }),
+    send(`${e.services.payments}/health`, 'GET', { signed: true }),
+    send(`${e.services.claims}/health`, 'GET', { signed: true }),
+  ]);
 });
 afterAll(async () => {
   await db?.end();
@@ -143,7 +148,11 @@ describe('SQL injection attempts fail safely and change nothing', () => {
         type: 'payment_intent.succeeded',
         data: { object: { id: p, object: 'payment_intent', metadata: { sessionId: p } } },
       });
-      const hook = await timed(`${api}/webhooks/stripe`, 'POST', { body, contentType: 'application/json', headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret }) } });
+      const hook = await timed(`${api}/webhooks/stripe`, 'POST', {
+        body,
+        contentType: 'application/json',
+        headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret }) },
+      });
       expect({ p, status: hook.status, outcome: (JSON.parse(hook.text) as { outcome?: string }).outcome }).toEqual({ p, status: 200, outcome: 'unknown-session' });
     }
     expect((await db.query(sessions)).rows[0]).toEqual(before);

@@ -29,7 +29,11 @@ afterAll(async () => {
 // What a webhook delivery can write (the audit consumer's inbox/event_audit follow the outbox
 // asynchronously, after earlier tests' applied events, so they are left out).
 const payments = async () => {
-  const { 'payments.event_audit': _a, 'payments.inbox': _i, ...rest } = await fingerprint(db, ['payments'], {
+  const {
+    'payments.event_audit': _a,
+    'payments.inbox': _i,
+    ...rest
+  } = await fingerprint(db, ['payments'], {
     statuses: 'SELECT status, count(*)::int FROM payments.payment_sessions GROUP BY 1 ORDER BY 1',
   });
   return rest;
@@ -86,12 +90,22 @@ describe('Stripe webhook parser under hostile input', () => {
     );
     const event = fc.oneof(
       fc.constantFrom('null', '[]', '"evt"', '1', 'true', '{}'),
-      fc.record({ id, type: fc.oneof(fc.constant('payment_intent.succeeded'), fc.jsonValue({ maxDepth: 1 })), data: fc.jsonValue({ maxDepth: 3 }) }).map((o) => JSON.stringify(o)),
-      fc.record({
-        id: fc.uuid().map((u) => `evt_hostile_${u}`),
-        type: fc.constant('payment_intent.payment_failed'),
-        data: fc.record({ object: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 2 }), fc.record({ id: fc.jsonValue({ maxDepth: 1 }), metadata: fc.jsonValue({ maxDepth: 2 }), last_payment_error: fc.jsonValue({ maxDepth: 2 }) })) }),
-      }).map((o) => JSON.stringify(o)),
+      fc
+        .record({ id, type: fc.oneof(fc.constant('payment_intent.succeeded'), fc.jsonValue({ maxDepth: 1 })), data: fc.jsonValue({ maxDepth: 3 }) })
+        .map((o) => JSON.stringify(o)),
+      fc
+        .record({
+          id: fc.uuid().map((u) => `evt_hostile_${u}`),
+          type: fc.constant('payment_intent.payment_failed'),
+          data: fc.record({
+            object: fc.oneof(
+              fc.constant(null),
+              fc.jsonValue({ maxDepth: 2 }),
+              fc.record({ id: fc.jsonValue({ maxDepth: 1 }), metadata: fc.jsonValue({ maxDepth: 2 }), last_payment_error: fc.jsonValue({ maxDepth: 2 }) }),
+            ),
+          }),
+        })
+        .map((o) => JSON.stringify(o)),
     );
     const before = await payments();
     let accepted = 0;

@@ -61,7 +61,11 @@ async function record(prefix: string, key: KeyObject): Promise<Record<string, un
 
 async function newProduct(stock: number): Promise<string> {
   const id = randomUUID();
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Idempotency probe', 'e2e-idem', 500, $3)`, [id, `idem-${id}`, stock]);
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Idempotency probe', 'e2e-idem', 500, $3)`, [
+    id,
+    `idem-${id}`,
+    stock,
+  ]);
   productIds.push(id);
   return id;
 }
@@ -69,10 +73,12 @@ async function newProduct(stock: number): Promise<string> {
 /** A PENDING order written straight to the orders schema: no saga runs for it, the test drives the step. */
 async function newOrder(productId: string, quantity: number): Promise<string> {
   const id = randomUUID();
-  await db.query(
-    `INSERT INTO orders.orders (id, customer_id, items, amount_cents, payment_provider) VALUES ($1, $2, $3, $4, 'stripe')`,
-    [id, `e2e-idem-${run}`, JSON.stringify([{ productId, quantity, unitPriceCents: 500 }]), 500 * quantity],
-  );
+  await db.query(`INSERT INTO orders.orders (id, customer_id, items, amount_cents, payment_provider) VALUES ($1, $2, $3, $4, 'stripe')`, [
+    id,
+    `e2e-idem-${run}`,
+    JSON.stringify([{ productId, quantity, unitPriceCents: 500 }]),
+    500 * quantity,
+  ]);
   orderIds.push(id);
   return id;
 }
@@ -94,7 +100,9 @@ afterAll(async () => {
     await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
   }
   if (productIds.length) await db.query('DELETE FROM catalog.products WHERE id = ANY($1::uuid[])', [productIds]);
-  await db.query(`DELETE FROM payments.inbox WHERE consumer = 'payments-audit' AND event_id IN (SELECT event_id FROM payments.event_audit WHERE aggregate_id LIKE $1)`, [`idem-${run}-%`]);
+  await db.query(`DELETE FROM payments.inbox WHERE consumer = 'payments-audit' AND event_id IN (SELECT event_id FROM payments.event_audit WHERE aggregate_id LIKE $1)`, [
+    `idem-${run}-%`,
+  ]);
   await db.query(`DELETE FROM payments.event_audit WHERE aggregate_id LIKE $1`, [`idem-${run}-%`]);
   await db?.end();
 });
@@ -151,8 +159,7 @@ describe('saga step Lambda: one execution id + state runs the step once', () => 
 });
 
 describe('payments-audit consumer: one event applied once, per record', () => {
-  const audit = async (eventId: string) =>
-    (await db.query<{ deliveries: number }>('SELECT deliveries FROM payments.event_audit WHERE event_id = $1', [eventId])).rows;
+  const audit = async (eventId: string) => (await db.query<{ deliveries: number }>('SELECT deliveries FROM payments.event_audit WHERE event_id = $1', [eventId])).rows;
 
   async function waitForAudit(eventId: string, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
@@ -166,7 +173,13 @@ describe('payments-audit consumer: one event applied once, per record', () => {
   it('the same event sent twice is applied once and recorded by event id; with its inbox row gone, a redelivery is still not applied', async () => {
     const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'checkout-mesh-payments-audit' }))).QueueUrl!;
     const send = (body: unknown) =>
-      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body), MessageAttributes: { type: { DataType: 'String', StringValue: 'PaymentSucceeded' } } }));
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(body),
+          MessageAttributes: { type: { DataType: 'String', StringValue: 'PaymentSucceeded' } },
+        }),
+      );
     const event = newEvent('PaymentSucceeded', 'payments', { sessionId: `idem-${run}-1`, orderId: 'lambda-idempotency-test' });
     await send(event);
     await send(event);

@@ -8,7 +8,6 @@ import { endpoints } from '../support/endpoints';
 jest.setTimeout(60_000);
 const api = endpoints().apiBaseUrl;
 
-
 let admin: string;
 let customer: string;
 beforeAll(async () => {

@@ -18,7 +18,6 @@ let token: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 async function placeOrder(body: unknown, key = crypto.randomUUID()): Promise<Response> {
   return fetch(`${api}/api/orders`, {
     method: 'POST',
@@ -58,10 +57,11 @@ async function stock(): Promise<{ stock: number; reserved: number }> {
 beforeAll(async () => {
   db = new Client({ connectionString: endpoints().postgresUrl });
   await db.connect();
-  await db.query(
-    `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', 'test', 1234, $3)`,
-    [PRODUCT_ID, `orders-e2e-${PRODUCT_ID}`, INITIAL_STOCK],
-  );
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', 'test', 1234, $3)`, [
+    PRODUCT_ID,
+    `orders-e2e-${PRODUCT_ID}`,
+    INITIAL_STOCK,
+  ]);
   token = (await loginAs(api, 'customer')).accessToken;
 });
 
@@ -111,7 +111,10 @@ it("another customer's order is 404 (order and trace), the owner and an admin se
   expect((await fetch(`${api}/api/orders/${id}`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
   // "My orders": the owner's list has it (newest first), the stranger's list is empty.
   // (The demo customer is shared with other suites: newer orders may come first.)
-  const mine = (await (await fetch(`${api}/api/orders?limit=50`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: Array<{ id: string }>; total: number };
+  const mine = (await (await fetch(`${api}/api/orders?limit=50`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    items: Array<{ id: string }>;
+    total: number;
+  };
   expect(mine.items.map((o) => o.id)).toContain(id);
   expect(mine.total).toBeGreaterThanOrEqual(1);
   const theirs = await fetch(`${api}/api/orders`, { headers: { authorization: `Bearer ${otherToken}` } });
@@ -134,7 +137,10 @@ it('a duplicate POST with the same Idempotency-Key starts one saga', async () =>
   expect(again.status).toBe(202);
   expect(again.headers.get('idempotent-replayed')).toBe('true');
   expect(((await again.json()) as { id: string }).id).toBe(order.id);
-  const { rows } = await db.query('SELECT count(*)::int AS n FROM orders.orders WHERE customer_id = (SELECT customer_id FROM orders.orders WHERE id = $1) AND created_at > now() - interval \'1 minute\' AND items @> $2::jsonb', [order.id, JSON.stringify([{ productId: PRODUCT_ID, quantity: 1 }])]);
+  const { rows } = await db.query(
+    "SELECT count(*)::int AS n FROM orders.orders WHERE customer_id = (SELECT customer_id FROM orders.orders WHERE id = $1) AND created_at > now() - interval '1 minute' AND items @> $2::jsonb",
+    [order.id, JSON.stringify([{ productId: PRODUCT_ID, quantity: 1 }])],
+  );
   expect(rows[0].n).toBe(1);
   const got = await fetch(`${api}/api/orders/${order.id}`, { headers: { authorization: `Bearer ${token}` } });
   expect(got.status).toBe(200);

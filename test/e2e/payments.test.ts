@@ -105,7 +105,9 @@ describe('payments through the public API and the event mesh', () => {
     const { id } = await newSession();
     const event = newEvent('PaymentSucceeded', 'payments', { sessionId: id, orderId: 'redrive-test' });
     for (let i = 0; i < 2; i++) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { type: { DataType: 'String', StringValue: event.type } } }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { type: { DataType: 'String', StringValue: event.type } } }),
+      );
     }
     const res = await signedFetch(`${e.services.payments}/ops/dlq/payments-audit/redrive`, { method: 'POST' });
     expect(res.status).toBe(200);

@@ -45,7 +45,9 @@ const steps = (t: { steps: Array<{ step: string; outcome: string; compensation: 
 const session = async (orderId: string) =>
   (await db.query<{ id: string; status: string }>('SELECT id::text, status FROM payments.payment_sessions WHERE order_id = $1', [orderId])).rows[0];
 const operations = async (sessionId: string) =>
-  (await db.query<{ operation: string }>('SELECT operation FROM payments.payment_operations WHERE session_id = $1 ORDER BY created_at', [sessionId])).rows.map((r) => r.operation);
+  (await db.query<{ operation: string }>('SELECT operation FROM payments.payment_operations WHERE session_id = $1 ORDER BY created_at', [sessionId])).rows.map(
+    (r) => r.operation,
+  );
 const held = async () => (await db.query<{ stock: number; reserved: number }>('SELECT stock, reserved FROM catalog.products WHERE id = $1', [PRODUCT_ID])).rows[0];
 
 beforeAll(async () => {
@@ -123,11 +125,7 @@ async function failureCase(failAt: string, mode: 'error' | 'timeout'): Promise<v
   expect(t.state).toBe('FAILED');
   const done = FORWARD.slice(0, FORWARD.indexOf(failAt));
   const compensations = CHAIN[failAt];
-  expect(steps(t)).toEqual([
-    ...done.map((s) => [s, 'succeeded', false]),
-    [failAt, 'failed', false],
-    ...compensations.map((s) => [s, 'succeeded', true]),
-  ]);
+  expect(steps(t)).toEqual([...done.map((s) => [s, 'succeeded', false]), [failAt, 'failed', false], ...compensations.map((s) => [s, 'succeeded', true])]);
   const { rows } = await db.query('SELECT status FROM catalog.reservations WHERE order_id = $1', [id]);
   // Released — also after ReserveStock itself failed: the release leaves a tombstone, so a
   // reservation arriving late (a timed-out attempt still running) is refused.

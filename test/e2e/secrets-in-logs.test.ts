@@ -57,7 +57,9 @@ describe('secrets never appear in logs', () => {
     const api = e.apiBaseUrl;
     const password = `pw-${randomUUID()}`;
     const user = await registerAndLogin(api, `logs-${randomUUID()}@example.test`, password);
-    const refreshed = JSON.parse((await send(`${api}/api/auth/refresh`, 'POST', { body: JSON.stringify({ refreshToken: user.refreshToken }), contentType: 'application/json' })).text) as { accessToken: string; refreshToken: string };
+    const refreshed = JSON.parse(
+      (await send(`${api}/api/auth/refresh`, 'POST', { body: JSON.stringify({ refreshToken: user.refreshToken }), contentType: 'application/json' })).text,
+    ) as { accessToken: string; refreshToken: string };
     expect((await send(`${api}/api/me`, 'GET', { headers: { authorization: `Bearer ${refreshed.accessToken}` } })).status).toBe(200);
     // A refresh-token replay (revokes the family) and a wrong password: the paths that log warnings.
     await send(`${api}/api/auth/refresh`, 'POST', { body: JSON.stringify({ refreshToken: user.refreshToken }), contentType: 'application/json' });
@@ -65,13 +67,20 @@ describe('secrets never appear in logs', () => {
     // DB-backed reads and a validation failure.
     expect((await send(`${api}/api/products?q=mug`, 'GET')).status).toBe(200);
     expect((await send(`${api}/api/products/00000000-0000-4000-8000-000000000101`, 'GET')).status).toBe(200);
-    await send(`${api}/api/orders`, 'POST', { body: '{"items":"nope"}', contentType: 'application/json', headers: { authorization: `Bearer ${refreshed.accessToken}`, 'idempotency-key': randomUUID() } });
+    await send(`${api}/api/orders`, 'POST', {
+      body: '{"items":"nope"}',
+      contentType: 'application/json',
+      headers: { authorization: `Bearer ${refreshed.accessToken}`, 'idempotency-key': randomUUID() },
+    });
     // A signed webhook (DB write) and a tampered one.
     const stripeKv = await vaultKv('payments/stripe');
     const body = JSON.stringify({ id: `evt_logs_${randomUUID()}`, object: 'event', type: 'payment_intent.succeeded', data: { object: { id: `pi_logs_${Date.now()}` } } });
     const sig = new Stripe('sk_test_logs').webhooks.generateTestHeaderString({ payload: body, secret: String(stripeKv.webhookSecret) });
     expect((await send(`${api}/webhooks/stripe`, 'POST', { body, contentType: 'application/json', headers: { 'stripe-signature': sig } })).status).toBe(200);
-    expect((await send(`${api}/webhooks/stripe`, 'POST', { body: body.replace('logs', 'l0gs'), contentType: 'application/json', headers: { 'stripe-signature': sig } })).status).toBe(400);
+    expect(
+      (await send(`${api}/webhooks/stripe`, 'POST', { body: body.replace('logs', 'l0gs'), contentType: 'application/json', headers: { 'stripe-signature': sig } }))
+        .status,
+    ).toBe(400);
 
     // What must never be logged.
     const secrets = localSecrets();
@@ -117,7 +126,8 @@ describe('secrets never appear in logs', () => {
     const found: string[] = [];
     for (const [source, lines] of corpus) {
       for (const line of lines) {
-        for (const [name, value] of Object.entries(needles)) if (value && value.length >= 8 && line.includes(value)) found.push(`${name} in ${source}: ${line.slice(0, 160)}`);
+        for (const [name, value] of Object.entries(needles))
+          if (value && value.length >= 8 && line.includes(value)) found.push(`${name} in ${source}: ${line.slice(0, 160)}`);
         for (const [name, re] of Object.entries(patterns)) if (re.test(line)) found.push(`${name} in ${source}: ${line.slice(0, 160)}`);
       }
     }

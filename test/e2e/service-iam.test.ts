@@ -54,16 +54,18 @@ async function grantedUser(): Promise<Credentials> {
     PolicyName: 'internal-routes',
     PolicyDocument: JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{
-        Effect: 'Allow',
-        Action: 'execute-api:Invoke',
-        Resource: [
-          arn(e.stack.CatalogApiId, 'POST/internal/reservations'),
-          arn(e.stack.CatalogApiId, 'DELETE/internal/reservations/*'),
-          arn(e.stack.PaymentsApiId, 'POST/internal/payment-sessions'),
-          arn(e.stack.ChaosApiId, 'DELETE/rules'),
-        ],
-      }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: [
+            arn(e.stack.CatalogApiId, 'POST/internal/reservations'),
+            arn(e.stack.CatalogApiId, 'DELETE/internal/reservations/*'),
+            arn(e.stack.PaymentsApiId, 'POST/internal/payment-sessions'),
+            arn(e.stack.ChaosApiId, 'DELETE/rules'),
+          ],
+        },
+      ],
     }),
   });
   const xml = await iam({ Action: 'CreateAccessKey', UserName: name });
@@ -121,9 +123,27 @@ describe('internal routes refuse every caller without a grant (403, no state cha
         };
       },
     ],
-    ['signed with the wrong secret for a granted key', async () => { const c = await grantedUser(); return (url, init) => signedFetch(url, init, { ...c, secretAccessKey: `${c.secretAccessKey}x` }); }],
-    ['signed by a principal without a grant', async () => { const c = await ungrantedUser(); return (url, init) => signedFetch(url, init, c); }],
-    ['signed by the BFF role (it is never granted /internal/*)', async () => { const c = await bffCredentials(); return (url, init) => signedFetch(url, init, c); }],
+    [
+      'signed with the wrong secret for a granted key',
+      async () => {
+        const c = await grantedUser();
+        return (url, init) => signedFetch(url, init, { ...c, secretAccessKey: `${c.secretAccessKey}x` });
+      },
+    ],
+    [
+      'signed by a principal without a grant',
+      async () => {
+        const c = await ungrantedUser();
+        return (url, init) => signedFetch(url, init, c);
+      },
+    ],
+    [
+      'signed by the BFF role (it is never granted /internal/*)',
+      async () => {
+        const c = await bffCredentials();
+        return (url, init) => signedFetch(url, init, c);
+      },
+    ],
   ];
 
   it.each(refusals)('%s', async (_label, make) => {
@@ -158,11 +178,15 @@ describe('internal routes refuse every caller without a grant (403, no state cha
     const c = await grantedUser();
     const productId = await product(5);
     const orderId = randomUUID();
-    const reserve = await signedFetch(`${e.services.catalog}/internal/reservations`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ orderId, items: [{ productId, quantity: 2 }] }),
-    }, c);
+    const reserve = await signedFetch(
+      `${e.services.catalog}/internal/reservations`,
+      {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ orderId, items: [{ productId, quantity: 2 }] }),
+      },
+      c,
+    );
     expect(reserve.status).toBe(201);
     expect((await stockOf(productId)).reserved).toBe(2);
     const release = await signedFetch(`${e.services.catalog}/internal/reservations/${orderId}`, { method: 'DELETE' }, c);
@@ -178,7 +202,7 @@ describe('internal routes refuse every caller without a grant (403, no state cha
 });
 
 describe('identity headers count only from the BFF role', () => {
-  it("orders ignores x-customer-id from another signed caller: no order is readable or placeable that way", async () => {
+  it('orders ignores x-customer-id from another signed caller: no order is readable or placeable that way', async () => {
     const res = await signedFetch(`${e.services.orders}/orders/${randomUUID()}`, { headers: { 'x-customer-id': randomUUID(), 'x-customer-role': 'admin' } });
     // The headers were dropped, so orders sees no customer: refused, not a lookup for that customer.
     expect(res.status).toBe(401);

@@ -2,13 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import {
-  decodeLoginPayload,
-  loginPayload,
-  resolveStsEndpoint,
-  signGetCallerIdentity,
-  type AwsCredentials,
-} from '../../functions/shared/vault-aws-login';
+import { decodeLoginPayload, loginPayload, resolveStsEndpoint, signGetCallerIdentity, type AwsCredentials } from '../../functions/shared/vault-aws-login';
 import { endpoints } from '../support/endpoints';
 import { stackFunctions } from '../support/stack-functions';
 

@@ -51,10 +51,12 @@ const service = (r: Redis = redis, waitMs?: number) => new CatalogService(repo()
 
 async function newProduct(stock = 100): Promise<string> {
   const id = randomUUID();
-  await pool.query(
-    `INSERT INTO products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'test', 1000, $4)`,
-    [id, `it-${id}`, `Integration ${id.slice(0, 8)}`, stock],
-  );
+  await pool.query(`INSERT INTO products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'test', 1000, $4)`, [
+    id,
+    `it-${id}`,
+    `Integration ${id.slice(0, 8)}`,
+    stock,
+  ]);
   created.push(id);
   return id;
 }
@@ -173,7 +175,13 @@ describe('reservations', () => {
     const svc = service();
     const orderId = randomUUID();
     orders.push(orderId);
-    const req = { orderId, items: [{ productId: a, quantity: 3 }, { productId: b, quantity: 1 }] };
+    const req = {
+      orderId,
+      items: [
+        { productId: a, quantity: 3 },
+        { productId: b, quantity: 1 },
+      ],
+    };
     const [first, second] = await Promise.all([svc.reserve(req), svc.reserve(req)]);
     expect([first.replayed, second.replayed].sort()).toEqual([false, true]);
     expect(await stockOf(a)).toEqual({ stock: 7, reserved: 3 });
@@ -196,7 +204,15 @@ describe('reservations', () => {
     const svc = service();
     const orderId = randomUUID();
     orders.push(orderId);
-    const err = await refusal(svc.reserve({ orderId, items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 5 }] }));
+    const err = await refusal(
+      svc.reserve({
+        orderId,
+        items: [
+          { productId: a, quantity: 2 },
+          { productId: b, quantity: 5 },
+        ],
+      }),
+    );
     expect(err.status).toBe(409);
     expect(err.type).toMatch(/insufficient-stock$/);
     expect(err.extensions).toMatchObject({ productId: b, requested: 5, available: 1 });

@@ -67,7 +67,7 @@ afterAll(async () => {
   for (const id of leases) await vault(secrets.vaultRootToken, 'PUT', 'sys/leases/revoke', { lease_id: id });
 });
 
-describe('each service\'s Vault-leased Postgres user is confined to its own schema', () => {
+describe("each service's Vault-leased Postgres user is confined to its own schema", () => {
   it.each(SERVICES)('%s: own schema usable; every other schema refuses reads, writes and DDL with 42501', async (service) => {
     const db = await connectAs(service);
     // Own schema: reachable through the search_path Vault set, and by name.
@@ -101,8 +101,8 @@ describe('each service\'s Vault-leased Postgres user is confined to its own sche
   });
 });
 
-describe('each service\'s Vault token reaches only its own database role and secrets', () => {
-  it('a service token cannot lease another service\'s database role', async () => {
+describe("each service's Vault token reaches only its own database role and secrets", () => {
+  it("a service token cannot lease another service's database role", async () => {
     for (const service of SERVICES) {
       for (const other of SERVICES.filter((s) => s !== service)) {
         const res = await vault(secrets.serviceTokens[service], 'GET', `database/creds/${other}`);

@@ -47,9 +47,7 @@ it('applies in order, as the owner role, into the service schema', async () => {
   expect([...first.applied, ...second.applied].sort()).toEqual(['mtest/001_items.sql', 'mtest/002_seed.sql']);
   const db = new Client({ connectionString: dbUrl });
   await db.connect();
-  const { rows } = await db.query(
-    "SELECT tableowner, (SELECT count(*) FROM mtest.items)::int AS n FROM pg_tables WHERE schemaname = 'mtest' AND tablename = 'items'",
-  );
+  const { rows } = await db.query("SELECT tableowner, (SELECT count(*) FROM mtest.items)::int AS n FROM pg_tables WHERE schemaname = 'mtest' AND tablename = 'items'");
   await db.end();
   expect(rows).toEqual([{ tableowner: 'mtest_owner', n: 2 }]);
 });

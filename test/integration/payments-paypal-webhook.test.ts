@@ -104,7 +104,11 @@ describe('POST /webhooks/paypal', () => {
 
   it('maps a denied capture to PaymentFailed', async () => {
     const { id, ref } = await session();
-    const body = JSON.stringify({ id: `WH-D-${ref}`, event_type: 'PAYMENT.CAPTURE.DENIED', resource: { id: `CAP-${ref}`, supplementary_data: { related_ids: { order_id: ref } } } });
+    const body = JSON.stringify({
+      id: `WH-D-${ref}`,
+      event_type: 'PAYMENT.CAPTURE.DENIED',
+      resource: { id: `CAP-${ref}`, supplementary_data: { related_ids: { order_id: ref } } },
+    });
     const res = await post(body, fake.sign(body, webhookId));
     expect(res.body.outcome).toBe('applied');
     expect(await state(id)).toEqual({ status: 'failed', outbox: ['PaymentFailed'] });

@@ -43,7 +43,10 @@ describe('Idempotency-Key contract under a burst', () => {
       m[r.status] = (m[r.status] ?? 0) + 1;
       return m;
     }, {});
-    const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).slice(0, 3).map((r) => ({ status: r.status, body: r.body }));
+    const unexpected = results
+      .filter((r) => r.status !== 201 && r.status !== 409)
+      .slice(0, 3)
+      .map((r) => ({ status: r.status, body: r.body }));
     expect({ statuses, unexpected }).toEqual({ statuses, unexpected: [] });
     const created = results.filter((r) => r.status === 201);
     const original = created.filter((r) => r.headers['idempotent-replayed'] === undefined);
@@ -67,5 +70,4 @@ describe('Idempotency-Key contract under a burst', () => {
     expect(later.headers.location).toBe(original[0].headers.location);
     expect(await counter(counterId)).toBe(1);
   });
-
 });

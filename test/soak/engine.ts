@@ -37,7 +37,10 @@ export function parseInfraFaults(value: string | undefined, fallback: readonly I
   if (v === 'none') return [];
   if (v === 'all') return [...INFRA_FAULTS];
   const out: InfraFault[] = [];
-  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!(INFRA_FAULTS as readonly string[]).includes(part)) throw new Error(`unknown infrastructure fault "${part}" (use ${INFRA_FAULTS.join(', ')}, all or none)`);
     if (!out.includes(part as InfraFault)) out.push(part as InfraFault);
   }
@@ -165,7 +168,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const killed = (workers: LambdaWorker[]) => {
     const gone = killWorkers(workers);
     for (const w of gone) {
-      const short = w.functionName.replace(/^[^-]+-/, '').replace(/[0-9A-F]{8,}(-[0-9A-F]+)?$/, '').replace(/-$/, '');
+      const short = w.functionName
+        .replace(/^[^-]+-/, '')
+        .replace(/[0-9A-F]{8,}(-[0-9A-F]+)?$/, '')
+        .replace(/-$/, '');
       report.infra.workersKilled[short] = (report.infra.workersKilled[short] ?? 0) + 1;
     }
     return gone;
@@ -186,19 +192,49 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     try {
       switch (kind) {
         case 'latency':
-          await chaos({ target: { service: pick(SERVICES) }, fault: { type: 'latency', latencyMs: 200 + Math.floor(Math.random() * 600) }, probability: 0.3, ttlSeconds: 8, description: 'soak' });
+          await chaos({
+            target: { service: pick(SERVICES) },
+            fault: { type: 'latency', latencyMs: 200 + Math.floor(Math.random() * 600) },
+            probability: 0.3,
+            ttlSeconds: 8,
+            description: 'soak',
+          });
           break;
         case 'error':
-          await chaos({ target: { service: pick(['catalog', 'payments', 'orders']) }, fault: { type: 'error', status: 503 }, probability: 0.2, ttlSeconds: 5, description: 'soak' });
+          await chaos({
+            target: { service: pick(['catalog', 'payments', 'orders']) },
+            fault: { type: 'error', status: 503 },
+            probability: 0.2,
+            ttlSeconds: 5,
+            description: 'soak',
+          });
           break;
         case 'stepException':
-          await chaos({ target: { service: 'orders', step: pick(FORWARD_STEPS) }, fault: { type: 'exception', message: 'soak' }, probability: 0.3, ttlSeconds: 8, description: 'soak' });
+          await chaos({
+            target: { service: 'orders', step: pick(FORWARD_STEPS) },
+            fault: { type: 'exception', message: 'soak' },
+            probability: 0.3,
+            ttlSeconds: 8,
+            description: 'soak',
+          });
           break;
         case 'stepTimeout':
-          await chaos({ target: { service: 'orders', step: pick(FORWARD_STEPS) }, fault: { type: 'timeout', hangMs: 30_000 }, probability: 0.15, ttlSeconds: 5, description: 'soak' });
+          await chaos({
+            target: { service: 'orders', step: pick(FORWARD_STEPS) },
+            fault: { type: 'timeout', hangMs: 30_000 },
+            probability: 0.15,
+            ttlSeconds: 5,
+            description: 'soak',
+          });
           break;
         case 'compensationException':
-          await chaos({ target: { service: 'orders', step: pick(COMPENSATIONS) }, fault: { type: 'exception', message: 'soak' }, probability: 0.3, ttlSeconds: 6, description: 'soak' });
+          await chaos({
+            target: { service: 'orders', step: pick(COMPENSATIONS) },
+            fault: { type: 'exception', message: 'soak' },
+            probability: 0.3,
+            ttlSeconds: 6,
+            description: 'soak',
+          });
           break;
         case 'redisKill': {
           // A Redis restart as the clients see it: every connection to our logical DB dropped.
@@ -225,7 +261,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           const workers = ourWorkers().filter((w) => !SPARED_WORKERS.test(w.functionName));
           const saga = workers.filter((w) => /SagaStep/.test(w.functionName));
           const first = saga.length ? [pick(saga)] : [];
-          const rest = workers.filter((w) => !first.includes(w)).sort(() => Math.random() - 0.5).slice(0, (first.length ? 0 : 1) + Math.floor(Math.random() * 3));
+          const rest = workers
+            .filter((w) => !first.includes(w))
+            .sort(() => Math.random() - 0.5)
+            .slice(0, (first.length ? 0 : 1) + Math.floor(Math.random() * 3));
           const gone = killed([...first, ...rest]);
           log(`  killed ${gone.length} Lambda workers: ${gone.map((w) => w.functionName).join(', ') || 'none running'}`);
           if (!gone.length) throw new Error('no Lambda worker of ours was running');
@@ -273,13 +312,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const s = await new Shopper().login();
     while (next < opts.orders && Date.now() < deadline) {
       next++;
-      const items = [...productIds].sort(() => Math.random() - 0.5).slice(0, 1 + Math.floor(Math.random() * 3)).map((productId) => ({ productId, quantity: 1 + Math.floor(Math.random() * 3) }));
+      const items = [...productIds]
+        .sort(() => Math.random() - 0.5)
+        .slice(0, 1 + Math.floor(Math.random() * 3))
+        .map((productId) => ({ productId, quantity: 1 + Math.floor(Math.random() * 3) }));
       const placed = await s
         .placeOrderRetrying({ items, paymentProvider: Math.random() < 0.7 ? 'stripe' : 'paypal' }, { attempts: 8, onRetry: () => report.clientRetries++ })
         .catch(() => undefined);
       if (placed?.status !== 202) {
         report.orders.clientGaveUp++;
-        log(`shopper ${n}: gave up placing (${placed?.status ?? "network"}) ${JSON.stringify(placed?.body ?? {}).slice(0, 300)}`);
+        log(`shopper ${n}: gave up placing (${placed?.status ?? 'network'}) ${JSON.stringify(placed?.body ?? {}).slice(0, 300)}`);
         continue;
       }
       report.orders.placed++;
@@ -380,14 +422,28 @@ export function formatReport(r: SoakReport): string {
   const lines = [
     `Chaos soak: ${r.options.shoppers} shoppers, ${r.options.orders} orders, a fault every ~${r.options.faultEverySec} s — ${(r.durationMs / 1000).toFixed(0)} s`,
     `orders      placed ${r.orders.placed}, client gave up ${r.orders.clientGaveUp}, paid ${r.orders.paid}, declined ${r.orders.declined}`,
-    `end states  ${Object.entries(r.orders.byState).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `end states  ${Object.entries(r.orders.byState)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `retries     ${r.clientRetries} client retries (same Idempotency-Key)`,
-    `faults      ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; faults hit by requests/steps ${r.chaosHits}`,
+    `faults      ${
+      Object.entries(r.faults)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }; faults hit by requests/steps ${r.chaosHits}`,
     `infra       ${r.options.infraFaults?.length ? r.options.infraFaults.join(', ') : 'none'}; ${
-      Object.entries(r.infra.restartMs).map(([k, ms]) => `${k} back in ${(Math.max(...ms) / 1000).toFixed(1)} s at most`).join(', ') || 'no restarts'
-    }; workers killed ${Object.values(r.infra.workersKilled).reduce((a, b) => a + b, 0)} (${Object.entries(r.infra.workersKilled).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
+      Object.entries(r.infra.restartMs)
+        .map(([k, ms]) => `${k} back in ${(Math.max(...ms) / 1000).toFixed(1)} s at most`)
+        .join(', ') || 'no restarts'
+    }; workers killed ${Object.values(r.infra.workersKilled).reduce((a, b) => a + b, 0)} (${
+      Object.entries(r.infra.workersKilled)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    })`,
     `breakers    ${r.breakerOpenings} openings (BFF instance that answered)`,
-    `DLQs        ${Object.entries(r.dlq).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `DLQs        ${Object.entries(r.dlq)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `money       captured ${r.invariants.money.capturedCents} c, refunded ${r.invariants.money.refundedCents} c, captured for failed orders ${r.invariants.money.capturedForFailed}`,
     ...r.needsAttention.map((n) => `parked      ${n.id}: ${n.reason}`),
     `invariants  ${r.invariants.violations.length === 0 ? 'all hold' : `${r.invariants.violations.length} VIOLATED`}`,

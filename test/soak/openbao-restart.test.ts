@@ -51,7 +51,8 @@ async function healthyWithin(ms: number): Promise<Health> {
 
 beforeAll(() => {
   // The restart acts on this checkout's OpenBao, by the settings `npm run up` used.
-  if (settings.vaultAddr !== e.vaultAddr) throw new Error(`VAULT_ADDR ${settings.vaultAddr} is not the stack's (${e.vaultAddr}): export the environment \`npm run up\` ran with`);
+  if (settings.vaultAddr !== e.vaultAddr)
+    throw new Error(`VAULT_ADDR ${settings.vaultAddr} is not the stack's (${e.vaultAddr}): export the environment \`npm run up\` ran with`);
   if (!ownedPid('openbao')) throw new Error('this test restarts our own OpenBao (.local/pids/openbao.pid), started by `npm run up`');
 });
 

@@ -10,14 +10,18 @@ import { formatReport, INFRA_FAULT_KIND, parseInfraFaults, runSoak } from './eng
  */
 const infraFaults = parseInfraFaults(process.env.CM_SOAK_INFRA_FAULTS);
 
-it(`a reduced chaos soak keeps every invariant (infrastructure faults: ${infraFaults.join(', ') || 'none'})`, async () => {
-  const report = await runSoak({ shoppers: 4, orders: 40, timeLimitMs: 6 * 60_000, faultEverySec: 3, infraFaults });
-  console.log(formatReport(report));
-  expect(report.invariants.violations).toEqual([]);
-  expect(report.orders.placed).toBeGreaterThanOrEqual(30);
-  expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
-  expect(report.orders.byState.COMPLETED ?? 0).toBeGreaterThan(0);
-  // Each infrastructure fault asked for happened at least once.
-  const missing = infraFaults.map((f) => INFRA_FAULT_KIND[f]).filter((kind) => !report.faults[kind]);
-  expect(missing).toEqual([]);
-}, 15 * 60_000);
+it(
+  `a reduced chaos soak keeps every invariant (infrastructure faults: ${infraFaults.join(', ') || 'none'})`,
+  async () => {
+    const report = await runSoak({ shoppers: 4, orders: 40, timeLimitMs: 6 * 60_000, faultEverySec: 3, infraFaults });
+    console.log(formatReport(report));
+    expect(report.invariants.violations).toEqual([]);
+    expect(report.orders.placed).toBeGreaterThanOrEqual(30);
+    expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    expect(report.orders.byState.COMPLETED ?? 0).toBeGreaterThan(0);
+    // Each infrastructure fault asked for happened at least once.
+    const missing = infraFaults.map((f) => INFRA_FAULT_KIND[f]).filter((kind) => !report.faults[kind]);
+    expect(missing).toEqual([]);
+  },
+  15 * 60_000,
+);

@@ -104,10 +104,12 @@ async function timedFetch(url: string, init: RequestInit): Promise<Answer & { re
 /** A product of the run's own, in the unlisted test-data category, with stock for every checkout. */
 export async function crowdProduct(db: Client, stock: number): Promise<string> {
   const id = randomUUID();
-  await db.query(
-    `INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Crowd test item', $3, 500, $4)`,
-    [id, `CROWD-${id.slice(0, 8)}`, TEST_DATA_CATEGORY, stock],
-  );
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Crowd test item', $3, 500, $4)`, [
+    id,
+    `CROWD-${id.slice(0, 8)}`,
+    TEST_DATA_CATEGORY,
+    stock,
+  ]);
   return id;
 }
 
@@ -286,10 +288,10 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
     if (nonTerminal.length === 0 || Date.now() > deadline) break;
   }
   const workers = sampler.stop();
-  const { rows: stray } = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM orders.orders WHERE customer_id = ANY($1::text[]) AND items @> $2::jsonb`,
-    [refusedSubs, JSON.stringify([{ productId: opts.productId }])],
-  );
+  const { rows: stray } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM orders.orders WHERE customer_id = ANY($1::text[]) AND items @> $2::jsonb`, [
+    refusedSubs,
+    JSON.stringify([{ productId: opts.productId }]),
+  ]);
   if (Number(stray[0].n) > 0) log(`checkouts refused on every try, yet ${stray[0].n} order(s) exist; their answers: ${JSON.stringify(refusedTrails)}`);
   const invariants = await checkInvariants(db, ids, baseline);
   return {
@@ -330,7 +332,11 @@ export function summarizeCrowd(r: CrowdReport): CrowdSummary {
       m[k] = (m[k] ?? 0) + 1;
       return m;
     }, {});
-  const ms = (cls: AnswerClass) => all.filter((a) => a.cls === cls).map((a) => a.ms).sort((x, y) => x - y);
+  const ms = (cls: AnswerClass) =>
+    all
+      .filter((a) => a.cls === cls)
+      .map((a) => a.ms)
+      .sort((x, y) => x - y);
   const ok = ms('ok');
   const refused = [...ms('refused'), ...ms('refused-noncompliant')].sort((x, y) => x - y);
   const bad = new Set<AnswerClass>(['gateway-timeout', 'server-error', 'refused-noncompliant', 'network-error']);
@@ -343,7 +349,15 @@ export function summarizeCrowd(r: CrowdReport): CrowdSummary {
     refusalP99ByType: Object.fromEntries(
       [...new Set(all.filter((a) => a.cls === 'refused').map((a) => a.type ?? '?'))].map((t) => [
         t,
-        Math.round(nearestRank(all.filter((a) => a.cls === 'refused' && (a.type ?? '?') === t).map((a) => a.ms).sort((x, y) => x - y), 99)),
+        Math.round(
+          nearestRank(
+            all
+              .filter((a) => a.cls === 'refused' && (a.type ?? '?') === t)
+              .map((a) => a.ms)
+              .sort((x, y) => x - y),
+            99,
+          ),
+        ),
       ]),
     ),
   };

@@ -31,15 +31,19 @@ export function gatewayClient(maxSockets = Number(process.env.GATEWAY_E2E_SOCKET
   const request: GatewayClient['request'] = (method, path, opts = {}) =>
     new Promise((resolve, reject) => {
       const url = new URL(api + path);
-      const req = http.request(url, { method, agent, headers: { ...(opts.body ? { 'content-length': Buffer.byteLength(opts.body).toString() } : {}), ...(opts.headers ?? {}) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
-        });
-        res.on('error', reject);
-      });
+      const req = http.request(
+        url,
+        { method, agent, headers: { ...(opts.body ? { 'content-length': Buffer.byteLength(opts.body).toString() } : {}), ...(opts.headers ?? {}) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       if (opts.body) req.write(opts.body);
       req.end();

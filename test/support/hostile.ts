@@ -34,7 +34,8 @@ export async function send(
 export const KNOWN_TYPES = new Set(Object.values(ProblemType).map((t) => PROBLEM_BASE + t));
 
 /** No stack frames, file paths or driver messages in what a client sees. */
-const LEAK = /\bat .+\(.*:\d+:\d+\)|node_modules|\/work\/|\.ts:\d+|SQLSTATE|syntax error at or near|invalid input syntax|duplicate key value|pg_catalog|relation ".+" does not exist/i;
+const LEAK =
+  /\bat .+\(.*:\d+:\d+\)|node_modules|\/work\/|\.ts:\d+|SQLSTATE|syntax error at or near|invalid input syntax|duplicate key value|pg_catalog|relation ".+" does not exist/i;
 
 /**
  * The contract every rejected request must meet: a 4xx (never a 5xx), problem+json, a `type`
@@ -88,18 +89,27 @@ export function hostileBodies(keys: string[]): fc.Arbitrary<HostileBody> {
   const nested = fc
     .tuple(fc.integer({ min: 500, max: 10_000 }), fc.boolean())
     .map(([d, arr]) => ({ kind: 'deep-nesting', body: arr ? deep(d, '[', ']') : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`, contentType: JSON_TYPE }));
-  const huge = fc
-    .tuple(fc.constantFrom(...keys), fc.integer({ min: 4_000, max: 60_000 }), fc.constantFrom('x', 'é', '😀', '\\u0000'))
-    .map(([k, n, ch]) => ({ kind: 'huge-string', body: `{${JSON.stringify(k)}:"${ch.repeat(Math.floor(n / Math.max(1, Buffer.byteLength(ch))))}"}`, contentType: JSON_TYPE }));
+  const huge = fc.tuple(fc.constantFrom(...keys), fc.integer({ min: 4_000, max: 60_000 }), fc.constantFrom('x', 'é', '😀', '\\u0000')).map(([k, n, ch]) => ({
+    kind: 'huge-string',
+    body: `{${JSON.stringify(k)}:"${ch.repeat(Math.floor(n / Math.max(1, Buffer.byteLength(ch))))}"}`,
+    contentType: JSON_TYPE,
+  }));
   const tooLarge = fc.constant({ kind: 'too-large', body: JSON.stringify({ [keys[0]]: 'x'.repeat(70 * 1024) }), contentType: JSON_TYPE });
-  const nul = fc
-    .tuple(fc.constantFrom(...keys), fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
-    .map(([k, a, b]) => ({ kind: 'nul', body: JSON.stringify(Object.fromEntries(keys.map((kk) => [kk, kk === k ? `${a}\u0000${b}` : `${a}${b}`]))), contentType: JSON_TYPE }));
-  const bytes = fc
-    .uint8Array({ minLength: 1, maxLength: 300 })
-    .map((b) => ({ kind: 'non-utf8', body: Buffer.concat([Buffer.from('{"'), Buffer.from(b), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('":1}')]), contentType: JSON_TYPE }));
+  const nul = fc.tuple(fc.constantFrom(...keys), fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([k, a, b]) => ({
+    kind: 'nul',
+    body: JSON.stringify(Object.fromEntries(keys.map((kk) => [kk, kk === k ? `${a}\u0000${b}` : `${a}${b}`]))),
+    contentType: JSON_TYPE,
+  }));
+  const bytes = fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => ({
+    kind: 'non-utf8',
+    body: Buffer.concat([Buffer.from('{"'), Buffer.from(b), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('":1}')]),
+    contentType: JSON_TYPE,
+  }));
   const wrongContentType = fc
-    .tuple(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'jsonx', ''), fc.jsonValue({ maxDepth: 2 }))
+    .tuple(
+      fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'jsonx', ''),
+      fc.jsonValue({ maxDepth: 2 }),
+    )
     .map(([ct, v]) => ({ kind: 'wrong-content-type', body: JSON.stringify(v), contentType: ct || undefined }));
   return fc.oneof(
     { arbitrary: wrongTypes, weight: 4 },

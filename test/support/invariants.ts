@@ -25,10 +25,9 @@ interface OrderRow {
 }
 
 export async function stockSnapshot(db: Client, productIds: string[]): Promise<StockSnapshot> {
-  const { rows } = await db.query<{ id: string; stock: number; reserved: number }>(
-    'SELECT id, stock, reserved FROM catalog.products WHERE id = ANY($1::uuid[])',
-    [productIds],
-  );
+  const { rows } = await db.query<{ id: string; stock: number; reserved: number }>('SELECT id, stock, reserved FROM catalog.products WHERE id = ANY($1::uuid[])', [
+    productIds,
+  ]);
   return Object.fromEntries(rows.map((r) => [r.id, { stock: r.stock, reserved: r.reserved }]));
 }
 
@@ -67,7 +66,10 @@ export async function checkInvariants(db: Client, orderIds: string[], baseline: 
 
   const { rows: orders } = await db.query<OrderRow>('SELECT id, state, items, amount_cents, failure_reason FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
   if (orders.length !== orderIds.length) violations.push(`${orderIds.length - orders.length} placed orders are missing`);
-  const { rows: reservations } = await db.query<{ order_id: string; status: string }>('SELECT order_id, status FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [orderIds]);
+  const { rows: reservations } = await db.query<{ order_id: string; status: string }>(
+    'SELECT order_id, status FROM catalog.reservations WHERE order_id = ANY($1::uuid[])',
+    [orderIds],
+  );
   const reservationOf = new Map(reservations.map((r) => [r.order_id, r.status]));
   const { rows: sessions } = await db.query<{ order_id: string; id: string; status: string; amount_cents: string }>(
     'SELECT order_id, id, status, amount_cents FROM payments.payment_sessions WHERE order_id = ANY($1::text[])',
@@ -134,11 +136,12 @@ export async function checkInvariants(db: Client, orderIds: string[], baseline: 
   }
 
   const unsent = async (table: string, ids: string[]) =>
-    Number(
-      (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE sent_at IS NULL AND (aggregate_id = ANY($1::text[]))`, [ids])).rows[0].n,
-    );
+    Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE sent_at IS NULL AND (aggregate_id = ANY($1::text[]))`, [ids])).rows[0].n);
   report.outbox.ordersUnsent = await unsent('orders.outbox', orderIds);
-  report.outbox.paymentsUnsent = await unsent('payments.outbox', sessions.map((s) => s.id));
+  report.outbox.paymentsUnsent = await unsent(
+    'payments.outbox',
+    sessions.map((s) => s.id),
+  );
   if (report.outbox.ordersUnsent) violations.push(`${report.outbox.ordersUnsent} orders outbox rows unsent`);
   if (report.outbox.paymentsUnsent) violations.push(`${report.outbox.paymentsUnsent} payments outbox rows unsent`);
   return report;

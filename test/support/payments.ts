@@ -7,10 +7,7 @@ import { endpoints, localSecrets } from './endpoints';
  * `npm run up` wrote to Vault. The after-commit dispatcher kick is off in process
  * (DISPATCHER_FUNCTION_NAME unset): tests drive the dispatcher themselves.
  */
-export type PaymentsHandler = (
-  event: APIGatewayProxyEvent,
-  context: Context,
-) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+export type PaymentsHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
 
 export async function loadPaymentsHandler(extraEnv: Record<string, string> = {}): Promise<PaymentsHandler> {
   const e = endpoints();

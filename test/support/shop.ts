@@ -82,7 +82,10 @@ export class Shopper {
    * POST /api/orders as a real client does under load: a 429 / 5xx or a network error is retried
    * with the SAME Idempotency-Key (so it stays one order), with backoff, a bounded number of times.
    */
-  async placeOrderRetrying(body: unknown, opts: { attempts?: number; onRetry?: (status: number | string) => void } = {}): Promise<{ status: number; body: Record<string, unknown>; retries: number }> {
+  async placeOrderRetrying(
+    body: unknown,
+    opts: { attempts?: number; onRetry?: (status: number | string) => void } = {},
+  ): Promise<{ status: number; body: Record<string, unknown>; retries: number }> {
     const key = crypto.randomUUID();
     const attempts = opts.attempts ?? 6;
     for (let i = 0; ; i++) {
@@ -91,7 +94,7 @@ export class Shopper {
         const res = await this.placeOrder(body, key);
         const text = await res.text();
         status = res.status;
-        const retryable = res.status === 429 || res.status >= 500 || (res.status === 409 && text.includes("idempotencyInFlight"));
+        const retryable = res.status === 429 || res.status >= 500 || (res.status === 409 && text.includes('idempotencyInFlight'));
         if (!retryable || i + 1 >= attempts) return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, retries: i };
       } catch (err) {
         status = (err as Error).name;

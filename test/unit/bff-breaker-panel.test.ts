@@ -22,10 +22,20 @@ it('lists the six service breakers, closed and unused, in SERVICE_APIS order, wi
   global.fetch = (async () => (called++, new Response('{}'))) as typeof fetch;
   try {
     const handler = httpApi(publicRoutes());
-    const event = { httpMethod: 'GET', path: '/api/ops/breakers', headers: {}, body: null, isBase64Encoded: false, queryStringParameters: null, requestContext: { identity: { sourceIp: '203.0.113.1' } } };
+    const event = {
+      httpMethod: 'GET',
+      path: '/api/ops/breakers',
+      headers: {},
+      body: null,
+      isBase64Encoded: false,
+      queryStringParameters: null,
+      requestContext: { identity: { sourceIp: '203.0.113.1' } },
+    };
     const res = await handler(event as never, {} as Context);
     expect(res.statusCode).toBe(200);
-    const body = JSON.parse(res.body) as { breakers: { name: string; state: string; stats: { fires: number }; concurrency: { maxInFlight: number; maxQueue: number } }[] };
+    const body = JSON.parse(res.body) as {
+      breakers: { name: string; state: string; stats: { fires: number }; concurrency: { maxInFlight: number; maxQueue: number } }[];
+    };
     expect(body.breakers.map((b) => b.name)).toEqual(SERVICES);
     for (const b of body.breakers) {
       expect(b).toMatchObject({ state: 'closed', stats: { fires: 0 }, concurrency: { maxInFlight: 16, maxQueue: 32 } });

@@ -37,7 +37,14 @@ beforeEach(() => {
 const made: Downstream[] = [];
 function service(retry: RetrySettings = noRetry, concurrency = { maxInFlight: 16, maxQueue: 32 }, breaker = settings): Downstream {
   const client = new ServiceClient('svc', BASE, 3000, { signer: createSigner({ region: 'us-east-1' }) });
-  const d = new Downstream(`svc${made.length}`, (m, p, o) => client.call(m, p, o), breaker, retry, async () => undefined, concurrency);
+  const d = new Downstream(
+    `svc${made.length}`,
+    (m, p, o) => client.call(m, p, o),
+    breaker,
+    retry,
+    async () => undefined,
+    concurrency,
+  );
   made.push(d);
   return d;
 }
@@ -46,7 +53,15 @@ function api(d: Downstream, opts: Partial<ProxyOptions> = {}, method = 'GET', pa
   return httpApi([publicRoute(method, path, 'anyone', proxyTo('svc', { path: (req) => `/things/${req.params.id}`, downstream: d, limits, ...opts }))]);
 }
 const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-  ({ httpMethod: method, path, headers, body: body ?? null, isBase64Encoded: false, queryStringParameters: null, requestContext: { identity: { sourceIp: '198.51.100.4' } } }) as never;
+  ({
+    httpMethod: method,
+    path,
+    headers,
+    body: body ?? null,
+    isBase64Encoded: false,
+    queryStringParameters: null,
+    requestContext: { identity: { sourceIp: '198.51.100.4' } },
+  }) as never;
 const ctx = {} as Context;
 const sentHeaders = (i = 0) => calls[i].init.headers as Record<string, string>;
 
@@ -91,10 +106,12 @@ describe('proxyTo: what crosses the door', () => {
   it("keeps a service's own 429 problem (the client's own limit) a 429", async () => {
     const own = { type: 'https://checkout-mesh.dev/problems/rate-limited', title: 'Too Many Requests', status: 429 };
     stub = async () => new Response(JSON.stringify(own), { status: 429, headers: { 'content-type': 'application/problem+json', 'retry-after': '7' } });
-    const res = await api(service({ ...noRetry, throttleRetries: 5 }), { responseHeaders: ['content-type', 'retry-after'] }, 'POST', '/api/things/{id}')(
-      event('POST', '/api/things/1', { 'content-type': 'application/json' }, '{}'),
-      ctx,
-    );
+    const res = await api(
+      service({ ...noRetry, throttleRetries: 5 }),
+      { responseHeaders: ['content-type', 'retry-after'] },
+      'POST',
+      '/api/things/{id}',
+    )(event('POST', '/api/things/1', { 'content-type': 'application/json' }, '{}'), ctx);
     expect(res.statusCode).toBe(429);
     expect(res.headers['retry-after']).toBe('7');
     expect(calls).toHaveLength(1); // not retried: it ran, and said no
@@ -135,7 +152,10 @@ describe('proxyTo: load shedding', () => {
     stub = async () => new Response('{"message":"Rate Exceeded."}', { status: 429 });
     const client = new ServiceClient('svc', BASE, 3000, { signer: null });
     // Real sleeps here: the deadline is what stops the retries (25 allowed, 20-80 ms each).
-    const d = new Downstream('deadline', (m, p, o) => client.call(m, p, o), settings, { retries: 0, baseDelayMs: 20, maxDelayMs: 80, throttleRetries: 25 }, undefined, { maxInFlight: 4, maxQueue: 4 });
+    const d = new Downstream('deadline', (m, p, o) => client.call(m, p, o), settings, { retries: 0, baseDelayMs: 20, maxDelayMs: 80, throttleRetries: 25 }, undefined, {
+      maxInFlight: 4,
+      maxQueue: 4,
+    });
     made.push(d);
     const started = Date.now();
     const res = await api(d, { budget: 400 })(event('GET', '/api/things/1'), ctx);
@@ -147,8 +167,7 @@ describe('proxyTo: load shedding', () => {
   });
 
   it('a downstream that does not answer is cut at the budget: 503 upstream-timeout, not a 504', async () => {
-    stub = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    stub = (_url, init) => new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
     const started = Date.now();
     const res = await api(service(), { budget: 300 })(event('GET', '/api/things/1'), ctx);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -177,7 +196,8 @@ describe('proxyTo: load shedding', () => {
   it('the bulkhead: N in flight, M waiting, the next refused at once (503 upstream-busy) without a call; the waiters run when slots free up', async () => {
     const pending: (() => void)[] = [];
     // Answers only when the test releases it.
-    stub = () => new Promise<Response>((resolve) => pending.push(() => resolve(new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } }))));
+    stub = () =>
+      new Promise<Response>((resolve) => pending.push(() => resolve(new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } }))));
     const d = service({ ...noRetry, budgetMs: 10_000 }, { maxInFlight: 2, maxQueue: 1 });
     const handler = api(d, { budget: 10_000 });
     const running = [1, 2, 3].map((i) => handler(event('GET', `/api/things/${i}`), ctx));

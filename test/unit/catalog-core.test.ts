@@ -18,15 +18,26 @@ function problemOf(fn: () => unknown): HttpProblem {
   throw new Error('expected a CatalogError');
 }
 async function rejection(p: Promise<unknown>): Promise<HttpProblem> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(CatalogError);
   return catalogProblem(err)!;
 }
 
 const ID = '00000000-0000-4000-8000-00000000aaaa';
 const product = (version: string, stock = 10): Product => ({
-  id: ID, sku: 'S', name: 'N', category: 'c', priceCents: 100, stock, reserved: 0,
-  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version,
+  id: ID,
+  sku: 'S',
+  name: 'N',
+  category: 'c',
+  priceCents: 100,
+  stock,
+  reserved: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  version,
 });
 
 describe('ETags', () => {
@@ -154,12 +165,17 @@ describe('race', () => {
     expect(r).toMatchObject({ winners: 1, preconditionFailed: 3, expectedFinalStock: 12, consistent: true, otherStatuses: {} });
   });
   it('flags two winners or a lost update', () => {
-    expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 14, finalEtag: null, statuses: [200, 200, 412, 500], durationMs: 5 }))
-      .toMatchObject({ winners: 2, consistent: false, otherStatuses: { '500': 1 } });
+    expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 14, finalEtag: null, statuses: [200, 200, 412, 500], durationMs: 5 })).toMatchObject({
+      winners: 2,
+      consistent: false,
+      otherStatuses: { '500': 1 },
+    });
     expect(summarize(req, { etag: '"1"', initialStock: 10, finalStock: 10, finalEtag: null, statuses: [200, 412, 412, 412], durationMs: 5 }).consistent).toBe(false);
   });
   it('a product it cannot read answers 404 or 502 (as the BFF maps catalog errors)', async () => {
-    const answering = (status: number): Send => async () => ({ status, headers: { get: () => null }, body: '' });
+    const answering =
+      (status: number): Send =>
+      async () => ({ status, headers: { get: () => null }, body: '' });
     expect(await rejection(runRace(answering(404), req))).toMatchObject({ status: 404, type: 'https://checkout-mesh.dev/problems/not-found' });
     expect(await rejection(runRace(answering(500), req))).toMatchObject({ status: 502, type: 'https://checkout-mesh.dev/problems/upstream-unavailable' });
     expect(await rejection(runRace(answering(200), req))).toMatchObject({ status: 502, message: 'The product read carried no ETag' });

@@ -41,8 +41,10 @@ function synthWithFakeSecrets(context: Context): Template {
   const realExists = fs.existsSync;
   const realRead = fs.readFileSync;
   const exists = jest.spyOn(fs, 'existsSync').mockImplementation((p) => p === SECRETS_FILE || realExists(p));
-  const read = jest.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, ...rest: unknown[]) =>
-    p === SECRETS_FILE ? JSON.stringify(FAKE_SECRETS) : (realRead as (...a: unknown[]) => unknown)(p, ...rest)) as typeof fs.readFileSync);
+  const read = jest
+    .spyOn(fs, 'readFileSync')
+    .mockImplementation(((p: fs.PathOrFileDescriptor, ...rest: unknown[]) =>
+      p === SECRETS_FILE ? JSON.stringify(FAKE_SECRETS) : (realRead as (...a: unknown[]) => unknown)(p, ...rest)) as typeof fs.readFileSync);
   try {
     return synth(context).template;
   } finally {
@@ -132,7 +134,9 @@ describe('target=aws network context', () => {
   it('refuses malformed ids and a VPC together with publicEndpoints=true', () => {
     expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, lambdaSecurityGroupId: 'sg-1x' })).toThrow(/-c lambdaSecurityGroupId: sg-1x is not a sg-\.\.\. id/);
     expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, privateSubnetIds: 'subnet-0abc,vpc-0abc' })).toThrow(/-c privateSubnetIds: vpc-0abc is not a subnet-/);
-    expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, publicEndpoints: 'true' })).toThrow(/publicEndpoints=true .* but vpcId, privateSubnetIds, lambdaSecurityGroupId was given too/);
+    expect(() => synth({ ...AWS_EXAMPLE_CONTEXT, publicEndpoints: 'true' })).toThrow(
+      /publicEndpoints=true .* but vpcId, privateSubnetIds, lambdaSecurityGroupId was given too/,
+    );
   });
 
   it('accepts the subnet list with spaces and repeats', () => {

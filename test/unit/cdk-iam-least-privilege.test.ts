@@ -21,8 +21,20 @@ function owners(resources: Record<string, Json>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [id, r] of Object.entries(resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::SNS::Topic') out.set(id, String(p.TopicName).replace(/^checkout-mesh-/, '').split('-')[0]);
-    if (r.Type === 'AWS::SQS::Queue') out.set(id, String(p.QueueName).replace(/^checkout-mesh-/, '').split('-')[0]);
+    if (r.Type === 'AWS::SNS::Topic')
+      out.set(
+        id,
+        String(p.TopicName)
+          .replace(/^checkout-mesh-/, '')
+          .split('-')[0],
+      );
+    if (r.Type === 'AWS::SQS::Queue')
+      out.set(
+        id,
+        String(p.QueueName)
+          .replace(/^checkout-mesh-/, '')
+          .split('-')[0],
+      );
     if (r.Type === 'AWS::StepFunctions::StateMachine') out.set(id, 'orders');
     if (r.Type === 'AWS::Lambda::Function') out.set(id, p.Environment?.Variables?.SERVICE_NAME);
   }
@@ -104,7 +116,9 @@ const IDEMPOTENCY_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamod
 
 function dynamoViolations(template: Json): string[] {
   const resources = template.Resources as Record<string, Json>;
-  const tables = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table').map(([id]) => id);
+  const tables = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+    .map(([id]) => id);
   const idempotencyTable = Object.entries(resources).find(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Properties.TableName === 'checkout-mesh-idempotency')?.[0];
   const allowedRoles = new Set(
     Object.values(resources)
@@ -143,7 +157,7 @@ const fn = (stack: Stack, path: string) => stack.node.findAll().find((c) => c.no
 describe('each Lambda role touches only its own queues, topics, state machine and functions', () => {
   const template = synth();
 
-  it('has no statement on another service\'s resource, no wildcard action and no wildcard resource', () => {
+  it("has no statement on another service's resource, no wildcard action and no wildcard resource", () => {
     expect(leastPrivilegeViolations(template)).toEqual([]);
   });
 
@@ -166,7 +180,16 @@ describe('each Lambda role touches only its own queues, topics, state machine an
     const statements = Object.values(template.Resources as Record<string, Json>)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: Json) => [s.Action].flat()));
-    expect(statements).toEqual(expect.arrayContaining(['sns:Publish', 'states:StartExecution', 'states:SendTaskSuccess', 'sqs:ReceiveMessage', 'lambda:InvokeFunction', 'states:GetExecutionHistory']));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        'sns:Publish',
+        'states:StartExecution',
+        'states:SendTaskSuccess',
+        'sqs:ReceiveMessage',
+        'lambda:InvokeFunction',
+        'states:GetExecutionHistory',
+      ]),
+    );
   });
 });
 
@@ -185,7 +208,13 @@ function executeApiGrants(template: Json): Grant[] {
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     const roleId = r.Properties.Role['Fn::GetAtt'][0];
-    const caller = id.startsWith('Bff') ? 'bff' : id.startsWith('OrdersSagaSagaStep') ? 'sagaStep' : id.startsWith('OrdersApi') ? 'ordersApi' : `${r.Properties.Environment.Variables.SERVICE_NAME}:${id}`;
+    const caller = id.startsWith('Bff')
+      ? 'bff'
+      : id.startsWith('OrdersSagaSagaStep')
+        ? 'sagaStep'
+        : id.startsWith('OrdersApi')
+          ? 'ordersApi'
+          : `${r.Properties.Environment.Variables.SERVICE_NAME}:${id}`;
     callerOf.set(roleId, caller);
   }
   const grants: Grant[] = [];
@@ -214,7 +243,10 @@ describe('execute-api grants: each caller gets exactly the routes it calls', () 
     const expected = Object.entries(CALLER_ROUTES[caller as keyof typeof CALLER_ROUTES])
       .flatMap(([api, routes]) => (routes as ReadonlyArray<readonly [string, string]>).map(([m, p]) => `${api} ${m}${p}`))
       .sort();
-    const actual = grants.filter((g) => g.caller === caller).map((g) => `${g.api} ${g.route}`).sort();
+    const actual = grants
+      .filter((g) => g.caller === caller)
+      .map((g) => `${g.api} ${g.route}`)
+      .sort();
     expect(actual).toEqual(expected);
   });
 
@@ -228,7 +260,9 @@ describe('execute-api grants: each caller gets exactly the routes it calls', () 
   it('the check is live: a grantInvoke-style whole-API grant to the BFF is caught', () => {
     const bad = executeApiGrants(
       synth((stack) => {
-        const api = stack.node.findAll().find((c) => c.node.path === 'IamStack/Catalog/catalog-api') as unknown as { arnForExecuteApi(m?: string, p?: string, s?: string): string };
+        const api = stack.node.findAll().find((c) => c.node.path === 'IamStack/Catalog/catalog-api') as unknown as {
+          arnForExecuteApi(m?: string, p?: string, s?: string): string;
+        };
         fn(stack, 'Bff/Api').addToRolePolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.arnForExecuteApi('*', '/*', '$default')] }));
       }),
     );
@@ -256,10 +290,14 @@ describe('DynamoDB: only the idempotent functions reach the idempotency table, b
 
   it('the checker is live: it flags a Scan grant, a grant to a function without the table, and a wildcard table', () => {
     const bad = synth((stack) => {
-      const platform = stack.node.findAll().find((c) => c.node.path === 'IamStack/Platform') as unknown as { idempotencyTable: { grant(g: IFunction, ...a: string[]): void } };
+      const platform = stack.node.findAll().find((c) => c.node.path === 'IamStack/Platform') as unknown as {
+        idempotencyTable: { grant(g: IFunction, ...a: string[]): void };
+      };
       platform.idempotencyTable.grant(fn(stack, 'OrdersSaga/SagaStep'), 'dynamodb:Scan');
       platform.idempotencyTable.grant(fn(stack, 'Catalog/Api'), 'dynamodb:GetItem');
-      fn(stack, 'Bff/Api').addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [Arn.format({ service: 'dynamodb', resource: 'table', resourceName: '*' }, stack)] }));
+      fn(stack, 'Bff/Api').addToRolePolicy(
+        new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [Arn.format({ service: 'dynamodb', resource: 'table', resourceName: '*' }, stack)] }),
+      );
     });
     const found = dynamoViolations(bad).join('\n');
     expect(found).toMatch(/action dynamodb:Scan beyond/);

@@ -14,9 +14,7 @@ const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new CheckoutMeshStack(app, 'NagStack', { env: { account: '000000000000', region: 'us-east-1' } });
 const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
 const describe_ = (severity: string) =>
-  report.violations
-    .filter((v) => v.severity === severity)
-    .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+  report.violations.filter((v) => v.severity === severity).map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged errors', () => {
@@ -29,7 +27,14 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('fixed rather than acknowledged on AWS: TLS-only topics and queues (SNS3, SQS4), every saga transition logged without data (SF1)', () => {
     const awsApp = new App({
-      context: { 'aws:cdk:bundling-stacks': [], target: 'aws', pgHost: 'db.example.internal', redisUrl: 'rediss://cache.example.internal:6379', vaultAddr: 'https://vault.example.internal:8200', publicEndpoints: 'true' },
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        target: 'aws',
+        pgHost: 'db.example.internal',
+        redisUrl: 'rediss://cache.example.internal:6379',
+        vaultAddr: 'https://vault.example.internal:8200',
+        publicEndpoints: 'true',
+      },
     });
     const awsStack = new CheckoutMeshStack(awsApp, 'NagAws', { env: { account: '123456789012', region: 'eu-west-1' } });
     const awsTemplate = Template.fromStack(awsStack);

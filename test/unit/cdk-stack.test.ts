@@ -47,7 +47,10 @@ describe('CheckoutMeshStack', () => {
         ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'", 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
       });
       const body = byType[type].ResponseTemplates['application/json'].replace(/\$context\.\w+(\.\w+)*/g, 'x');
-      expect(JSON.parse(body)).toMatchObject({ status: 503, type: expect.stringMatching(/^https:\/\/checkout-mesh\.dev\/problems\/(service-overloaded|upstream-timeout)$/) });
+      expect(JSON.parse(body)).toMatchObject({
+        status: 503,
+        type: expect.stringMatching(/^https:\/\/checkout-mesh\.dev\/problems\/(service-overloaded|upstream-timeout)$/),
+      });
     }
     for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
       expect(byType[type].ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");

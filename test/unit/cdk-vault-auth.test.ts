@@ -5,7 +5,16 @@ import { vaultAuthEnvironment } from '../../cdk/lib/vault-auth';
 /** Which Vault login each target's Lambdas get: IAM on AWS (never a token), the dev token locally. */
 describe('vaultAuthEnvironment', () => {
   const awsApp = (extra: Record<string, string> = {}) =>
-    new App({ context: { target: 'aws', pgHost: 'db.internal', redisUrl: 'redis://cache.internal:6379/0', vaultAddr: 'https://vault.internal:8200', publicEndpoints: 'true', ...extra } });
+    new App({
+      context: {
+        target: 'aws',
+        pgHost: 'db.internal',
+        redisUrl: 'redis://cache.internal:6379/0',
+        vaultAddr: 'https://vault.internal:8200',
+        publicEndpoints: 'true',
+        ...extra,
+      },
+    });
 
   it('on AWS: aws-iam with the service as Vault role, mount and server id from context, no VAULT_TOKEN', () => {
     const cfg = loadConfig(awsApp({ vaultAwsMount: 'aws-prod', vaultIamServerId: 'vault.internal', vaultAwsStsEndpoint: 'https://sts.eu-west-1.amazonaws.com' }));

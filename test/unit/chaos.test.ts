@@ -54,7 +54,21 @@ describe('ChaosRules cache', () => {
   it('fires by probability', async () => {
     const r = rule({ service: 'catalog' }, { probability: 0.5 });
     const fake = { hgetall: async () => ({ r1: JSON.stringify(r) }) } as unknown as Redis;
-    expect(await new ChaosRules(() => fake, 1000, () => 0.7).pick({ service: 'catalog' })).toBeUndefined();
-    expect((await new ChaosRules(() => fake, 1000, () => 0.2).pick({ service: 'catalog' }))?.id).toBe('r1');
+    expect(
+      await new ChaosRules(
+        () => fake,
+        1000,
+        () => 0.7,
+      ).pick({ service: 'catalog' }),
+    ).toBeUndefined();
+    expect(
+      (
+        await new ChaosRules(
+          () => fake,
+          1000,
+          () => 0.2,
+        ).pick({ service: 'catalog' })
+      )?.id,
+    ).toBe('r1');
   });
 });

@@ -57,7 +57,18 @@ describe('httpApi toProblem', () => {
     { toProblem: (err) => (err instanceof ShelfError ? paymentProblem(new PaymentError('sessionNotFound', err.message, err.facts)) : undefined) },
   );
   const get = async (path: string) => {
-    const res = await handler({ httpMethod: 'GET', path, headers: {}, body: null, isBase64Encoded: false, queryStringParameters: null, requestContext: { identity: { sourceIp: '127.0.0.1' } } } as never, {} as Context);
+    const res = await handler(
+      {
+        httpMethod: 'GET',
+        path,
+        headers: {},
+        body: null,
+        isBase64Encoded: false,
+        queryStringParameters: null,
+        requestContext: { identity: { sourceIp: '127.0.0.1' } },
+      } as never,
+      {} as Context,
+    );
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
   };
 

@@ -2,12 +2,8 @@ import { apiBaseUrl, parseExecuteApiUrl } from '../../functions/shared/endpoints
 
 describe('apiBaseUrl', () => {
   it('builds the AWS execute-api URL when no emulator endpoint is set', () => {
-    expect(apiBaseUrl({ apiId: 'abc123', stage: 'prod' }, { region: 'eu-west-1' })).toBe(
-      'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
-    );
-    expect(apiBaseUrl({ apiId: 'abc123', stage: '$default' }, { region: 'eu-west-1' })).toBe(
-      'https://abc123.execute-api.eu-west-1.amazonaws.com',
-    );
+    expect(apiBaseUrl({ apiId: 'abc123', stage: 'prod' }, { region: 'eu-west-1' })).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
+    expect(apiBaseUrl({ apiId: 'abc123', stage: '$default' }, { region: 'eu-west-1' })).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
   });
 
   it('builds the emulator path form from the configured endpoint, not a hard-coded host', () => {

@@ -89,7 +89,13 @@ describe('Downstream (circuit breaker + retries)', () => {
 describe('Downstream throttling', () => {
   it('retries platform 429s (they never ran) of any method without counting them as failures', async () => {
     let calls = 0;
-    const d = new Downstream('throttled', async () => (++calls <= 3 ? res(429) : res(201)), settings, { retries: 0, baseDelayMs: 1, maxDelayMs: 2, throttleRetries: 5 }, async () => undefined);
+    const d = new Downstream(
+      'throttled',
+      async () => (++calls <= 3 ? res(429) : res(201)),
+      settings,
+      { retries: 0, baseDelayMs: 1, maxDelayMs: 2, throttleRetries: 5 },
+      async () => undefined,
+    );
     expect((await d.call('POST', '/claims', { retry: true })).status).toBe(201);
     expect(calls).toBe(4);
     expect(d.state).toBe('closed');
@@ -109,9 +115,15 @@ describe('Downstream throttling', () => {
     try {
       const attemptsAt: number[] = [];
       const retry = { retries: 0, baseDelayMs: 50, maxDelayMs: 200, throttleRetries: 1000, budgetMs: 4000, shedAfterMs: 800 };
-      const d = new Downstream('crowded', async () => (attemptsAt.push(clock), res(429)), settings, retry, async (ms) => {
-        clock += ms;
-      });
+      const d = new Downstream(
+        'crowded',
+        async () => (attemptsAt.push(clock), res(429)),
+        settings,
+        retry,
+        async (ms) => {
+          clock += ms;
+        },
+      );
       const started = clock;
       expect((await d.call('GET', '/products')).status).toBe(429);
       expect(attemptsAt.length).toBeGreaterThan(1);

@@ -24,14 +24,25 @@ function memoryClaims(leaseMs = 30_000): ClaimsPort & { rows: Map<string, ClaimR
       const row = rows.get(id);
       const fresh = (): ClaimAnswer => {
         rows.set(id, {
-          id, principal, key, fingerprint, state: 'in_flight', lease_token: randomUUID(), lease_expires_at: new Date(now.getTime() + leaseMs),
-          attempts: 1, response_status: null, response_headers: null, response_body: null, expires_at: new Date(now.getTime() + 86_400_000),
+          id,
+          principal,
+          key,
+          fingerprint,
+          state: 'in_flight',
+          lease_token: randomUUID(),
+          lease_expires_at: new Date(now.getTime() + leaseMs),
+          attempts: 1,
+          response_status: null,
+          response_headers: null,
+          response_body: null,
+          expires_at: new Date(now.getTime() + 86_400_000),
         });
         return { outcome: 'acquired', claimId: id };
       };
       if (!row) return fresh();
       const d = decide(row, { fingerprint }, now);
-      if (d.kind === 'replay') return { outcome: 'replay', claimId: id, response: { status: row.response_status!, headers: row.response_headers!, body: row.response_body! } };
+      if (d.kind === 'replay')
+        return { outcome: 'replay', claimId: id, response: { status: row.response_status!, headers: row.response_headers!, body: row.response_body! } };
       if (d.kind === 'mismatch') return { outcome: 'mismatch', claimId: id };
       if (d.kind === 'in_flight') return { outcome: 'in_flight', claimId: id, retryAfter: d.retryAfter };
       return fresh();
@@ -54,14 +65,21 @@ function setup(inner?: () => Promise<unknown>) {
   const claims = memoryClaims();
   let effects = 0;
   const handler = httpApi([
-    route('POST', '/things', idempotent(async (req) => {
-      if (inner) await inner();
-      effects++;
-      const body = JSON.parse(req.rawBody.toString('utf8'));
-      if (body.fail === 'conflict') throw new HttpProblem(409, 'conflict', 'taken');
-      if (body.fail === 'crash') throw new Error('boom');
-      return json(201, { n: effects, got: body }, { location: `/things/${effects}` });
-    }, { claims, resolveClient: async (req) => `ip:${req.sourceIp}` })),
+    route(
+      'POST',
+      '/things',
+      idempotent(
+        async (req) => {
+          if (inner) await inner();
+          effects++;
+          const body = JSON.parse(req.rawBody.toString('utf8'));
+          if (body.fail === 'conflict') throw new HttpProblem(409, 'conflict', 'taken');
+          if (body.fail === 'crash') throw new Error('boom');
+          return json(201, { n: effects, got: body }, { location: `/things/${effects}` });
+        },
+        { claims, resolveClient: async (req) => `ip:${req.sourceIp}` },
+      ),
+    ),
   ]);
   const post = (body: unknown, key?: string, headers: Record<string, string> = {}) =>
     handler(event('POST', '/things', JSON.stringify(body), { ...jsonHeaders(key), ...headers }), ctx);
@@ -157,8 +175,14 @@ describe('idempotent(handler)', () => {
       resolveClient: async (req) => (req.headers.authorization ? 'user:u1' : `ip:${req.sourceIp}`),
     });
     const req = (auth?: string) => ({
-      method: 'POST', path: '/x', headers: { 'idempotency-key': KEY, ...(auth ? { authorization: auth } : {}) }, query: {}, params: {},
-      rawBody: Buffer.from('{}'), sourceIp: '10.0.0.9', correlationId: 'c',
+      method: 'POST',
+      path: '/x',
+      headers: { 'idempotency-key': KEY, ...(auth ? { authorization: auth } : {}) },
+      query: {},
+      params: {},
+      rawBody: Buffer.from('{}'),
+      sourceIp: '10.0.0.9',
+      correlationId: 'c',
     });
     expect((await h(req())).status).toBe(200);
     expect((await h(req('Bearer t'))).status).toBe(200);

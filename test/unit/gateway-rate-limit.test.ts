@@ -27,14 +27,9 @@ const event = (method: string, path: string, headers: Record<string, string> = {
 
 function api(store: BucketStore) {
   const limits = { ...rateLimits({}), write: { capacity: 3, refillPerSecond: 0.5 } };
-  return httpApi(
-    [route('GET', '/api/things', () => json(200, { ok: true })), route('POST', '/api/things', () => json(201, { ok: true }))],
-    {
-      middlewares: [
-        rateLimit({ store, limits, resolveClient: async (req) => (req.headers.authorization ? 'user:alice' : `ip:${req.sourceIp}`) }),
-      ],
-    },
-  );
+  return httpApi([route('GET', '/api/things', () => json(200, { ok: true })), route('POST', '/api/things', () => json(201, { ok: true }))], {
+    middlewares: [rateLimit({ store, limits, resolveClient: async (req) => (req.headers.authorization ? 'user:alice' : `ip:${req.sourceIp}`) })],
+  });
 }
 
 describe('rate limit (token bucket)', () => {

@@ -18,7 +18,13 @@ describe('Stripe parser on signed hostile bodies', () => {
   it('answers 400 or a storable provider event, never throws anything else', () => {
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-      fc.record({ id: fc.oneof(fc.string(), fc.constant('evt_\u0000'), fc.constant('e'.repeat(3000)), fc.jsonValue({ maxDepth: 1 })), type: fc.jsonValue({ maxDepth: 1 }), data: fc.jsonValue({ maxDepth: 3 }) }).map((o) => JSON.stringify(o)),
+      fc
+        .record({
+          id: fc.oneof(fc.string(), fc.constant('evt_\u0000'), fc.constant('e'.repeat(3000)), fc.jsonValue({ maxDepth: 1 })),
+          type: fc.jsonValue({ maxDepth: 1 }),
+          data: fc.jsonValue({ maxDepth: 3 }),
+        })
+        .map((o) => JSON.stringify(o)),
     );
     fc.assert(
       fc.property(body, (payload) => {
@@ -67,14 +73,30 @@ describe('PayPal mapping on odd resources', () => {
 
 describe('PayPal verification before any certificate fetch', () => {
   const prefix = 'http://127.0.0.1:1/certs/'; // allow-listed here, nothing listens there
-  const headers = (sig: string) => ({ transmissionId: 't-1', transmissionTime: new Date().toISOString(), transmissionSig: sig, certUrl: `${prefix}c1`, authAlgo: 'SHA256withRSA' });
-  const status = (p: Promise<unknown>) => p.then(() => 200, (err: unknown) => (err instanceof HttpProblem ? err.status : 500));
+  const headers = (sig: string) => ({
+    transmissionId: 't-1',
+    transmissionTime: new Date().toISOString(),
+    transmissionSig: sig,
+    certUrl: `${prefix}c1`,
+    authAlgo: 'SHA256withRSA',
+  });
+  const status = (p: Promise<unknown>) =>
+    p.then(
+      () => 200,
+      (err: unknown) => (err instanceof HttpProblem ? err.status : 500),
+    );
 
   it('refuses junk signatures with 400 without fetching (the port is closed: a fetch would be a 502)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.base64String({ maxLength: 168 }), fc.string({ maxLength: 300 }).filter((s) => !/^[A-Za-z0-9+/]+={0,2}$/.test(s))), async (sig) => {
-        expect(await status(verifyPayPalEvent(Buffer.from('{}'), headers(sig), 'WH', [prefix]))).toBe(400);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.base64String({ maxLength: 168 }),
+          fc.string({ maxLength: 300 }).filter((s) => !/^[A-Za-z0-9+/]+={0,2}$/.test(s)),
+        ),
+        async (sig) => {
+          expect(await status(verifyPayPalEvent(Buffer.from('{}'), headers(sig), 'WH', [prefix]))).toBe(400);
+        },
+      ),
       { numRuns: 100 },
     );
   });

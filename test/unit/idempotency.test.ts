@@ -45,7 +45,11 @@ const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:checkout-mesh-chec
 describe('idempotency keys', () => {
   it('a saga step is keyed by execution id + state name; a task-token state by its token too', () => {
     expect(sagaStepKey({ executionId: EXEC, stateName: 'ReserveStock', taskToken: undefined })).toEqual({ executionId: EXEC, stateName: 'ReserveStock' });
-    expect(sagaStepKey({ executionId: ` ${EXEC} `, stateName: 'WaitForPayment', taskToken: 'tok-1' })).toEqual({ executionId: EXEC, stateName: 'WaitForPayment', taskToken: 'tok-1' });
+    expect(sagaStepKey({ executionId: ` ${EXEC} `, stateName: 'WaitForPayment', taskToken: 'tok-1' })).toEqual({
+      executionId: EXEC,
+      stateName: 'WaitForPayment',
+      taskToken: 'tok-1',
+    });
   });
 
   it('refuses a step event without them rather than share one key between steps', () => {
@@ -138,7 +142,12 @@ describe('idempotent (Powertools makeIdempotent over a persistence layer)', () =
     expect(fn).toHaveBeenCalledTimes(1);
 
     // A Lambda that timed out mid-call leaves an in-progress record; once its expiry passes, a retry runs.
-    const stale = new IdempotencyRecord({ idempotencyKey: idempotencyRecordId('t.busy', { eventId: 'e-crash' }), status: IdempotencyRecordStatus.INPROGRESS, expiryTimestamp: Date.now() / 1000 + 600, inProgressExpiryTimestamp: Date.now() - 1 });
+    const stale = new IdempotencyRecord({
+      idempotencyKey: idempotencyRecordId('t.busy', { eventId: 'e-crash' }),
+      status: IdempotencyRecordStatus.INPROGRESS,
+      expiryTimestamp: Date.now() / 1000 + 600,
+      inProgressExpiryTimestamp: Date.now() - 1,
+    });
     store.items.set(stale.idempotencyKey, stale);
     await expect(once.run({ eventId: 'e-crash' })).resolves.toEqual({ ok: true });
     expect(fn).toHaveBeenCalledTimes(2);
@@ -187,9 +196,15 @@ describe('config: idempotency and login throttling settings', () => {
     expect(c.IDEMPOTENCY_TABLE_NAME).toBeUndefined();
     expect(c.IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
     expect([c.LOGIN_MAX_PER_IP, c.LOGIN_IP_WINDOW_SEC, c.LOGIN_MAX_FAILURES_PER_ACCOUNT, c.LOGIN_ACCOUNT_WINDOW_SEC]).toEqual([1000, 300, 10, 900]);
-    expect(config({ ...base, IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: '50' })).toMatchObject({ IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: 50 });
+    expect(config({ ...base, IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: '50' })).toMatchObject({
+      IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency',
+      LOGIN_MAX_PER_IP: 50,
+    });
     // What the identity handler gives its LoginLimiter.
-    expect(loginLimits(config({ ...base, LOGIN_MAX_PER_IP: '50', LOGIN_ACCOUNT_WINDOW_SEC: '60' }))).toEqual({ perIp: { limit: 50, windowSec: 300 }, perAccount: { limit: 10, windowSec: 60 } });
+    expect(loginLimits(config({ ...base, LOGIN_MAX_PER_IP: '50', LOGIN_ACCOUNT_WINDOW_SEC: '60' }))).toEqual({
+      perIp: { limit: 50, windowSec: 300 },
+      perAccount: { limit: 10, windowSec: 60 },
+    });
   });
 
   it.each([

@@ -13,7 +13,15 @@ const { authRoutes } = require('../../functions/bff/routes/auth') as typeof impo
 
 const handler = httpApi(authRoutes());
 const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-  ({ httpMethod: method, path, headers, body: body ?? null, isBase64Encoded: false, queryStringParameters: null, requestContext: { identity: { sourceIp: '203.0.113.9' } } }) as never;
+  ({
+    httpMethod: method,
+    path,
+    headers,
+    body: body ?? null,
+    isBase64Encoded: false,
+    queryStringParameters: null,
+    requestContext: { identity: { sourceIp: '203.0.113.9' } },
+  }) as never;
 
 const calls: { url: string; init: RequestInit }[] = [];
 const realFetch = global.fetch;
@@ -48,7 +56,11 @@ describe('BFF auth routes', () => {
   });
 
   it('verifies /api/me at the BFF before calling identity', async () => {
-    setVerifier({ verify: async () => { throw unauthorized(); } });
+    setVerifier({
+      verify: async () => {
+        throw unauthorized();
+      },
+    });
     const denied = await handler(event('GET', '/api/me', { authorization: 'Bearer a.b.c' }), {} as Context);
     expect(denied.statusCode).toBe(401);
     expect(denied.headers['content-type']).toBe('application/problem+json');
@@ -60,7 +72,9 @@ describe('BFF auth routes', () => {
     expect(calls[0].url).toBe('http://emulator.test/_aws/execute-api/idapi/me');
     expect((calls[0].init.headers as Record<string, string>)['x-user-authorization']).toBe('Bearer a.b.c');
     // The hop itself is SigV4-signed (identity's API is IAM-authorized).
-    expect((calls[0].init.headers as Record<string, string>).authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=.*x-user-authorization/);
+    expect((calls[0].init.headers as Record<string, string>).authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=.*x-user-authorization/,
+    );
   });
 
   it('answers 401 for /api/me without a bearer token', async () => {

@@ -12,7 +12,13 @@ describe('identity passwords (scrypt)', () => {
   });
 
   it('never matches (nor throws on) malformed stored hashes', async () => {
-    for (const bad of ['', 'plain', 'scrypt$1$2$3$x$y', 'bcrypt$16384$8$1$AAAA$BBBB', 'scrypt$99999999$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']) {
+    for (const bad of [
+      '',
+      'plain',
+      'scrypt$1$2$3$x$y',
+      'bcrypt$16384$8$1$AAAA$BBBB',
+      'scrypt$99999999$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ]) {
       await expect(verifyPassword('x', bad)).resolves.toBe(false);
     }
   });

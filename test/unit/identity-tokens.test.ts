@@ -2,16 +2,7 @@ import { createHmac } from 'node:crypto';
 import { generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { KeyRing, MemoryKeyStore, prune, type StoredKey } from '../../functions/identity/core/keys';
 import { issueAccessToken } from '../../functions/identity/core/tokens';
-import {
-  assertNotRevoked,
-  authKeys,
-  bearerToken,
-  JWT_AUDIENCE,
-  JWT_ISSUER,
-  requireRole,
-  verifyAccessJwt,
-  type Principal,
-} from '../../functions/shared/auth';
+import { assertNotRevoked, authKeys, bearerToken, JWT_AUDIENCE, JWT_ISSUER, requireRole, verifyAccessJwt, type Principal } from '../../functions/shared/auth';
 import { HttpProblem } from '../../functions/shared/problem';
 
 const claims = { sub: '00000000-0000-4000-8000-000000000001', roles: ['customer' as const], sid: 'family-1' };
@@ -33,9 +24,20 @@ describe('identity access tokens', () => {
 
   it('issues ES256 tokens with kid, iss, aud, sub, jti, roles and a 15 minute exp', async () => {
     const issued = await issueAccessToken(ring, claims);
-    const [header, payload] = issued.token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = issued.token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'ES256', kid: issued.kid, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: claims.sub, jti: issued.jti, roles: ['customer'], sid: 'family-1', client_id: 'checkout-mesh-web' });
+    expect(payload).toMatchObject({
+      iss: JWT_ISSUER,
+      aud: JWT_AUDIENCE,
+      sub: claims.sub,
+      jti: issued.jti,
+      roles: ['customer'],
+      sid: 'family-1',
+      client_id: 'checkout-mesh-web',
+    });
     expect(payload.exp - payload.iat).toBe(900);
     const p = await verifyAccessJwt(issued.token, keys);
     expect(p).toEqual({ sub: claims.sub, roles: ['customer'], jti: issued.jti, sid: 'family-1', exp: issued.exp });
@@ -45,8 +47,7 @@ describe('identity access tokens', () => {
     const { token } = await issueAccessToken(ring, claims);
     const { kid, key } = await ring.signingKey();
     const signed = (mut: (j: SignJWT) => SignJWT) =>
-      mut(new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).setSubject('u').setJti('j').setIssuedAt())
-        .sign(key);
+      mut(new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).setSubject('u').setJti('j').setIssuedAt()).sign(key);
     const expired = await signed((j) => j.setIssuer(JWT_ISSUER).setAudience(JWT_AUDIENCE).setIssuedAt(1000).setExpirationTime(2000));
     const wrongAud = await signed((j) => j.setIssuer(JWT_ISSUER).setAudience('someone-else').setExpirationTime('5m'));
     const wrongIss = await signed((j) => j.setIssuer('https://evil.example').setAudience(JWT_AUDIENCE).setExpirationTime('5m'));
@@ -60,7 +61,12 @@ describe('identity access tokens', () => {
     const other = await generateKeyPair('ES256');
     const unknownKid = await new SignJWT({ roles: ['customer'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'unknown-kid', typ: 'at+jwt' })
-      .setIssuer(JWT_ISSUER).setAudience(JWT_AUDIENCE).setSubject('u').setJti('j').setIssuedAt().setExpirationTime('5m')
+      .setIssuer(JWT_ISSUER)
+      .setAudience(JWT_AUDIENCE)
+      .setSubject('u')
+      .setJti('j')
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(other.privateKey);
     for (const bad of [expired, wrongAud, wrongIss, none, hs256, tampered, tamperedPayload, unknownKid, 'not-a-jwt', '']) {
       await expect401(verifyAccessJwt(bad, keys));
@@ -89,7 +95,7 @@ describe('identity access tokens', () => {
     await expect(verifyAccessJwt(fresh.token, set, { currentDate: new Date(now) })).resolves.toMatchObject({ jti: fresh.jti });
   });
 
-  it("re-reads the store when a token names a kid another instance just rotated in", async () => {
+  it('re-reads the store when a token names a kid another instance just rotated in', async () => {
     const now = Date.now();
     const store = new MemoryKeyStore();
     const signer = new KeyRing(store, { accessTtlSec: 900, cacheMs: 0, now: () => now });
@@ -129,6 +135,15 @@ describe('shared auth helpers', () => {
     await assertNotRevoked({ exists: async (...k: string[]) => (seen.push(k), 0) } as never, principal);
     expect(seen[0]).toEqual([authKeys.deniedJti('j'), authKeys.revokedSession('s')]);
     await expect(assertNotRevoked({ exists: async () => 1 } as never, principal)).rejects.toMatchObject({ status: 401 });
-    await expect(assertNotRevoked({ exists: async () => { throw new Error('down'); } } as never, principal)).rejects.toMatchObject({ status: 503 });
+    await expect(
+      assertNotRevoked(
+        {
+          exists: async () => {
+            throw new Error('down');
+          },
+        } as never,
+        principal,
+      ),
+    ).rejects.toMatchObject({ status: 503 });
   });
 });

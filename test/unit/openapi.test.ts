@@ -41,7 +41,16 @@ let doc: Doc;
 beforeAll(async () => {
   const route = routes.find((r) => r.method === 'GET' && r.path === '/api/openapi.json');
   expect(route).toBeDefined();
-  const res = await route!.handler({ method: 'GET', path: '/api/openapi.json', headers: {}, query: {}, params: {}, rawBody: Buffer.alloc(0), sourceIp: '127.0.0.1', correlationId: 't' });
+  const res = await route!.handler({
+    method: 'GET',
+    path: '/api/openapi.json',
+    headers: {},
+    query: {},
+    params: {},
+    rawBody: Buffer.alloc(0),
+    sourceIp: '127.0.0.1',
+    correlationId: 't',
+  });
   expect(res.status).toBe(200);
   expect(res.headers?.['content-type']).toBe('application/json');
   doc = JSON.parse(String(res.body)) as Doc;
@@ -69,7 +78,11 @@ describe('the OpenAPI description and the route table', () => {
     // A description without a route:
     expect(Object.keys(OPERATIONS).filter((k) => !routes.some((r) => `${r.method} ${r.path}` === k))).toEqual([]);
     // And the served document holds exactly those operations.
-    expect(operations().map((o) => o.key).sort()).toEqual([...fromTable, ...outside].sort());
+    expect(
+      operations()
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual([...fromTable, ...outside].sort());
   });
 
   it("gives each operation its route's access as security", () => {

@@ -1,4 +1,13 @@
-import { ALLOWED_FROM, ORDER_STATES, buildTrace, canTransition, failurePlanRules, historyView, PlaceOrderSchema, type HistoryEvent } from '../../functions/orders/core/model';
+import {
+  ALLOWED_FROM,
+  ORDER_STATES,
+  buildTrace,
+  canTransition,
+  failurePlanRules,
+  historyView,
+  PlaceOrderSchema,
+  type HistoryEvent,
+} from '../../functions/orders/core/model';
 import { priceCart } from '../../functions/orders/core/place';
 import { describeError, runStep } from '../../functions/orders/core/saga';
 import type { SagaPorts } from '../../functions/orders/core/ports';
@@ -44,7 +53,14 @@ describe('place order input', () => {
     expect(parsed.paymentProvider).toBe('stripe');
   });
   it('rejects duplicates, bad steps and unknown fields', () => {
-    expect(() => PlaceOrderSchema.parse({ items: [{ productId: P1, quantity: 1 }, { productId: P1, quantity: 2 }] })).toThrow();
+    expect(() =>
+      PlaceOrderSchema.parse({
+        items: [
+          { productId: P1, quantity: 1 },
+          { productId: P1, quantity: 2 },
+        ],
+      }),
+    ).toThrow();
     expect(() => PlaceOrderSchema.parse({ items: [{ productId: P1, quantity: 1 }], failurePlan: { failAt: 'Nope', mode: 'error' } })).toThrow();
     expect(() => PlaceOrderSchema.parse({ items: [], extra: 1 })).toThrow();
   });
@@ -141,9 +157,19 @@ describe('trace', () => {
 describe('saga steps (fake db and services)', () => {
   const makeDb = (state = 'PENDING') => {
     const row: Record<string, unknown> = {
-      id: ORDER, customer_id: 'c', items: [{ productId: P1, quantity: 2, unitPriceCents: 100 }], amount_cents: '200', currency: 'eur',
-      payment_provider: 'stripe', state, execution_arn: null, payment_session_id: null, task_token: null, failure_reason: null,
-      created_at: new Date(), updated_at: new Date(),
+      id: ORDER,
+      customer_id: 'c',
+      items: [{ productId: P1, quantity: 2, unitPriceCents: 100 }],
+      amount_cents: '200',
+      currency: 'eur',
+      payment_provider: 'stripe',
+      state,
+      execution_arn: null,
+      payment_session_id: null,
+      task_token: null,
+      failure_reason: null,
+      created_at: new Date(),
+      updated_at: new Date(),
     };
     const queries: string[] = [];
     const query = async (text: string, params: unknown[] = []) => {

@@ -89,9 +89,16 @@ describe('PayPal event mapping', () => {
   });
 
   it('maps capture and order events to outcomes and the PayPal order id', () => {
-    expect(paypalToProviderEvent({ id: 'WH-1', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP', supplementary_data: { related_ids: { order_id: 'ORD' } } } })).toMatchObject({ outcome: 'succeeded', providerRef: 'ORD' });
-    expect(paypalToProviderEvent({ id: 'WH-2', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: 'ORD2' } })).toMatchObject({ outcome: 'succeeded', providerRef: 'ORD2' });
-    expect(paypalToProviderEvent({ id: 'WH-3', event_type: 'PAYMENT.CAPTURE.DENIED', resource: { supplementary_data: { related_ids: { order_id: 'ORD3' } } } })).toMatchObject({ outcome: 'failed' });
+    expect(
+      paypalToProviderEvent({ id: 'WH-1', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP', supplementary_data: { related_ids: { order_id: 'ORD' } } } }),
+    ).toMatchObject({ outcome: 'succeeded', providerRef: 'ORD' });
+    expect(paypalToProviderEvent({ id: 'WH-2', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: 'ORD2' } })).toMatchObject({
+      outcome: 'succeeded',
+      providerRef: 'ORD2',
+    });
+    expect(
+      paypalToProviderEvent({ id: 'WH-3', event_type: 'PAYMENT.CAPTURE.DENIED', resource: { supplementary_data: { related_ids: { order_id: 'ORD3' } } } }),
+    ).toMatchObject({ outcome: 'failed' });
     expect(paypalToProviderEvent({ id: 'WH-4', event_type: 'BILLING.PLAN.CREATED' }).outcome).toBeUndefined();
   });
 });

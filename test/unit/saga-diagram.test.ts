@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import { ASL_FILE, README, readmeBlock, readmeWithDiagram, sagaMermaid } from '../../scripts/saga-diagram';
 
 /** The README's saga diagram is generated from the deployed ASL and must not drift from it. */
-const asl = JSON.parse(fs.readFileSync(ASL_FILE, 'utf8')) as { StartAt: string; States: Record<string, { Type: string; Next?: string; Catch?: Array<{ Next: string }> }> };
+const asl = JSON.parse(fs.readFileSync(ASL_FILE, 'utf8')) as {
+  StartAt: string;
+  States: Record<string, { Type: string; Next?: string; Catch?: Array<{ Next: string }> }>;
+};
 
 it('README.md carries the diagram generated from the current ASL (run `npm run docs:saga`)', () => {
   const readme = fs.readFileSync(README, 'utf8');

@@ -6,9 +6,28 @@ import path from 'node:path';
  * ASL: every state placed, every Next / Choice / Default / Catch drawn, nothing overlapping.
  */
 type Point = [number, number];
-interface Node { id: string; type: string; x: number; y: number; width: number; height: number; layer: number; main: boolean }
-interface Edge { from: string; to: string; kind: string; points: Point[] }
-interface Layout { nodes: Node[]; edges: Edge[]; width: number; height: number }
+interface Node {
+  id: string;
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  layer: number;
+  main: boolean;
+}
+interface Edge {
+  from: string;
+  to: string;
+  kind: string;
+  points: Point[];
+}
+interface Layout {
+  nodes: Node[];
+  edges: Edge[];
+  width: number;
+  height: number;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { layoutSaga, sagaEdges, START } = require('../../web/js/saga-layout.js') as {
   layoutSaga: (asl: unknown) => Layout;
@@ -16,8 +35,17 @@ const { layoutSaga, sagaEdges, START } = require('../../web/js/saga-layout.js') 
   START: string;
 };
 
-interface State { Type: string; Next?: string; Default?: string; Choices?: Array<{ Next: string }>; Catch?: Array<{ Next: string }> }
-const asl = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../stepfunctions/checkout-saga.asl.json'), 'utf8')) as { StartAt: string; States: Record<string, State> };
+interface State {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Catch?: Array<{ Next: string }>;
+}
+const asl = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../stepfunctions/checkout-saga.asl.json'), 'utf8')) as {
+  StartAt: string;
+  States: Record<string, State>;
+};
 const layout = layoutSaga(asl);
 const byId = new Map(layout.nodes.map((n) => [n.id, n]));
 
@@ -68,7 +96,18 @@ it('draws every Next, Choice rule, Default and Catch as an edge from its state t
 });
 
 it('is top-down like the console: the happy path in one column, in order, the compensations beside it', () => {
-  const happy = ['ReserveStock', 'StockReserved?', 'CreatePaymentSession', 'SessionCreated?', 'WaitForPayment', 'PaymentAuthorized?', 'CapturePayment', 'Captured?', 'CompleteOrder', 'Completed'];
+  const happy = [
+    'ReserveStock',
+    'StockReserved?',
+    'CreatePaymentSession',
+    'SessionCreated?',
+    'WaitForPayment',
+    'PaymentAuthorized?',
+    'CapturePayment',
+    'Captured?',
+    'CompleteOrder',
+    'Completed',
+  ];
   const centres = happy.map((id) => byId.get(id)!.x + byId.get(id)!.width / 2);
   expect(new Set(centres).size).toBe(1);
   for (let i = 1; i < happy.length; i++) expect(byId.get(happy[i])!.y).toBeGreaterThan(byId.get(happy[i - 1])!.y);
@@ -121,7 +160,14 @@ it('no two edges share a horizontal or vertical stretch unless they share an end
 });
 
 it('lays out a machine with a loop (a back edge) without losing it', () => {
-  const loop = { StartAt: 'A', States: { A: { Type: 'Task', Next: 'B' }, B: { Type: 'Choice', Choices: [{ Variable: '$.again', BooleanEquals: true, Next: 'A' }], Default: 'C' }, C: { Type: 'Succeed' } } };
+  const loop = {
+    StartAt: 'A',
+    States: {
+      A: { Type: 'Task', Next: 'B' },
+      B: { Type: 'Choice', Choices: [{ Variable: '$.again', BooleanEquals: true, Next: 'A' }], Default: 'C' },
+      C: { Type: 'Succeed' },
+    },
+  };
   const l = layoutSaga(loop);
   expect(l.nodes).toHaveLength(4);
   expect(l.edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(['A->B', 'B->A', 'B->C', 'Start->A']);

@@ -5,7 +5,16 @@ import path from 'node:path';
  * How the saga graph lights one execution (web/js/saga-graph.js, executedPath): from a Step
  * Functions history to each state's status and the transitions taken.
  */
-interface Visit { name: string; status: string; input?: string; output?: string; error?: string; attempts: number; retriedAfter?: string; eventIds: number[] }
+interface Visit {
+  name: string;
+  status: string;
+  input?: string;
+  output?: string;
+  error?: string;
+  attempts: number;
+  retriedAfter?: string;
+  eventIds: number[];
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { executedPath } = require('../../web/js/saga-graph.js') as {
   executedPath: (events: unknown[], asl: unknown, results?: Record<string, string>) => { states: Map<string, Visit>; taken: Set<string> };
@@ -64,7 +73,13 @@ it('a declined payment: WaitForPayment answered no, the compensations lit, Order
 it('a task failure left through its Catch is "caught", with its error; a retry that worked is a success', () => {
   const events = [
     ev('ExecutionStarted'),
-    ...task('ReserveStock', ev('TaskScheduled'), ev('TaskFailed', { error: 'Lambda.TooManyRequestsException', cause: 'throttled' }), ev('TaskScheduled'), ev('TaskSucceeded')),
+    ...task(
+      'ReserveStock',
+      ev('TaskScheduled'),
+      ev('TaskFailed', { error: 'Lambda.TooManyRequestsException', cause: 'throttled' }),
+      ev('TaskScheduled'),
+      ev('TaskSucceeded'),
+    ),
     ...choice('StockReserved?'),
     ...task('CreatePaymentSession', ev('TaskScheduled'), ev('TaskFailed', { error: 'Runtime.HandlerError', cause: '{"errorMessage":"boom"}' })),
     ...task('CancelPaymentSession', ...ok()),
@@ -77,7 +92,13 @@ it('a task failure left through its Catch is "caught", with its error; a retry t
 });
 
 it('a state still in progress is running; nothing else is lit', () => {
-  const events = [ev('ExecutionStarted'), ...task('ReserveStock', ...ok()), ...choice('StockReserved?'), ev('TaskStateEntered', { name: 'CreatePaymentSession' }), ev('TaskScheduled')];
+  const events = [
+    ev('ExecutionStarted'),
+    ...task('ReserveStock', ...ok()),
+    ...choice('StockReserved?'),
+    ev('TaskStateEntered', { name: 'CreatePaymentSession' }),
+    ev('TaskScheduled'),
+  ];
   const p = executedPath(events, asl);
   expect(statuses(p)).toEqual({ ReserveStock: 'succeeded', 'StockReserved?': 'succeeded', CreatePaymentSession: 'running' });
   // Every event of a visit is counted as that state's (the event list marks them).

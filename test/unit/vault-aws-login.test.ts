@@ -185,9 +185,14 @@ describe('AWS IAM login request', () => {
     vault.loginStatus = 400;
     // A Vault that echoes what it got (AWS error texts quote parts of the request).
     vault.loginErrors = [`error: ${CREDS.sessionToken} ${CREDS.secretAccessKey} Signature=${'ab'.repeat(32)} s.leakedtoken0123456789abcdef`];
-    const err = await awsIamLogin({ vaultAddr: addr, role: 'payments', stsEndpoint: 'https://sts.amazonaws.com/', region: 'us-east-1', serverId: SERVER_ID, credentials: CREDS }).catch(
-      (e: unknown) => e,
-    );
+    const err = await awsIamLogin({
+      vaultAddr: addr,
+      role: 'payments',
+      stsEndpoint: 'https://sts.amazonaws.com/',
+      region: 'us-east-1',
+      serverId: SERVER_ID,
+      credentials: CREDS,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultError);
     expect((err as VaultError).status).toBe(400);
     const text = `${(err as Error).message} ${(err as Error).stack}`;

@@ -141,7 +141,6 @@ export function uuid() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export const money = (cents, currency = 'EUR') =>
-  new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
+export const money = (cents, currency = 'EUR') => new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

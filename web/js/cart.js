@@ -23,7 +23,11 @@ export function add(product, quantity = 1) {
 }
 
 export function setQuantity(productId, quantity) {
-  save(items().map((i) => (i.productId === productId ? { ...i, quantity } : i)).filter((i) => i.quantity > 0));
+  save(
+    items()
+      .map((i) => (i.productId === productId ? { ...i, quantity } : i))
+      .filter((i) => i.quantity > 0),
+  );
 }
 
 export const remove = (productId) => setQuantity(productId, 0);

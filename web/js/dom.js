@@ -30,7 +30,7 @@ export function render(el, ...children) {
   for (const table of el.querySelectorAll('table')) {
     if (table.parentElement.classList.contains('table-wrap')) continue;
     const cap = table.caption;
-    const name = cap?.id ? { 'aria-labelledby': cap.id } : { 'aria-label': (cap?.textContent) || 'Table' };
+    const name = cap?.id ? { 'aria-labelledby': cap.id } : { 'aria-label': cap?.textContent || 'Table' };
     // Focusable, so keyboard users can scroll it too.
     const box = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', ...name });
     table.replaceWith(box);
@@ -57,7 +57,7 @@ export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
  */
 export function errorBox(err, { technical = false } = {}) {
   let text;
-  if (!(err instanceof ApiError)) text = String((err?.message) || err);
+  if (!(err instanceof ApiError)) text = String(err?.message || err);
   else if (err.status >= 500 && !technical) text = `The service is unavailable right now (${err.status}). Please try again in a moment.`;
   else if (err.status === 429 && !technical) text = 'Too many requests just now. Please wait a few seconds and try again.';
   else text = `${err.message} (${err.status})`;

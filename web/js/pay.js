@@ -23,7 +23,7 @@ export async function payWithStripe(payment, paymentMethod = 'pm_card_visa') {
   });
   const body = await res.json().catch(() => ({}));
   // A decline is a 402 with the intent in error.payment_intent: the webhook still reports it.
-  if (!res.ok && res.status !== 402) throw new Error((body.error?.message) || `Stripe answered ${res.status}`);
+  if (!res.ok && res.status !== 402) throw new Error(body.error?.message || `Stripe answered ${res.status}`);
   return body;
 }
 

@@ -24,12 +24,18 @@ const badge = (status) => h('span', { class: `state health-${status}` }, status 
 
 function renderService(el, svc) {
   if (!svc) return render(el, badge('unknown'), ' not reported by /api/health');
-  const deps = Object.entries((svc.report?.dependencies) || {});
+  const deps = Object.entries(svc.report?.dependencies || {});
   render(
     el,
     badge(svc.status),
     ` in ${svc.latencyMs} ms`,
-    deps.length ? h('ul', { class: 'deps' }, deps.map(([n, d]) => h('li', {}, dependencyLine(n, d)))) : null,
+    deps.length
+      ? h(
+          'ul',
+          { class: 'deps' },
+          deps.map(([n, d]) => h('li', {}, dependencyLine(n, d))),
+        )
+      : null,
     svc.error ? h('span', { class: 'error-text' }, svc.error) : null,
   );
 }
@@ -47,8 +53,14 @@ async function refresh() {
       if (name === 'bff') render(el, badge('up'), ` answered /api/health in ${ms} ms`);
       else renderService(el, body.services?.[name]);
     }
-    const down = Object.entries(body.services || {}).filter(([, s]) => s.status !== 'up').map(([n]) => n);
-    render(summary, down.length ? `Down: ${down.join(', ')}.` : 'All services are up.', h('span', { class: 'muted' }, ` Checked at ${fmtTime(new Date().toISOString())}.`));
+    const down = Object.entries(body.services || {})
+      .filter(([, s]) => s.status !== 'up')
+      .map(([n]) => n);
+    render(
+      summary,
+      down.length ? `Down: ${down.join(', ')}.` : 'All services are up.',
+      h('span', { class: 'muted' }, ` Checked at ${fmtTime(new Date().toISOString())}.`),
+    );
   } catch (err) {
     for (const el of cells) render(el, badge('unknown'), ` health check failed: ${err.message}`);
     render(summary, h('span', { class: 'error' }, `Health check failed: ${err.message}`));

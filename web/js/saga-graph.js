@@ -95,7 +95,11 @@ export function executedPath(events, asl, results = {}) {
 let compensations;
 /** States the happy path never reaches (only a Catch or a Choice's Default leads there). */
 function isCompensation(name, asl) {
-  compensations ??= new Set(layoutSaga(asl).nodes.filter((n) => !n.main && asl.States[n.id] && asl.States[n.id].Type !== 'Fail').map((n) => n.id));
+  compensations ??= new Set(
+    layoutSaga(asl)
+      .nodes.filter((n) => !n.main && asl.States[n.id] && asl.States[n.id].Type !== 'Fail')
+      .map((n) => n.id),
+  );
   return compensations.has(name);
 }
 
@@ -116,7 +120,11 @@ let graphs = 0;
 export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   const n = ++graphs;
   const figure = h('div', { class: 'sg-scroll', tabindex: '0', role: 'region', 'aria-label': `${title} (scrolls)` });
-  const details = h('div', { class: 'sg-details', id: `${id}-details`, 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select a state to see its input, output and error.'));
+  const details = h(
+    'div',
+    { class: 'sg-details', id: `${id}-details`, 'aria-live': 'polite' },
+    h('p', { class: 'muted' }, 'Select a state to see its input, output and error.'),
+  );
   const events = h('div', { class: 'sg-events', id: `${id}-events` });
   const legend = h(
     'ul',
@@ -137,7 +145,21 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   function build(asl) {
     const layout = layoutSaga(asl);
     const marker = (name, cls) =>
-      s('marker', { id: `sg${n}-${name}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: cls }, s('path', { d: 'M0,0 L10,5 L0,10 z' }));
+      s(
+        'marker',
+        {
+          id: `sg${n}-${name}`,
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 9,
+          markerHeight: 9,
+          markerUnits: 'userSpaceOnUse',
+          orient: 'auto-start-reverse',
+          class: cls,
+        },
+        s('path', { d: 'M0,0 L10,5 L0,10 z' }),
+      );
     const edgeEls = layout.edges.map((e) => {
       const d = e.points.map(([x, y], i) => `${i ? 'L' : 'M'}${x},${y}`).join(' ');
       const path = s('path', { d, class: `sg-edge ${e.kind}`, 'marker-end': `url(#sg${n}-arrow)`, dataset: undefined });
@@ -153,7 +175,11 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
           : node.type === 'Start'
             ? s('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 13, class: 'sg-shape' })
             : s('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 4, class: 'sg-shape' });
-      const label = s('text', { x: node.x + node.width / 2, y: node.y + node.height / 2, class: 'sg-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, node.id);
+      const label = s(
+        'text',
+        { x: node.x + node.width / 2, y: node.y + node.height / 2, class: 'sg-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' },
+        node.id,
+      );
       const g = s('g', { class: `sg-node ${node.type.toLowerCase()}${node.main ? '' : ' side'}`, 'data-state': node.id }, shape, label);
       if (node.type !== 'Start') {
         g.setAttribute('tabindex', '0');
@@ -162,17 +188,32 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
         const pick = () => select(node.id);
         g.addEventListener('click', pick);
         g.addEventListener('keydown', (ev) => {
-          if (ev.key === 'Enter' || ev.key === ' ') (ev.preventDefault(), pick());
+          if (ev.key === 'Enter' || ev.key === ' ') ev.preventDefault(), pick();
         });
       }
       return { node, g };
     });
     const svg = s(
       'svg',
-      { viewBox: `0 0 ${layout.width} ${layout.height}`, width: layout.width, height: layout.height, class: 'sg-svg', role: 'group', 'aria-label': `${title}: the checkout saga's states and transitions` },
+      {
+        viewBox: `0 0 ${layout.width} ${layout.height}`,
+        width: layout.width,
+        height: layout.height,
+        class: 'sg-svg',
+        role: 'group',
+        'aria-label': `${title}: the checkout saga's states and transitions`,
+      },
       s('defs', {}, marker('arrow', 'sg-arrow')),
-      s('g', { class: 'sg-edges' }, edgeEls.map((x) => x.path)),
-      s('g', { class: 'sg-nodes' }, nodeEls.map((x) => x.g)),
+      s(
+        'g',
+        { class: 'sg-edges' },
+        edgeEls.map((x) => x.path),
+      ),
+      s(
+        'g',
+        { class: 'sg-nodes' },
+        nodeEls.map((x) => x.g),
+      ),
     );
     render(figure, svg);
     built = { asl, layout, edgeEls, nodeEls };
@@ -199,7 +240,8 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
         ? h(
             'dl',
             { class: 'sg-facts' },
-            h('dt', {}, 'Entered'), h('dd', {}, fmtTime(v.entered)),
+            h('dt', {}, 'Entered'),
+            h('dd', {}, fmtTime(v.entered)),
             v.exited ? [h('dt', {}, 'Exited'), h('dd', {}, fmtTime(v.exited), ` · ${Date.parse(v.exited) - Date.parse(v.entered)} ms`)] : null,
             v.attempts > 1 ? [h('dt', {}, 'Attempts'), h('dd', {}, String(v.attempts))] : null,
             v.retriedAfter ? [h('dt', {}, 'Retried after'), h('dd', {}, v.retriedAfter)] : null,
@@ -213,7 +255,7 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
   }
 
   function showEvents() {
-    const list = (last?.events) || [];
+    const list = last?.events || [];
     const mine = selected && last?.path.states.get(selected);
     const ids = new Set(mine ? mine.eventIds : []);
     render(
@@ -223,7 +265,15 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
             'table',
             { class: 'sg-event-table' },
             h('caption', { class: 'visually-hidden' }, 'Execution events'),
-            h('thead', {}, h('tr', {}, ['#', 'Type', 'State', 'Time'].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['#', 'Type', 'State', 'Time'].map((t) => h('th', { scope: 'col' }, t)),
+              ),
+            ),
             h(
               'tbody',
               {},
@@ -252,8 +302,8 @@ export function sagaGraph({ id = 'saga-graph', title = 'Saga graph' } = {}) {
         return;
       }
     }
-    const results = Object.fromEntries(((trace?.steps) || []).filter((x) => x.result).map((x) => [x.step, x.result]));
-    const events = (trace?.events) || [];
+    const results = Object.fromEntries((trace?.steps || []).filter((x) => x.result).map((x) => [x.step, x.result]));
+    const events = trace?.events || [];
     const path = executedPath(events, built.asl, results);
     const changed = !last || last.events.length !== events.length || (trace && last.state !== trace.state);
     last = { events, path, state: trace?.state };

@@ -65,7 +65,7 @@ export function layoutSaga(asl) {
   const walk = [START];
   while (walk.length) {
     for (const e of out.get(walk.pop())) {
-      if ((e.kind === 'next' || e.kind === 'choice') && !main.has(e.to)) (main.add(e.to), walk.push(e.to));
+      if ((e.kind === 'next' || e.kind === 'choice') && !main.has(e.to)) main.add(e.to), walk.push(e.to);
     }
   }
 
@@ -105,7 +105,9 @@ export function layoutSaga(asl) {
   const layers = Math.max(...layer.values()) + 1;
   const preds = (n) => forward.filter((e) => e.to === n).map((e) => e.from);
   const rank = (n) => {
-    const cols = preds(n).filter((p) => column.has(p)).map((p) => column.get(p) + (main.has(p) ? 0 : 100));
+    const cols = preds(n)
+      .filter((p) => column.has(p))
+      .map((p) => column.get(p) + (main.has(p) ? 0 : 100));
     return cols.length ? cols.reduce((a, b) => a + b, 0) / cols.length : 0;
   };
   let mainColumns = 1;
@@ -195,12 +197,24 @@ export function layoutSaga(asl) {
     };
     if (!long.includes(e)) {
       const r = run(layer.get(e.from), sx, tx);
-      p.build = () => [[sx, s.y + s.height], [sx, r.y], [tx, r.y], [tx, t.y]];
+      p.build = () => [
+        [sx, s.y + s.height],
+        [sx, r.y],
+        [tx, r.y],
+        [tx, t.y],
+      ];
     } else {
       const lx = laneX(e);
       const below = run(layer.get(e.from), sx, lx);
       const above = run(layer.get(e.to) - 1, lx, tx);
-      p.build = () => [[sx, s.y + s.height], [sx, below.y], [lx, below.y], [lx, above.y], [tx, above.y], [tx, t.y]];
+      p.build = () => [
+        [sx, s.y + s.height],
+        [sx, below.y],
+        [lx, below.y],
+        [lx, above.y],
+        [tx, above.y],
+        [tx, t.y],
+      ];
     }
     return p;
   });
@@ -212,7 +226,10 @@ export function layoutSaga(asl) {
     const pending = [...list].sort((a, b) => a.x1 - b.x1);
     const placed = [];
     while (pending.length) {
-      const i = Math.max(0, pending.findIndex((r) => !pending.some((o) => o !== r && above(o, r))));
+      const i = Math.max(
+        0,
+        pending.findIndex((r) => !pending.some((o) => o !== r && above(o, r))),
+      );
       const r = pending.splice(i, 1)[0];
       let track = Math.max(-1, ...placed.filter((o) => above(o, r)).map((o) => o.track)) + 1;
       const flat = r.x2 - r.x1 < 0.5;

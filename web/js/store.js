@@ -135,14 +135,15 @@ async function products() {
   if (location.hash !== at) return;
   const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, autocomplete: 'off' });
   const go = (o) => (location.hash = `#/?${new URLSearchParams({ ...(search.value ? { q: search.value } : {}), ...(o ? { offset: String(o) } : {}) })}`);
-  const outage = body === null || stale
-    ? h(
-        'div',
-        { class: 'notice', role: 'status', id: 'catalog-outage' },
-        h('p', {}, h('strong', {}, 'The product catalog is not answering right now.'), ' We keep trying every few seconds; this page updates by itself.'),
-        stale ? h('p', { class: 'muted' }, `Below is the list as you last saw it (${fmtTime(stale.at)}); stock may have changed.`) : null,
-      )
-    : null;
+  const outage =
+    body === null || stale
+      ? h(
+          'div',
+          { class: 'notice', role: 'status', id: 'catalog-outage' },
+          h('p', {}, h('strong', {}, 'The product catalog is not answering right now.'), ' We keep trying every few seconds; this page updates by itself.'),
+          stale ? h('p', { class: 'muted' }, `Below is the list as you last saw it (${fmtTime(stale.at)}); stock may have changed.`) : null,
+        )
+      : null;
   if (body === null) {
     render(view, h('h1', {}, 'Products'), outage);
     return;
@@ -212,12 +213,18 @@ async function product(id) {
     h(
       'dl',
       { class: 'facts' },
-      h('dt', {}, 'Price'), h('dd', { class: 'price' }, money(p.priceCents)),
-      h('dt', {}, 'In stock'), h('dd', { id: 'stock' }, String(p.stock)),
-      h('dt', {}, 'Reserved for orders'), h('dd', {}, String(p.reserved)),
-      h('dt', {}, 'Category'), h('dd', {}, p.category),
-      h('dt', {}, 'SKU'), h('dd', {}, p.sku),
-      h('dt', {}, 'Version (ETag)'), h('dd', {}, h('code', {}, headers.get('etag') || p.version)),
+      h('dt', {}, 'Price'),
+      h('dd', { class: 'price' }, money(p.priceCents)),
+      h('dt', {}, 'In stock'),
+      h('dd', { id: 'stock' }, String(p.stock)),
+      h('dt', {}, 'Reserved for orders'),
+      h('dd', {}, String(p.reserved)),
+      h('dt', {}, 'Category'),
+      h('dd', {}, p.category),
+      h('dt', {}, 'SKU'),
+      h('dd', {}, p.sku),
+      h('dt', {}, 'Version (ETag)'),
+      h('dd', {}, h('code', {}, headers.get('etag') || p.version)),
     ),
     h('div', { class: 'row' }, h('label', { for: 'qty' }, 'Quantity'), qty, addButton(p, qty)),
   );
@@ -249,7 +256,15 @@ async function cartPage() {
       'table',
       {},
       h('caption', { class: 'visually-hidden' }, 'Items in the cart'),
-      h('thead', {}, h('tr', {}, ['Product', 'Price', 'Quantity', 'Total', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Product', 'Price', 'Quantity', 'Total', ''].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -264,10 +279,22 @@ async function cartPage() {
               'td',
               {},
               h('label', { for: id, class: 'visually-hidden' }, `Quantity of ${i.name}`),
-              h('input', { type: 'number', id, min: '0', max: '10000', value: String(i.quantity), class: 'qty', onchange: (e) => (cart.setQuantity(i.productId, Math.max(0, Number(e.target.value) || 0)), cartPage()) }),
+              h('input', {
+                type: 'number',
+                id,
+                min: '0',
+                max: '10000',
+                value: String(i.quantity),
+                class: 'qty',
+                onchange: (e) => (cart.setQuantity(i.productId, Math.max(0, Number(e.target.value) || 0)), cartPage()),
+              }),
             ),
             h('td', {}, money(i.priceCents * i.quantity)),
-            h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${i.name}`, onclick: () => (cart.remove(i.productId), cartPage()) }, 'Remove')),
+            h(
+              'td',
+              {},
+              h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${i.name}`, onclick: () => (cart.remove(i.productId), cartPage()) }, 'Remove'),
+            ),
           );
         }),
       ),
@@ -328,7 +355,14 @@ async function checkout(button, status, form) {
 
 function authForm({ title, submit, onSubmit, extra }) {
   const email = h('input', { type: 'email', id: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', id: 'password', name: 'password', autocomplete: title === 'Log in' ? 'current-password' : 'new-password', required: true, minlength: '8' });
+  const password = h('input', {
+    type: 'password',
+    id: 'password',
+    name: 'password',
+    autocomplete: title === 'Log in' ? 'current-password' : 'new-password',
+    required: true,
+    minlength: '8',
+  });
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, submit);
   render(
@@ -351,8 +385,10 @@ function authForm({ title, submit, onSubmit, extra }) {
           }
         },
       },
-      h('label', { for: 'email' }, 'Email'), email,
-      h('label', { for: 'password' }, 'Password (at least 8 characters)'), password,
+      h('label', { for: 'email' }, 'Email'),
+      email,
+      h('label', { for: 'password' }, 'Password (at least 8 characters)'),
+      password,
       button,
       status,
     ),
@@ -412,7 +448,11 @@ async function orderPage(id) {
     h('h2', {}, 'Saga timeline'),
     steps,
     h('h2', {}, 'Saga graph'),
-    h('p', { class: 'muted' }, 'The state machine as the Step Functions console draws it, with the path this order took lit. Select a state for its input, output and error.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The state machine as the Step Functions console draws it, with the path this order took lit. Select a state for its input, output and error.',
+    ),
     graph.el,
   );
   let active = true;
@@ -482,7 +522,11 @@ function renderOrder(order, summary, state) {
   render(
     summary,
     h('p', { class: 'muted' }, 'Order ', h('code', {}, order.id)),
-    h('ul', {}, (order.items || []).map((i) => h('li', {}, `${i.quantity} × `, productName(i.productId), ` at ${money(i.unitPriceCents, order.currency)}`))),
+    h(
+      'ul',
+      {},
+      (order.items || []).map((i) => h('li', {}, `${i.quantity} × `, productName(i.productId), ` at ${money(i.unitPriceCents, order.currency)}`)),
+    ),
     h('p', {}, 'Total ', h('strong', {}, money(order.amountCents, order.currency)), ` · paying with ${order.paymentProvider}`),
     ['FAILED', 'NEEDS_ATTENTION'].includes(order.state)
       ? h(
@@ -603,7 +647,15 @@ async function health() {
       'table',
       {},
       h('caption', { class: 'visually-hidden' }, 'Each service and its dependencies'),
-      h('thead', {}, h('tr', {}, ['Service', 'Status', 'Dependencies'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Service', 'Status', 'Dependencies'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -613,7 +665,15 @@ async function health() {
             {},
             h('td', {}, name),
             h('td', { class: svc.status }, svc.status),
-            h('td', {}, Object.entries((svc.report?.dependencies) || {}).map(([d, r]) => `${d}: ${r.status}`).join(', ') || svc.error || ''),
+            h(
+              'td',
+              {},
+              Object.entries(svc.report?.dependencies || {})
+                .map(([d, r]) => `${d}: ${r.status}`)
+                .join(', ') ||
+                svc.error ||
+                '',
+            ),
           ),
         ),
       ),

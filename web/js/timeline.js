@@ -11,7 +11,7 @@ const OUTCOME = { succeeded: '✓ succeeded', failed: '✗ failed', running: '�
 const RESULT = { failed: 'payment failed', declined: 'declined', rejected: 'refused' };
 
 export function timeline(trace) {
-  const steps = (trace?.steps) || [];
+  const steps = trace?.steps || [];
   if (!steps.length) return h('p', { class: 'muted' }, 'No saga steps yet.');
   return h(
     'ol',
@@ -21,7 +21,10 @@ export function timeline(trace) {
       const shown = s.result ? 'rejected' : s.outcome;
       return h(
         'li',
-        { class: `step ${shown}${s.compensation ? ' compensation' : ''}`, dataset: { step: s.step, outcome: s.outcome, compensation: String(s.compensation), ...(s.result ? { result: s.result } : {}) } },
+        {
+          class: `step ${shown}${s.compensation ? ' compensation' : ''}`,
+          dataset: { step: s.step, outcome: s.outcome, compensation: String(s.compensation), ...(s.result ? { result: s.result } : {}) },
+        },
         h('span', { class: 'step-name' }, s.step),
         s.compensation ? h('span', { class: 'tag' }, 'compensation') : null,
         h('span', { class: 'outcome' }, s.result ? `✗ ${RESULT[s.result] || s.result}` : OUTCOME[s.outcome] || s.outcome),

@@ -17,7 +17,17 @@ export const ORDERS_PAYMENT_EVENTS_QUEUE = 'orders-payment-events';
  * resumes WaitForPayment (SendTaskSuccess) on PaymentSucceeded / PaymentFailed, and the
  * orders outbox dispatcher.
  */
-export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { orders: ServiceParts; catalog: ServiceParts; payments: ServiceParts; saga: StateMachine; sagaStep: IFunction & { addEnvironment(k: string, v: string): unknown } }) {
+export function ordersSaga(
+  scope: Construct,
+  ctx: ServiceContext,
+  parts: {
+    orders: ServiceParts;
+    catalog: ServiceParts;
+    payments: ServiceParts;
+    saga: StateMachine;
+    sagaStep: IFunction & { addEnvironment(k: string, v: string): unknown };
+  },
+) {
   const construct = new Construct(scope, 'OrdersMesh');
   // Catalog for prices; payments for the payment session shown with the order.
   parts.orders.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: parts.catalog.api, payments: parts.payments.api }));
@@ -39,7 +49,9 @@ export function ordersSaga(scope: Construct, ctx: ServiceContext, parts: { order
   parts.sagaStep.addToRolePolicy(
     new PolicyStatement({
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-      resources: [Arn.format({ service: 'states', resource: 'stateMachine', resourceName: SAGA_STATE_MACHINE_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(scope))],
+      resources: [
+        Arn.format({ service: 'states', resource: 'stateMachine', resourceName: SAGA_STATE_MACHINE_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(scope)),
+      ],
     }),
   );
 

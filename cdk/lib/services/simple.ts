@@ -3,7 +3,12 @@ import { ServiceFunction, serviceHttpApi } from '../service-function';
 import type { ServiceContext, ServiceParts } from '../service-context';
 
 /** A service whose only Lambda (so far) is its HTTP API handler. */
-export function apiService(scope: Construct, service: 'identity' | 'catalog' | 'claims' | 'payments' | 'orders', ctx: ServiceContext, extra: { environment?: Record<string, string> } = {}): ServiceParts {
+export function apiService(
+  scope: Construct,
+  service: 'identity' | 'catalog' | 'claims' | 'payments' | 'orders',
+  ctx: ServiceContext,
+  extra: { environment?: Record<string, string> } = {},
+): ServiceParts {
   const construct = new Construct(scope, cap(service));
   const fn = new ServiceFunction(construct, 'Api', {
     service,

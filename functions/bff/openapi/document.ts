@@ -1,11 +1,5 @@
 import * as z from 'zod';
-import {
-  createDocument,
-  type ZodOpenApiOperationObject,
-  type ZodOpenApiPathsObject,
-  type ZodOpenApiResponseObject,
-  type ZodOpenApiResponsesObject,
-} from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import type { Access } from '../access';
 import { KEY_RE } from '../middleware/idempotency';
 import { DEFAULT_LIMITS, routeClass } from '../middleware/rate-limit';
@@ -34,12 +28,14 @@ const BEARER = 'bearerAuth';
 /* ---------- headers and parameters every route shares ---------- */
 
 const HEADERS = {
-  'X-Correlation-Id': z.string().meta({ description: 'The request\'s correlation id (yours if you sent one); problems carry it as traceId' }),
+  'X-Correlation-Id': z.string().meta({ description: "The request's correlation id (yours if you sent one); problems carry it as traceId" }),
   RateLimit: z.string().meta({
     description: 'IETF RateLimit fields (draft 08+): "<class>";r=<tokens left>;t=<seconds until the bucket is full>. Omitted when the limiter store is down (fail open).',
     examples: ['"read";r=599;t=1'],
   }),
-  'RateLimit-Policy': z.string().meta({ description: 'The bucket of this route class: "<class>";q=<capacity>;w=<seconds to refill from empty>', examples: ['"read";q=600;w=6'] }),
+  'RateLimit-Policy': z
+    .string()
+    .meta({ description: 'The bucket of this route class: "<class>";q=<capacity>;w=<seconds to refill from empty>', examples: ['"read";q=600;w=6'] }),
   'Retry-After': z.string().meta({ description: 'Seconds to wait before retrying', examples: ['1'] }),
   ETag: z.string().meta({ description: 'The product version; send it back in If-Match to change the product, in If-None-Match to revalidate' }),
   Location: z.string().meta({ description: 'Where the created resource can be read' }),
@@ -48,8 +44,7 @@ const HEADERS = {
 type HeaderName = keyof typeof HEADERS;
 const ref = (name: HeaderName) => ({ $ref: `#/components/headers/${name}` });
 const COMMON_HEADERS: HeaderName[] = ['X-Correlation-Id', 'RateLimit', 'RateLimit-Policy'];
-const headersOf = (extra: string[] = []) =>
-  Object.fromEntries([...COMMON_HEADERS, ...(extra as HeaderName[])].map((h) => [h, ref(h)]));
+const headersOf = (extra: string[] = []) => Object.fromEntries([...COMMON_HEADERS, ...(extra as HeaderName[])].map((h) => [h, ref(h)]));
 
 const IdempotencyKey = z
   .string()
@@ -132,7 +127,8 @@ function operation(method: string, path: string, access: Access | undefined, doc
   if (doc.ifNoneMatch) header['If-None-Match'] = IfNoneMatch.optional();
 
   const lines = [doc.description, access ? ACCESS_TEXT[access] : undefined];
-  if (cls && limit) lines.push(`Rate-limit class: "${cls}" (${limit.capacity} requests, refilled at ${limit.refillPerSecond}/s, per client; the defaults, RATE_LIMITS overrides them).`);
+  if (cls && limit)
+    lines.push(`Rate-limit class: "${cls}" (${limit.capacity} requests, refilled at ${limit.refillPerSecond}/s, per client; the defaults, RATE_LIMITS overrides them).`);
   return {
     operationId: operationId(method, path),
     tags: [doc.tag],

@@ -62,7 +62,12 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /docs/{article}': {
     tag: 'Pages',
     summary: 'An article',
-    path: z.object({ article: z.string().regex(/^[a-z0-9-]{1,64}$/).meta({ examples: ['saga-vs-2pc', 'outbox', 'credential-rotation'] }) }),
+    path: z.object({
+      article: z
+        .string()
+        .regex(/^[a-z0-9-]{1,64}$/)
+        .meta({ examples: ['saga-vs-2pc', 'outbox', 'credential-rotation'] }),
+    }),
     answers: { 200: html('The article page'), 404: problem('No such article') },
   },
   'GET /web/{file+}': {
@@ -209,7 +214,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'GET /api/orders': {
     tag: 'Orders',
-    summary: "My orders (newest first, paged)",
+    summary: 'My orders (newest first, paged)',
     query: OrdersPage,
     answers: { 200: { description: 'A page of the caller’s orders', body: R.OrderPageSchema } },
   },
@@ -237,7 +242,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
 
   /* ---------- chaos ---------- */
-  'GET /api/chaos/rules': { tag: 'Chaos', summary: 'The live fault rules', answers: { 200: { description: 'Rules with their hit counts', body: R.ChaosRuleListSchema } } },
+  'GET /api/chaos/rules': {
+    tag: 'Chaos',
+    summary: 'The live fault rules',
+    answers: { 200: { description: 'Rules with their hit counts', body: R.ChaosRuleListSchema } },
+  },
   'POST /api/chaos/rules': {
     tag: 'Chaos',
     summary: 'Add a fault rule',
@@ -245,7 +254,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     example: { target: { service: 'catalog', route: 'GET /products/*' }, fault: { type: 'latency', latencyMs: 800 }, ttlSeconds: 120 },
     answers: { 201: { description: 'The rule', body: R.ChaosRuleSchema, headers: ['Location'] } },
   },
-  'DELETE /api/chaos/rules': { tag: 'Chaos', summary: 'The kill switch: remove every rule', answers: { 200: { description: 'How many were removed', body: R.ClearedSchema } } },
+  'DELETE /api/chaos/rules': {
+    tag: 'Chaos',
+    summary: 'The kill switch: remove every rule',
+    answers: { 200: { description: 'How many were removed', body: R.ClearedSchema } },
+  },
   'DELETE /api/chaos/rules/{id}': {
     tag: 'Chaos',
     summary: 'Remove one rule',
@@ -302,7 +315,12 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /api/ops/dlq/{queue}/redrive': {
     tag: 'Ops',
     summary: "Move a consumer's DLQ messages back to its queue",
-    path: z.object({ queue: z.string().regex(/^[a-z][a-z0-9-]{1,60}$/).meta({ examples: ['payments-audit'] }) }),
+    path: z.object({
+      queue: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{1,60}$/)
+        .meta({ examples: ['payments-audit'] }),
+    }),
     answers: { 200: { description: 'How many moved', body: R.RedriveResultSchema }, 404: problem('No such queue') },
   },
 };

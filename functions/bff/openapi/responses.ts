@@ -20,9 +20,7 @@ const Iso = z.iso.datetime().meta({ description: 'ISO 8601 timestamp (UTC)' });
 
 export const Problem = z
   .object({
-    type: z
-      .string()
-      .meta({ description: `A stable problem type URI, one of ${PROBLEM_BASE}<name>`, examples: Object.values(ProblemType).map((t) => PROBLEM_BASE + t) }),
+    type: z.string().meta({ description: `A stable problem type URI, one of ${PROBLEM_BASE}<name>`, examples: Object.values(ProblemType).map((t) => PROBLEM_BASE + t) }),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string().optional(),
@@ -89,9 +87,7 @@ export const TokenPairSchema = z
   })
   .meta({ id: 'TokenPair' });
 
-export const MeSchema = z
-  .object({ id: z.uuid(), email: z.string(), roles: z.array(z.enum(['customer', 'admin'])), createdAt: Iso })
-  .meta({ id: 'Me' });
+export const MeSchema = z.object({ id: z.uuid(), email: z.string(), roles: z.array(z.enum(['customer', 'admin'])), createdAt: Iso }).meta({ id: 'Me' });
 
 export const JwksSchema = z
   .object({ keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() }).catchall(z.unknown())) })
@@ -132,9 +128,7 @@ export const OrderWithPaymentSchema = OrderSchema.extend({
     .meta({ description: 'What the customer needs to pay; null when there is no session yet or payments did not answer' }),
 }).meta({ id: 'OrderWithPayment' });
 
-export const OrderPageSchema = z
-  .object({ items: z.array(OrderSchema), total: z.number().int(), nextOffset: z.number().int().nullable() })
-  .meta({ id: 'OrderPage' });
+export const OrderPageSchema = z.object({ items: z.array(OrderSchema), total: z.number().int(), nextOffset: z.number().int().nullable() }).meta({ id: 'OrderPage' });
 
 const TraceEntrySchema = z.object({
   step: z.string(),

@@ -21,8 +21,7 @@ function identityHeaders(req: HttpRequest): Record<string, string> {
 export function authRoutes(): PublicRoute[] {
   // Writes get the write budget (10 s): an identity cold start leases Vault credentials and
   // opens a pool, and a password check runs scrypt. Reads (/me, JWKS) get the read budget.
-  const forward = (path: string) =>
-    proxyTo('identity', { path, extraHeaders: identityHeaders, responseHeaders: PASS_HEADERS, publicInstance: true });
+  const forward = (path: string) => proxyTo('identity', { path, extraHeaders: identityHeaders, responseHeaders: PASS_HEADERS, publicInstance: true });
   return [
     publicRoute('POST', '/api/auth/register', 'anyone', forward('/auth/register')),
     publicRoute('POST', '/api/auth/login', 'anyone', forward('/auth/login')),

@@ -36,18 +36,37 @@ export function catalogRoutes(): PublicRoute[] {
   // Reads: the read budget (2 s), they are the storefront's hot path and a quick 503 + Retry-After
   // beats a spinner. Writes (admin): the write budget (10 s). A catalog 429 is its reserved
   // concurrency throttling (the request never ran): retried within the budget, then 503 upstream-busy.
-  const proxy = (path: (req: HttpRequest) => string) =>
-    proxyTo('catalog', { path, requestHeaders: FORWARD_REQUEST, responseHeaders: FORWARD_RESPONSE });
+  const proxy = (path: (req: HttpRequest) => string) => proxyTo('catalog', { path, requestHeaders: FORWARD_REQUEST, responseHeaders: FORWARD_RESPONSE });
 
   const id = (req: HttpRequest) => encodeURIComponent(req.params.id);
   return [
-    publicRoute('GET', '/api/products', 'anyone', proxy((req) => {
-      const qs = new URLSearchParams(req.query).toString();
-      return `/products${qs ? `?${qs}` : ''}`;
-    })),
-    publicRoute('GET', '/api/products/{id}', 'anyone', proxy((req) => `/products/${id(req)}`)),
-    publicRoute('PATCH', '/api/products/{id}', 'admin', proxy((req) => `/products/${id(req)}`)),
-    publicRoute('PATCH', '/api/products/{id}/stock', 'admin', proxy((req) => `/products/${id(req)}/stock`)),
+    publicRoute(
+      'GET',
+      '/api/products',
+      'anyone',
+      proxy((req) => {
+        const qs = new URLSearchParams(req.query).toString();
+        return `/products${qs ? `?${qs}` : ''}`;
+      }),
+    ),
+    publicRoute(
+      'GET',
+      '/api/products/{id}',
+      'anyone',
+      proxy((req) => `/products/${id(req)}`),
+    ),
+    publicRoute(
+      'PATCH',
+      '/api/products/{id}',
+      'admin',
+      proxy((req) => `/products/${id(req)}`),
+    ),
+    publicRoute(
+      'PATCH',
+      '/api/products/{id}/stock',
+      'admin',
+      proxy((req) => `/products/${id(req)}/stock`),
+    ),
     // The race demo, open to anyone: it only ever touches the seeded demo product (RaceRequest
     // refuses any other id) and has its own small rate-limit class. It runs here, at the door,
     // so the N writers hit the catalog API like N clients and spread over its workers.
@@ -61,7 +80,8 @@ export function catalogRoutes(): PublicRoute[] {
         const lane = new ConcurrencyLimiter({ maxInFlight: body.writers, maxQueue: 0 });
         const deadline = Date.now() + RACE_BUDGET_MS;
         const result = await runRace(
-          (method, path, opts) => catalog.call(method, path, { ...opts, correlationId: req.correlationId, deadline, shedAfterMs: RACE_BUDGET_MS, limiter: lane, timeoutMs: RACE_ATTEMPT_MS }),
+          (method, path, opts) =>
+            catalog.call(method, path, { ...opts, correlationId: req.correlationId, deadline, shedAfterMs: RACE_BUDGET_MS, limiter: lane, timeoutMs: RACE_ATTEMPT_MS }),
           body,
           // The Downstream retries throttled writers itself (within the deadline): no second loop.
           { throttleBudgetMs: 0 },

@@ -10,10 +10,15 @@ export function chaosRoutes(): PublicRoute[] {
     publicRoute('GET', '/api/chaos/rules', 'anyone', forward('/rules')),
     publicRoute('POST', '/api/chaos/rules', 'admin', forward('/rules')),
     publicRoute('DELETE', '/api/chaos/rules', 'admin', forward('/rules')),
-    publicRoute('DELETE', '/api/chaos/rules/{id}', 'admin', proxyTo('chaos', {
-      path: (req) => `/rules/${encodeURIComponent(req.params.id)}`,
-      budget: 'write',
-      answerHeaders: { 'cache-control': 'no-store' },
-    })),
+    publicRoute(
+      'DELETE',
+      '/api/chaos/rules/{id}',
+      'admin',
+      proxyTo('chaos', {
+        path: (req) => `/rules/${encodeURIComponent(req.params.id)}`,
+        budget: 'write',
+        answerHeaders: { 'cache-control': 'no-store' },
+      }),
+    ),
   ];
 }

@@ -13,7 +13,15 @@ import { idempotent } from '../middleware/idempotency';
  * failing downstream, and demo routes that show the Idempotency-Key and rate-limit contracts
  * end to end before the storefront's own write routes exist.
  */
-export const EchoBody = z.object({ counterId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/) }).passthrough();
+export const EchoBody = z
+  .object({
+    counterId: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9._:-]+$/),
+  })
+  .passthrough();
 const DRILL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 const MAX_DRILLS = 50;
 /** An instance id: tells the drill caller which BFF instance (and so which breakers) answered. */
@@ -47,9 +55,7 @@ function drill(name: string): Downstream {
 export function gatewayRoutes(): PublicRoute[] {
   return [
     // Breaker states are what the /chaos page shows every visitor: readable by anyone.
-    publicRoute('GET', '/api/ops/breakers', 'anyone', () =>
-      json(200, { instance: INSTANCE, breakers: breakerReport() }, { 'cache-control': 'no-store' }),
-    ),
+    publicRoute('GET', '/api/ops/breakers', 'anyone', () => json(200, { instance: INSTANCE, breakers: breakerReport() }, { 'cache-control': 'no-store' })),
     // GET /api/ops/breakers/drill/{name}?status=503&delayMs=300: one call through the drill
     // breaker {name} to the claims service's fault route (failure plans only).
     // The drill is the /chaos page's demo (failure plans only, rate limited like every route).

@@ -29,14 +29,34 @@ export function orderRoutes(): PublicRoute[] {
     // Signed in first, then the Idempotency-Key claim: a refused call claims nothing.
     publicRoute('POST', '/api/orders', 'signedIn', (req, p) => idempotent((r) => place(r, p))(req)),
     // "My orders": the signed-in customer's own, paged (?limit=&offset=).
-    publicRoute('GET', '/api/orders', 'signedIn', read((req) => {
-      const qs = new URLSearchParams(req.query).toString();
-      return `/orders${qs ? `?${qs}` : ''}`;
-    })),
-    publicRoute('GET', '/api/orders/{id}', 'signedIn', read((req) => `/orders/${id(req)}`)),
-    publicRoute('GET', '/api/orders/{id}/trace', 'signedIn', read((req) => `/orders/${id(req)}/trace`)),
+    publicRoute(
+      'GET',
+      '/api/orders',
+      'signedIn',
+      read((req) => {
+        const qs = new URLSearchParams(req.query).toString();
+        return `/orders${qs ? `?${qs}` : ''}`;
+      }),
+    ),
+    publicRoute(
+      'GET',
+      '/api/orders/{id}',
+      'signedIn',
+      read((req) => `/orders/${id(req)}`),
+    ),
+    publicRoute(
+      'GET',
+      '/api/orders/{id}/trace',
+      'signedIn',
+      read((req) => `/orders/${id(req)}/trace`),
+    ),
     // The buyer cancelled on PayPal's page (its cancel_url): fail the pending payment at once. Safe to
     // repeat (a failed payment stays failed), so no Idempotency-Key.
-    publicRoute('POST', '/api/orders/{id}/payment/cancel', 'signedIn', read((req) => `/orders/${id(req)}/payment/cancel`)),
+    publicRoute(
+      'POST',
+      '/api/orders/{id}/payment/cancel',
+      'signedIn',
+      read((req) => `/orders/${id(req)}/payment/cancel`),
+    ),
   ];
 }

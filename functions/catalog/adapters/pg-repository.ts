@@ -3,7 +3,6 @@ import type { ListQuery, Product, ProductPatch, Reservation, ReservationItem, Re
 import { UNLISTED_CATEGORIES, canonicalItems, sameItems } from '../core/model';
 import type { GuardedWrite, ProductRepository, ReleaseOutcome, ReserveOutcome } from '../core/ports';
 
-
 interface ProductRow {
   id: string;
   sku: string;
@@ -116,10 +115,9 @@ export class PgProductRepository implements ProductRepository {
   async reserve(req: ReserveRequest): Promise<ReserveOutcome> {
     const items = canonicalItems(req.items);
     return withTransaction(this.db, async (tx): Promise<ReserveOutcome> => {
-      const inserted = await tx.query(
-        `INSERT INTO reservations (order_id, status) VALUES ($1, 'reserved') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-        [req.orderId],
-      );
+      const inserted = await tx.query(`INSERT INTO reservations (order_id, status) VALUES ($1, 'reserved') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`, [
+        req.orderId,
+      ]);
       if (!inserted.rowCount) {
         // A concurrent first call blocked us on the key until it committed; now we see its result.
         const existing = await loadReservation(tx, req.orderId);
@@ -141,11 +139,7 @@ export class PgProductRepository implements ProductRepository {
               : { kind: 'notFound', productId: item.productId },
           );
         }
-        await tx.query('INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ($1, $2, $3)', [
-          req.orderId,
-          item.productId,
-          item.quantity,
-        ]);
+        await tx.query('INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ($1, $2, $3)', [req.orderId, item.productId, item.quantity]);
       }
       return { kind: 'reserved', reservation: { orderId: req.orderId, status: 'reserved', items } };
     }).catch((err: unknown): ReserveOutcome => {
@@ -157,21 +151,12 @@ export class PgProductRepository implements ProductRepository {
   async release(orderId: string): Promise<ReleaseOutcome> {
     return withTransaction(this.db, async (tx) => {
       // A release before any reserve leaves a tombstone, so a late reserve cannot take stock.
-      await tx.query(
-        `INSERT INTO reservations (order_id, status, released_at) VALUES ($1, 'released', now()) ON CONFLICT (order_id) DO NOTHING`,
-        [orderId],
-      );
-      const { rows } = await tx.query<{ status: 'reserved' | 'released' }>(
-        'SELECT status FROM reservations WHERE order_id = $1 FOR UPDATE',
-        [orderId],
-      );
+      await tx.query(`INSERT INTO reservations (order_id, status, released_at) VALUES ($1, 'released', now()) ON CONFLICT (order_id) DO NOTHING`, [orderId]);
+      const { rows } = await tx.query<{ status: 'reserved' | 'released' }>('SELECT status FROM reservations WHERE order_id = $1 FOR UPDATE', [orderId]);
       const reservation = await loadReservation(tx, orderId);
       if (rows[0].status === 'released') return { reservation, changed: false };
       for (const item of reservation.items) {
-        await tx.query(
-          `UPDATE products SET stock = stock + $2, reserved = reserved - $2, updated_at = now() WHERE id = $1`,
-          [item.productId, item.quantity],
-        );
+        await tx.query(`UPDATE products SET stock = stock + $2, reserved = reserved - $2, updated_at = now() WHERE id = $1`, [item.productId, item.quantity]);
       }
       await tx.query(`UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1`, [orderId]);
       return { reservation: { ...reservation, status: 'released' }, changed: true };

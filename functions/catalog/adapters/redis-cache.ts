@@ -67,7 +67,7 @@ export class RedisProductCache implements ProductCache {
     let cached: [string | null, string | null];
     try {
       redis = this.redis();
-      cached = await redis.mget(k.value, k.gen) as [string | null, string | null];
+      cached = (await redis.mget(k.value, k.gen)) as [string | null, string | null];
     } catch (err) {
       return this.degraded(err, load);
     }

@@ -47,7 +47,14 @@ export type ListQuery = z.infer<typeof ListQuery>;
 
 const MAX_DELTA = 1_000_000;
 export const StockPatch = z
-  .object({ delta: z.number().int().min(-MAX_DELTA).max(MAX_DELTA).refine((d) => d !== 0, 'delta must not be 0') })
+  .object({
+    delta: z
+      .number()
+      .int()
+      .min(-MAX_DELTA)
+      .max(MAX_DELTA)
+      .refine((d) => d !== 0, 'delta must not be 0'),
+  })
   .strict();
 export type StockPatch = z.infer<typeof StockPatch>;
 
@@ -94,7 +101,13 @@ export const RaceRequest = z
       .refine((id): boolean => id === RACE_DEMO_PRODUCT_ID, `the race runs only on the demo product ${RACE_DEMO_PRODUCT_ID}`)
       .default(RACE_DEMO_PRODUCT_ID),
     writers: z.number().int().min(1).max(200),
-    delta: z.number().int().min(-1000).max(1000).refine((d) => d !== 0, 'delta must not be 0').default(1),
+    delta: z
+      .number()
+      .int()
+      .min(-1000)
+      .max(1000)
+      .refine((d) => d !== 0, 'delta must not be 0')
+      .default(1),
   })
   .strict();
 export type RaceRequest = z.infer<typeof RaceRequest>;

@@ -1,11 +1,7 @@
 import type { ListQuery, Product, ProductPatch, Reservation, ReserveRequest } from './model';
 
 /** Outcome of a guarded write: `UPDATE ... WHERE id = $1 AND xmin = $2` plus what to tell the client when it matched nothing. */
-export type GuardedWrite =
-  | { kind: 'ok'; product: Product }
-  | { kind: 'notFound' }
-  | { kind: 'stale'; current: Product }
-  | { kind: 'insufficient'; current: Product };
+export type GuardedWrite = { kind: 'ok'; product: Product } | { kind: 'notFound' } | { kind: 'stale'; current: Product } | { kind: 'insufficient'; current: Product };
 
 export type ReserveOutcome =
   | { kind: 'reserved'; reservation: Reservation }

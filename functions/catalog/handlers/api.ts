@@ -18,8 +18,7 @@ const catalog = () => (service ??= new CatalogService(new PgProductRepository(ru
 const WORKER_ID = randomUUID().slice(0, 8);
 
 const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path.id');
-const productResult = (status: number, p: Product): HttpResult =>
-  json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
+const productResult = (status: number, p: Product): HttpResult => json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
 const api = runtime.api(
   [

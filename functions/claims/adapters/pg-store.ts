@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type Database, withTransaction } from '../../shared/db';
 import { type ClaimOutcome, type ClaimRequest, type ClaimRow, type ClaimsSettings, decide, type OutcomeRequest, type StoredResponse } from '../core/model';
 
-
 export type OutcomeResult =
   | { result: 'stored'; state: 'completed' | 'failed' }
   | { result: 'already'; state: 'completed' | 'failed' }
@@ -37,10 +36,10 @@ export class ClaimStore {
         if (inserted.rowCount === 1) {
           return { outcome: 'acquired', claimId: id, leaseToken, attempt: 1, takenOver: false } as ClaimOutcome;
         }
-        const { rows } = await c.query<ClaimRow & { now: Date }>(
-          'SELECT *, now() AS now FROM claims WHERE principal = $1 AND key = $2 FOR UPDATE',
-          [req.principal, req.key],
-        );
+        const { rows } = await c.query<ClaimRow & { now: Date }>('SELECT *, now() AS now FROM claims WHERE principal = $1 AND key = $2 FOR UPDATE', [
+          req.principal,
+          req.key,
+        ]);
         const row = rows[0];
         if (!row) return undefined;
         const d = decide(row, req, row.now);

@@ -2,7 +2,6 @@ import type { Role } from '../../shared/auth';
 import type { Queryable } from '../../shared/db';
 import type { UserRecord, UserRepo } from '../core/auth-service';
 
-
 interface Row {
   id: string;
   email: string;

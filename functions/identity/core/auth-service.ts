@@ -88,9 +88,7 @@ export class AuthService {
     if (res.outcome !== 'ok') {
       throw new IdentityError(
         'unauthorized',
-        res.outcome === 'reuse'
-          ? 'The refresh token was already used; the session has been revoked, log in again'
-          : 'The refresh token is invalid, expired or revoked',
+        res.outcome === 'reuse' ? 'The refresh token was already used; the session has been revoked, log in again' : 'The refresh token is invalid, expired or revoked',
       );
     }
     const user = await this.deps.users.findById(res.payload.sub);

@@ -80,7 +80,8 @@ export class KeyRing {
   async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
     const { doc } = await this.document();
     const now = this.now();
-    const active = doc.keys.filter((k) => k.signFrom <= now).sort((a, b) => b.signFrom - a.signFrom)[0] ??
+    const active =
+      doc.keys.filter((k) => k.signFrom <= now).sort((a, b) => b.signFrom - a.signFrom)[0] ??
       // Only keys scheduled in the future: sign with the earliest (cannot happen after a normal rotation).
       [...doc.keys].sort((a, b) => a.signFrom - b.signFrom)[0];
     let key = this.imported.get(active.kid);
@@ -95,9 +96,7 @@ export class KeyRing {
   async jwks(): Promise<{ keys: PublicJwk[] }> {
     const { doc } = await this.document();
     return {
-      keys: [...doc.keys]
-        .sort((a, b) => b.signFrom - a.signFrom)
-        .map((k) => ({ ...publicOnly(k.publicJwk), kid: k.kid, alg: ACCESS_TOKEN_ALG, use: 'sig' })),
+      keys: [...doc.keys].sort((a, b) => b.signFrom - a.signFrom).map((k) => ({ ...publicOnly(k.publicJwk), kid: k.kid, alg: ACCESS_TOKEN_ALG, use: 'sig' })),
     };
   }
 

@@ -13,9 +13,7 @@ const SALT_LEN = 16;
 
 function scrypt(password: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...opts, maxmem: 256 * opts.N! * opts.r! }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
+    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...opts, maxmem: 256 * opts.N! * opts.r! }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 }
 

@@ -24,7 +24,9 @@ export interface LoginLimits {
 }
 
 /** The limits from the validated environment (LOGIN_* in functions/shared/config.ts). */
-export const loginLimits = (cfg: Pick<Config, 'LOGIN_MAX_PER_IP' | 'LOGIN_IP_WINDOW_SEC' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_ACCOUNT_WINDOW_SEC'>): LoginLimits => ({
+export const loginLimits = (
+  cfg: Pick<Config, 'LOGIN_MAX_PER_IP' | 'LOGIN_IP_WINDOW_SEC' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_ACCOUNT_WINDOW_SEC'>,
+): LoginLimits => ({
   perIp: { limit: cfg.LOGIN_MAX_PER_IP, windowSec: cfg.LOGIN_IP_WINDOW_SEC },
   perAccount: { limit: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSec: cfg.LOGIN_ACCOUNT_WINDOW_SEC },
 });
@@ -52,7 +54,12 @@ export class LoginLimiter {
   ) {
     // Key names as before (`identity:login:ip:<digest>`): counters survive the switch.
     this.byIp = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'identity:login:ip', points: limits.perIp.limit, duration: limits.perIp.windowSec });
-    this.byAccount = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'identity:login:acct', points: limits.perAccount.limit, duration: limits.perAccount.windowSec });
+    this.byAccount = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: 'identity:login:acct',
+      points: limits.perAccount.limit,
+      duration: limits.perAccount.windowSec,
+    });
   }
 
   /** Counts the attempt against the IP and checks the account; throws tooManyLogins when over a limit. */

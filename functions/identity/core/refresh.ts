@@ -20,9 +20,7 @@ export interface RefreshPayload {
   fid: string;
 }
 
-export type ConsumeResult =
-  | { outcome: 'ok'; payload: RefreshPayload; token: string }
-  | { outcome: 'reuse' | 'invalid' | 'revoked'; fid?: string };
+export type ConsumeResult = { outcome: 'ok'; payload: RefreshPayload; token: string } | { outcome: 'reuse' | 'invalid' | 'revoked'; fid?: string };
 
 const TOKEN_RE = /^rt\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{32,128})$/;
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');

@@ -22,7 +22,13 @@ function auth(): AuthService {
       cacheMs: 30_000,
     });
     const redis = runtime.redis();
-    service = new AuthService({ users: new PgUserRepo(runtime.db), keys, redis, limiter: new LoginLimiter(redis, loginLimits(runtime.cfg)), refreshTtlSec: runtime.cfg.REFRESH_TOKEN_TTL_SEC });
+    service = new AuthService({
+      users: new PgUserRepo(runtime.db),
+      keys,
+      redis,
+      limiter: new LoginLimiter(redis, loginLimits(runtime.cfg)),
+      refreshTtlSec: runtime.cfg.REFRESH_TOKEN_TTL_SEC,
+    });
   }
   return service;
 }
@@ -35,11 +41,7 @@ export const handler = runtime.api(
   [
     route('POST', '/auth/register', async (req) => {
       await auth().register(parseJsonBody(req, Credentials));
-      return json(
-        202,
-        { status: 'accepted', detail: 'If this email was not registered yet, the account now exists: log in to continue' },
-        noStore,
-      );
+      return json(202, { status: 'accepted', detail: 'If this email was not registered yet, the account now exists: log in to continue' }, noStore);
     }),
     route('POST', '/auth/login', async (req) => json(200, await auth().login(parseJsonBody(req, LoginBody), clientIp(req)), noStore)),
     route('POST', '/auth/refresh', async (req) => json(200, await auth().refresh(parseJsonBody(req, RefreshBody).refreshToken), noStore)),

@@ -107,7 +107,10 @@ export async function setTaskToken(db: Queryable, id: string, token: string | nu
  * (brings the outcome), under the order's row lock so neither can miss the other: whoever comes
  * second finds what the first left and resumes the saga.
  */
-export async function lockForPayment(client: Queryable, id: string): Promise<{ state: string; taskToken: string | null; earlyPayment: PaymentOutcome | null } | undefined> {
+export async function lockForPayment(
+  client: Queryable,
+  id: string,
+): Promise<{ state: string; taskToken: string | null; earlyPayment: PaymentOutcome | null } | undefined> {
   const { rows } = await client.query<{ state: string; task_token: string | null; early_payment: PaymentOutcome | null }>(
     'SELECT state, task_token, early_payment FROM orders WHERE id = $1 FOR UPDATE',
     [id],

@@ -11,8 +11,7 @@ import type { HistoryEvent } from '../core/model';
 export const sfn = new SFNClient({});
 
 /** The execution ARN a given name gets (name = orderId), known before starting it. */
-export const executionArnFor = (stateMachineArn: string, name: string): string =>
-  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+export const executionArnFor = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** Starts the saga; an execution with that name already existing means it was started: not an error. */
 export async function startSaga(stateMachineArn: string, orderId: string, input: Record<string, unknown>): Promise<{ started: boolean }> {
@@ -37,8 +36,7 @@ export async function executionHistory(executionArn: string): Promise<HistoryEve
 }
 
 function simplify(e: SfnHistoryEvent): HistoryEvent {
-  const detail =
-    e.stateEnteredEventDetails ?? e.stateExitedEventDetails ?? undefined;
+  const detail = e.stateEnteredEventDetails ?? e.stateExitedEventDetails ?? undefined;
   const failed =
     e.taskFailedEventDetails ??
     e.taskTimedOutEventDetails ??

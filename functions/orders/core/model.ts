@@ -5,16 +5,7 @@ import * as z from 'zod';
  * ALLOWED; a replayed step finds the order already there (or further on) and changes nothing,
  * so a retry can never move an order backwards.
  */
-export const ORDER_STATES = [
-  'PENDING',
-  'RESERVED',
-  'AWAITING_PAYMENT',
-  'PAID',
-  'COMPLETED',
-  'COMPENSATING',
-  'FAILED',
-  'NEEDS_ATTENTION',
-] as const;
+export const ORDER_STATES = ['PENDING', 'RESERVED', 'AWAITING_PAYMENT', 'PAID', 'COMPLETED', 'COMPENSATING', 'FAILED', 'NEEDS_ATTENTION'] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
 /** to -> the states it may be entered from. */
@@ -36,9 +27,7 @@ export const COMPENSATION_STEPS = ['RefundPayment', 'CancelPaymentSession', 'Rel
 export type ForwardStep = (typeof FORWARD_STEPS)[number];
 export type SagaStepName = ForwardStep | (typeof COMPENSATION_STEPS)[number];
 
-export const FailurePlanSchema = z
-  .object({ failAt: z.enum(FORWARD_STEPS), mode: z.enum(['error', 'timeout']) })
-  .strict();
+export const FailurePlanSchema = z.object({ failAt: z.enum(FORWARD_STEPS), mode: z.enum(['error', 'timeout']) }).strict();
 export type FailurePlan = z.infer<typeof FailurePlanSchema>;
 
 export const PlaceOrderSchema = z
@@ -187,5 +176,4 @@ const clip = (s: string | undefined) => (s && s.length > MAX_PAYLOAD ? `${s.slic
  * event with its state name, input, output and error, payloads cut at 4 KiB. Task tokens never
  * appear: they are parameters of TaskScheduled, which carries no input or output here.
  */
-export const historyView = (events: HistoryEvent[]): HistoryEvent[] =>
-  events.map((e) => ({ ...e, input: clip(e.input), output: clip(e.output), cause: clip(e.cause) }));
+export const historyView = (events: HistoryEvent[]): HistoryEvent[] => events.map((e) => ({ ...e, input: clip(e.input), output: clip(e.output), cause: clip(e.cause) }));

@@ -34,14 +34,21 @@ export interface OrderRepository {
  * failure (5xx, unreachable) throws, so Step Functions retries the step.
  */
 export interface StockPort {
-  reserve(orderId: string, items: Pick<OrderItem, 'productId' | 'quantity'>[], correlationId: string): Promise<{ reserved: true } | { reserved: false; detail: Record<string, unknown> }>;
+  reserve(
+    orderId: string,
+    items: Pick<OrderItem, 'productId' | 'quantity'>[],
+    correlationId: string,
+  ): Promise<{ reserved: true } | { reserved: false; detail: Record<string, unknown> }>;
   /** Releasing an order that holds nothing is done already. */
   release(orderId: string, correlationId: string): Promise<void>;
 }
 
 /** Payments' sessions, as the saga uses them (same rule: refusals are data, failures throw). */
 export interface PaymentsPort {
-  createSession(order: Pick<Order, 'id' | 'amountCents' | 'currency' | 'paymentProvider'>, correlationId: string): Promise<{ sessionId: string } | { refused: Record<string, unknown> }>;
+  createSession(
+    order: Pick<Order, 'id' | 'amountCents' | 'currency' | 'paymentProvider'>,
+    correlationId: string,
+  ): Promise<{ sessionId: string } | { refused: Record<string, unknown> }>;
   capture(sessionId: string, correlationId: string): Promise<{ captured: true } | { refused: Record<string, unknown> }>;
   /** The session's status, or undefined when it does not exist. */
   sessionStatus(sessionId: string, correlationId: string): Promise<string | undefined>;

@@ -26,7 +26,11 @@ export async function runStep({ orders, stock, payments, resume }: SagaPorts, ev
 
   switch (ev.step) {
     case 'ReserveStock': {
-      const res = await stock.reserve(order.id, order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })), correlationId);
+      const res = await stock.reserve(
+        order.id,
+        order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+        correlationId,
+      );
       if (!res.reserved) return { outcome: 'rejected', detail: res.detail };
       await orders.transition(order.id, 'RESERVED');
       return { outcome: 'reserved', detail: { orderId: order.id } };

@@ -56,7 +56,13 @@ async function placeOrder(req: HttpRequest) {
   if (input.failurePlan && !runtime.cfg.FAILURE_PLANS_ENABLED) {
     throw new HttpProblem(422, 'validation', 'Failure plans are disabled in this deployment');
   }
-  const { items, amountCents } = priceCart(input.items, await catalog().products(input.items.map((i) => i.productId), req.correlationId));
+  const { items, amountCents } = priceCart(
+    input.items,
+    await catalog().products(
+      input.items.map((i) => i.productId),
+      req.correlationId,
+    ),
+  );
   const orderId = randomUUID();
   const executionArn = executionArnFor(stateMachineArn(), orderId);
   // Failure plans are chaos rules aimed at this order's step: set before the saga can reach it.

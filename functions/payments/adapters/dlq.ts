@@ -45,10 +45,7 @@ export async function redriveDlq(sqs: SQSClient, queue: string, max = 500): Prom
  * Depth of each consumer's DLQ (checkout-mesh-<queue>-dlq): visible plus in-flight messages,
  * SQS's approximate counts. A queue that does not exist is reported with depth null.
  */
-export async function dlqDepths(
-  sqs: SQSClient,
-  queues: readonly string[],
-): Promise<{ queues: Array<{ queue: string; dlq: string; depth: number | null }> }> {
+export async function dlqDepths(sqs: SQSClient, queues: readonly string[]): Promise<{ queues: Array<{ queue: string; dlq: string; depth: number | null }> }> {
   const out = await Promise.all(
     queues.map(async (queue) => {
       const dlq = `checkout-mesh-${queue}-dlq`;

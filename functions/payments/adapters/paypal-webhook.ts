@@ -96,7 +96,12 @@ export async function verifyPayPalEvent(
   return shape.data as { id: string; event_type: string; resource?: Record<string, unknown> };
 }
 
-const Text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL');
 /** The fields paypalToProviderEvent reads, typed; ids fit a btree key and a text column. */
 const PayPalEventShape = z
   .object({
@@ -106,7 +111,15 @@ const PayPalEventShape = z
       .object({
         id: Text(255).optional(),
         custom_id: Text(255).optional(),
-        supplementary_data: z.object({ related_ids: z.object({ order_id: Text(255).optional() }).passthrough().optional() }).passthrough().optional(),
+        supplementary_data: z
+          .object({
+            related_ids: z
+              .object({ order_id: Text(255).optional() })
+              .passthrough()
+              .optional(),
+          })
+          .passthrough()
+          .optional(),
         purchase_units: z.array(z.object({ custom_id: Text(255).optional() }).passthrough()).optional(),
       })
       .passthrough()

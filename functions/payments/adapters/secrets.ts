@@ -11,4 +11,3 @@ export async function providerSecret(provider: 'stripe' | 'paypal', vault: Vault
   cache.set(provider, { at: Date.now(), value });
   return value;
 }
-

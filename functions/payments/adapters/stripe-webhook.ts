@@ -10,29 +10,39 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
 const stripe = new Stripe('sk_test_webhook_verification_only');
 
 /** Text that fits a btree key and a Postgres text column (no U+0000). */
-const Text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
 /**
  * The fields of a verified event that we read. A correctly signed body is still checked:
  * `null`, an array or an id that Postgres cannot store must be a 400, not a 500.
  */
-const StripeEventShape = z.object({
-  id: Text(255),
-  type: Text(255),
-  data: z
-    .object({
-      object: z
-        .object({
-          id: Text(255).optional(),
-          metadata: z.record(z.string(), Text(1000)).nullish(),
-          last_payment_error: z.object({ message: Text(2000).nullish() }).passthrough().nullish(),
-        })
-        .passthrough()
-        .nullish(),
-    })
-    .passthrough()
-    .nullish(),
-}).passthrough();
+const StripeEventShape = z
+  .object({
+    id: Text(255),
+    type: Text(255),
+    data: z
+      .object({
+        object: z
+          .object({
+            id: Text(255).optional(),
+            metadata: z.record(z.string(), Text(1000)).nullish(),
+            last_payment_error: z
+              .object({ message: Text(2000).nullish() })
+              .passthrough()
+              .nullish(),
+          })
+          .passthrough()
+          .nullish(),
+      })
+      .passthrough()
+      .nullish(),
+  })
+  .passthrough();
 
 export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string, now?: number): Stripe.Event {
   if (!signature) throw new HttpProblem(400, 'validation', 'Missing Stripe-Signature header');
@@ -51,7 +61,11 @@ export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined
   }
   const shape = StripeEventShape.safeParse(event);
   if (!shape.success) {
-    throw new HttpProblem(400, 'validation', `Stripe event has an unexpected shape: ${shape.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    throw new HttpProblem(
+      400,
+      'validation',
+      `Stripe event has an unexpected shape: ${shape.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
+    );
   }
   return event;
 }

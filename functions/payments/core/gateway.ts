@@ -19,7 +19,10 @@ export type Operation = 'capture' | 'cancel' | 'refund';
 
 /** A provider refused the operation for the payment's state (e.g. capture before authorisation). */
 export class ProviderRejected extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'ProviderRejected';
   }

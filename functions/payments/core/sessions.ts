@@ -13,7 +13,10 @@ import { applyProviderEvent } from './webhooks';
 export const CreateSessionSchema = z.object({
   orderId: z.string().min(1).max(200),
   amountCents: z.number().int().positive().max(100_000_000),
-  currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toLowerCase()),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/)
+    .transform((c) => c.toLowerCase()),
   provider: z.enum(['stripe', 'paypal']).default('stripe'),
 });
 export type CreateSession = z.infer<typeof CreateSessionSchema>;
@@ -126,16 +129,15 @@ export async function operate(db: Database, gateways: Gateways, sessionId: strin
   if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new PaymentError('sessionNotFound', `No payment session ${sessionId}`);
   const outcome = await withTransaction(db, async (client): Promise<OperationResult | { refused: string }> => {
     // The row lock serialises concurrent calls for one session; the recorded result answers repeats.
-    const { rows } = await client.query<Row & { operation_attempts: number }>(
-      `SELECT ${COLUMNS}, operation_attempts FROM payment_sessions WHERE id = $1 FOR UPDATE`,
-      [sessionId],
-    );
+    const { rows } = await client.query<Row & { operation_attempts: number }>(`SELECT ${COLUMNS}, operation_attempts FROM payment_sessions WHERE id = $1 FOR UPDATE`, [
+      sessionId,
+    ]);
     const row = rows[0];
     if (!row) throw new PaymentError('sessionNotFound', `No payment session ${sessionId}`);
-    const prior = await client.query<{ result: OperationResult['operation'] }>(
-      'SELECT result FROM payment_operations WHERE session_id = $1 AND operation = $2',
-      [sessionId, op],
-    );
+    const prior = await client.query<{ result: OperationResult['operation'] }>('SELECT result FROM payment_operations WHERE session_id = $1 AND operation = $2', [
+      sessionId,
+      op,
+    ]);
     if (prior.rows[0]) return { replayed: true, session: view(row), operation: prior.rows[0].result };
     if (!ALLOWED[op].includes(row.status)) {
       throw new PaymentError('operationNotAllowed', `Cannot ${op} a payment session in status ${row.status}`);
@@ -152,10 +154,7 @@ export async function operate(db: Database, gateways: Gateways, sessionId: strin
       return { refused: (err as Error).message };
     }
     const operation = { operation: op, providerStatus: res.providerStatus, providerId: res.providerId, at: new Date().toISOString() };
-    const upd = await client.query<Row>(
-      `UPDATE payment_sessions SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-      [sessionId, RESULT_STATUS[op]],
-    );
+    const upd = await client.query<Row>(`UPDATE payment_sessions SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [sessionId, RESULT_STATUS[op]]);
     await client.query('INSERT INTO payment_operations (session_id, operation, result) VALUES ($1, $2, $3)', [sessionId, op, JSON.stringify(operation)]);
     const event = newEvent(
       EVENT[op],

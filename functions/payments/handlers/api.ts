@@ -86,7 +86,10 @@ const unconfigured = (provider: 'stripe' | 'paypal', what: string): PaymentGatew
 /** The store's address (the public API's root, where the BFF serves the storefront), or undefined. */
 const storeBase = (): string | undefined =>
   runtime.cfg.STORE_API_ID
-    ? apiBaseUrl({ apiId: runtime.cfg.STORE_API_ID, stage: runtime.cfg.STORE_API_STAGE }, { region: runtime.cfg.AWS_REGION, emulatorEndpoint: runtime.cfg.AWS_ENDPOINT_URL })
+    ? apiBaseUrl(
+        { apiId: runtime.cfg.STORE_API_ID, stage: runtime.cfg.STORE_API_STAGE },
+        { region: runtime.cfg.AWS_REGION, emulatorEndpoint: runtime.cfg.AWS_ENDPOINT_URL },
+      )
     : undefined;
 
 let built: Record<'stripe' | 'paypal', PaymentGateway> | undefined;

@@ -25,7 +25,15 @@ export async function refresh() {
         'table',
         { id: 'breakers-table' },
         h('caption', { class: 'visually-hidden' }, 'Circuit breakers'),
-        h('thead', {}, h('tr', {}, ['Downstream', 'State', 'Calls', 'Failures', 'Rejected', 'Timeouts'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Downstream', 'State', 'Calls', 'Failures', 'Rejected', 'Timeouts'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -59,7 +67,10 @@ async function runDrill(button) {
   // probes after 2 s). Breakers live per BFF instance, so a call may land on a fresh instance:
   // keep going (bounded) until one answers 503, the breaker failing fast.
   for (let i = 0; i < 16; i++) {
-    const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({ status: e.status || 0, body: null }));
+    const r = await api(`api/ops/breakers/drill/${bucket}?status=503&delayMs=100`, { auth: false, accept: [404, 502, 503] }).catch((e) => ({
+      status: e.status || 0,
+      body: null,
+    }));
     seen.push(r.status);
     if (r.body?.breaker) last = r.body;
     if (r.status === 404 || r.status === 503) break;
@@ -70,10 +81,11 @@ async function runDrill(button) {
     render(
       status,
       `Drill answers: ${seen.join(', ')} (502 = failure seen, 503 = breaker open, failing fast). `,
-      last ? h('span', { id: 'drill-breaker', dataset: { state: last.breaker.state } }, `Breaker ${last.breaker.name} on instance ${last.instance}: ${last.breaker.state}.`) : null,
+      last
+        ? h('span', { id: 'drill-breaker', dataset: { state: last.breaker.state } }, `Breaker ${last.breaker.name} on instance ${last.instance}: ${last.breaker.state}.`)
+        : null,
     );
   }
   button.disabled = false;
   await refresh();
 }
-

@@ -14,7 +14,15 @@ export function mount(section) {
       'table',
       { id: 'limits-table' },
       h('caption', { class: 'visually-hidden' }, 'Rate-limit buckets'),
-      h('thead', {}, h('tr', {}, ['Class', 'Tokens left', 'Capacity', 'Last status', 'At'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Class', 'Tokens left', 'Capacity', 'Last status', 'At'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
       h('tbody', { id: 'limits-body' }),
     ),
     burst,
@@ -31,7 +39,15 @@ export function refresh() {
   render(
     $('limits-body'),
     rateLimitSnapshot().map((r) =>
-      h('tr', { dataset: { routeClass: r.routeClass } }, h('td', {}, r.routeClass), h('td', { class: 'num' }, r.remaining ?? '–'), h('td', { class: 'num' }, r.capacity ?? '–'), h('td', { class: 'num' }, String(r.status)), h('td', {}, r.at.toLocaleTimeString())),
+      h(
+        'tr',
+        { dataset: { routeClass: r.routeClass } },
+        h('td', {}, r.routeClass),
+        h('td', { class: 'num' }, r.remaining ?? '–'),
+        h('td', { class: 'num' }, r.capacity ?? '–'),
+        h('td', { class: 'num' }, String(r.status)),
+        h('td', {}, r.at.toLocaleTimeString()),
+      ),
     ),
   );
 }
@@ -46,4 +62,3 @@ async function runBurst(button) {
   $('burst-status').textContent = `Burst answers: ${seen.join(', ')} (the demo class holds 5 tokens, refilled at 1 per second).`;
   button.disabled = false;
 }
-

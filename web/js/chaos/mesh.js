@@ -37,9 +37,20 @@ export async function refresh() {
           'table',
           { id: 'dlq-table' },
           h('caption', { class: 'visually-hidden' }, 'Dead-letter queues'),
-          h('thead', {}, h('tr', {}, ['Consumer', 'DLQ', 'Messages'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, dlq.body.queues.map((q) => h('tr', {}, h('td', {}, q.queue), h('td', {}, q.dlq), h('td', { class: 'num' }, q.depth === null ? 'missing' : String(q.depth))))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Consumer', 'DLQ', 'Messages'].map((t) => h('th', { scope: 'col' }, t)),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            dlq.body.queues.map((q) => h('tr', {}, h('td', {}, q.queue), h('td', {}, q.dlq), h('td', { class: 'num' }, q.depth === null ? 'missing' : String(q.depth)))),
+          ),
         ),
   );
 }
-

@@ -9,7 +9,11 @@ export function mount(section) {
   render(
     section,
     h('h2', { id: 'race-title' }, 'ETag race'),
-    h('p', { class: 'muted' }, 'The gateway reads the demo product once, then sends N stock updates at the same time, all with that one ETag in If-Match. Optimistic concurrency lets exactly one win; the rest get 412 Precondition Failed. The race runs on its own demo product, so no real product changes.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The gateway reads the demo product once, then sends N stock updates at the same time, all with that one ETag in If-Match. Optimistic concurrency lets exactly one win; the rest get 412 Precondition Failed. The race runs on its own demo product, so no real product changes.',
+    ),
     h('div', { class: 'grid-form' }, h('div', { class: 'field' }, h('label', { for: 'race-writers' }, 'Writers (2–50)'), writers), button),
     result,
   );
@@ -31,14 +35,26 @@ async function runRace(button, n, out) {
       out,
       h(
         'p',
-        { id: 'race-summary', class: r.consistent ? 'ok' : 'bad', dataset: { winners: String(r.winners), preconditionFailed: String(r.preconditionFailed), other: String(other) } },
+        {
+          id: 'race-summary',
+          class: r.consistent ? 'ok' : 'bad',
+          dataset: { winners: String(r.winners), preconditionFailed: String(r.preconditionFailed), other: String(other) },
+        },
         h('strong', {}, `${r.winners} winner${r.winners === 1 ? '' : 's'}`),
         `, ${r.preconditionFailed} × 412 Precondition Failed`,
         other ? `, ${other} other` : '',
         ` in ${r.durationMs} ms.`,
       ),
-      h('p', { class: 'muted' }, `ETag ${r.initialEtag} → ${r.finalEtag}; stock ${r.initialStock} → ${r.finalStock} (expected ${r.expectedFinalStock}); ${r.workersSeen} catalog worker${r.workersSeen === 1 ? '' : 's'} answered.`),
-      h('ol', { class: 'chips', 'aria-label': 'Status of each writer' }, statuses.map((s) => h('li', { class: s === 412 ? 'chip lost' : s < 300 ? 'chip won' : 'chip other' }, String(s)))),
+      h(
+        'p',
+        { class: 'muted' },
+        `ETag ${r.initialEtag} → ${r.finalEtag}; stock ${r.initialStock} → ${r.finalStock} (expected ${r.expectedFinalStock}); ${r.workersSeen} catalog worker${r.workersSeen === 1 ? '' : 's'} answered.`,
+      ),
+      h(
+        'ol',
+        { class: 'chips', 'aria-label': 'Status of each writer' },
+        statuses.map((s) => h('li', { class: s === 412 ? 'chip lost' : s < 300 ? 'chip won' : 'chip other' }, String(s))),
+      ),
     );
   } catch (err) {
     render(out, errorBox(err, { technical: true }));

@@ -96,15 +96,41 @@ function buildRules() {
     h(
       'div',
       { class: 'toggles' },
-      h('fieldset', {}, h('legend', {}, 'Service errors (HTTP 503)'), h('ul', { class: 'plain' }, SERVICES.map((s) => toggle(`service:${s}`, s, { service: s }, { type: 'error', status: 503 })))),
-      h('fieldset', {}, h('legend', {}, 'Saga step failures (every order)'), h('ul', { class: 'plain' }, STEPS.map((s) => toggle(`step:${s}`, s, { service: 'orders', step: s }, { type: 'exception', message: `chaos toggle: ${s}` })))),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Service errors (HTTP 503)'),
+        h(
+          'ul',
+          { class: 'plain' },
+          SERVICES.map((s) => toggle(`service:${s}`, s, { service: s }, { type: 'error', status: 503 })),
+        ),
+      ),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Saga step failures (every order)'),
+        h(
+          'ul',
+          { class: 'plain' },
+          STEPS.map((s) => toggle(`step:${s}`, s, { service: 'orders', step: s }, { type: 'exception', message: `chaos toggle: ${s}` })),
+        ),
+      ),
     ),
     admin ? customRuleForm() : null,
     h(
       'table',
       { id: 'rules-table' },
       h('caption', { id: 'rules-caption' }),
-      h('thead', {}, h('tr', {}, ['Target', 'Fault', 'Probability', 'Hits', 'Expires', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Target', 'Fault', 'Probability', 'Hits', 'Expires', ''].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
       h('tbody', { id: 'rules-body' }),
     ),
     admin ? h('button', { type: 'button', id: 'kill-switch', class: 'danger', onclick: killSwitch }, 'Kill switch: remove every rule') : null,
@@ -132,7 +158,23 @@ function renderRules() {
         h('td', {}, `${Math.round(r.probability * 100)} %`),
         h('td', { class: 'num' }, String(r.hits ?? 0)),
         h('td', {}, fmtTime(r.expiresAt)),
-        h('td', {}, admin ? h('button', { type: 'button', class: 'link', id: `remove-${r.id}`, 'aria-label': `Remove rule ${describeTarget(r.target)}`, onclick: () => deleteRule(r.id).then(loadRules).catch(ruleError) }, 'Remove') : null),
+        h(
+          'td',
+          {},
+          admin
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  id: `remove-${r.id}`,
+                  'aria-label': `Remove rule ${describeTarget(r.target)}`,
+                  onclick: () => deleteRule(r.id).then(loadRules).catch(ruleError),
+                },
+                'Remove',
+              )
+            : null,
+        ),
       ),
     ),
   );
@@ -159,7 +201,12 @@ function customRuleForm() {
     input.addEventListener('change', () => (draft[key] = input.value));
     return h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
   };
-  const select = (options) => h('select', {}, options.map(([v, t]) => h('option', { value: v }, t)));
+  const select = (options) =>
+    h(
+      'select',
+      {},
+      options.map(([v, t]) => h('option', { value: v }, t)),
+    );
   return h(
     'details',
     { class: 'custom-rule' },
@@ -172,10 +219,13 @@ function customRuleForm() {
           e.preventDefault();
           const value = Number(draft.value);
           const fault =
-            draft.fault === 'latency' ? { type: 'latency', latencyMs: value || 500 }
-            : draft.fault === 'error' ? { type: 'error', status: value || 503 }
-            : draft.fault === 'timeout' ? { type: 'timeout', hangMs: value || 60000 }
-            : { type: 'exception' };
+            draft.fault === 'latency'
+              ? { type: 'latency', latencyMs: value || 500 }
+              : draft.fault === 'error'
+                ? { type: 'error', status: value || 503 }
+                : draft.fault === 'timeout'
+                  ? { type: 'timeout', hangMs: value || 60000 }
+                  : { type: 'exception' };
           const target = { service: draft.service };
           if (draft.route.trim()) target.route = draft.route.trim();
           if (draft.step) target.step = draft.step;
@@ -187,7 +237,16 @@ function customRuleForm() {
       field('service', 'Service', select(SERVICES.map((s) => [s, s]))),
       field('route', 'Route pattern (optional, e.g. GET /products/*)', h('input', { type: 'text' })),
       field('step', 'Saga step (orders only)', select([['', 'any'], ...STEPS.map((s) => [s, s])])),
-      field('fault', 'Fault', select([['latency', 'latency (ms)'], ['error', 'error (HTTP status)'], ['exception', 'exception'], ['timeout', 'timeout (hang ms)']])),
+      field(
+        'fault',
+        'Fault',
+        select([
+          ['latency', 'latency (ms)'],
+          ['error', 'error (HTTP status)'],
+          ['exception', 'exception'],
+          ['timeout', 'timeout (hang ms)'],
+        ]),
+      ),
       field('value', 'Value (ms or status)', h('input', { type: 'number', min: '1' })),
       field('probability', 'Probability (%)', h('input', { type: 'number', min: '0', max: '100' })),
       field('ttl', 'Expires after (s)', h('input', { type: 'number', min: '1', max: '86400' })),
@@ -195,4 +254,3 @@ function customRuleForm() {
     ),
   );
 }
-

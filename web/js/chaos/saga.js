@@ -13,17 +13,37 @@ let section;
 export async function mount(el) {
   section = el;
   const { saga } = await pageConfig();
-  const step = h('select', { id: 'saga-step' }, saga.steps.map((s) => h('option', { value: s, selected: s === 'CreatePaymentSession' }, s)));
+  const step = h(
+    'select',
+    { id: 'saga-step' },
+    saga.steps.map((s) => h('option', { value: s, selected: s === 'CreatePaymentSession' }, s)),
+  );
   const MODES = { error: 'error (the step throws)', timeout: 'timeout (the step hangs)' };
-  const mode = h('select', { id: 'saga-mode' }, saga.failureModes.map((m) => h('option', { value: m }, MODES[m] || m)));
-  const product = h('select', { id: 'saga-product' }, productList().map((p) => h('option', { value: p.id }, `${p.name} (${p.stock} in stock)`)));
+  const mode = h(
+    'select',
+    { id: 'saga-mode' },
+    saga.failureModes.map((m) => h('option', { value: m }, MODES[m] || m)),
+  );
+  const product = h(
+    'select',
+    { id: 'saga-product' },
+    productList().map((p) => h('option', { value: p.id }, `${p.name} (${p.stock} in stock)`)),
+  );
   const autopay = h('input', { type: 'checkbox', id: 'saga-autopay', checked: true });
   const out = h('div', { id: 'saga-result' });
-  const button = h('button', { type: 'button', id: 'run-saga', class: 'primary', onclick: () => runSaga(button, { failAt: step.value, mode: mode.value }, product.value, autopay.checked, out) }, 'Run saga with a forced failure');
+  const button = h(
+    'button',
+    { type: 'button', id: 'run-saga', class: 'primary', onclick: () => runSaga(button, { failAt: step.value, mode: mode.value }, product.value, autopay.checked, out) },
+    'Run saga with a forced failure',
+  );
   render(
     section,
     h('h2', { id: 'saga-title' }, 'Saga with a forced failure'),
-    h('p', { class: 'muted' }, 'Places a one-item order whose failure plan breaks the chosen step; the saga then runs the compensations for what it had done, in reverse.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Places a one-item order whose failure plan breaks the chosen step; the saga then runs the compensations for what it had done, in reverse.',
+    ),
     h(
       'div',
       { class: 'grid-form' },

@@ -13,7 +13,9 @@ export function refresh() {
   const s = session();
   render(
     $('who'),
-    s ? [`${s.email || 'signed in'}${s.isAdmin ? ' (admin)' : ''} `, h('button', { type: 'button', class: 'link', onclick: () => logout().then(onChange) }, 'Log out')] : null,
+    s
+      ? [`${s.email || 'signed in'}${s.isAdmin ? ' (admin)' : ''} `, h('button', { type: 'button', class: 'link', onclick: () => logout().then(onChange) }, 'Log out')]
+      : null,
   );
   const box = $('signin');
   box.hidden = isAdmin();
@@ -24,7 +26,12 @@ export function refresh() {
   render(
     box,
     h('h2', { id: 'signin-title' }, 'Admin sign-in'),
-    h('p', {}, s ? 'You are signed in without the admin role: ' : '', 'changing fault rules and reading the outbox and DLQs needs an admin. The race and the breakers work for everyone; sagas need any account.'),
+    h(
+      'p',
+      {},
+      s ? 'You are signed in without the admin role: ' : '',
+      'changing fault rules and reading the outbox and DLQs needs an admin. The race and the breakers work for everyone; sagas need any account.',
+    ),
     h(
       'form',
       {
@@ -40,8 +47,10 @@ export function refresh() {
           }
         },
       },
-      h('label', { for: 'admin-email' }, 'Email'), email,
-      h('label', { for: 'admin-password' }, 'Password'), password,
+      h('label', { for: 'admin-email' }, 'Email'),
+      email,
+      h('label', { for: 'admin-password' }, 'Password'),
+      password,
       h('button', { type: 'submit' }, 'Sign in'),
     ),
     status,
