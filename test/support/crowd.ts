@@ -45,6 +45,12 @@ export interface Answer {
 export interface WorkerSample {
   maxWorkers: number;
   maxRssMiB: number;
+  /**
+   * Proportional set size at the same peak: shared pages (the Node binary, each worker maps it)
+   * split between the processes that share them, i.e. what the workers cost the machine. RSS
+   * counts those pages once per worker.
+   */
+  maxPssMiB: number;
 }
 
 export interface CrowdReport {
@@ -139,16 +145,17 @@ export async function crowdUsers(n: number, concurrency = 4): Promise<Session[]>
 /** MiniStack's Lambda workers: every process below the MiniStack process, sampled from /proc. */
 export class WorkerSampler {
   private timer?: NodeJS.Timeout;
-  readonly sample: WorkerSample = { maxWorkers: 0, maxRssMiB: 0 };
+  readonly sample: WorkerSample = { maxWorkers: 0, maxRssMiB: 0, maxPssMiB: 0 };
 
   constructor(private readonly rootPid = ministackPid()) {}
 
   start(everyMs = 250): this {
     if (this.rootPid === undefined) return this;
     const tick = () => {
-      const { count, rssMiB } = workersOf(this.rootPid!);
+      const { count, rssMiB, pssMiB } = workersOf(this.rootPid!);
       this.sample.maxWorkers = Math.max(this.sample.maxWorkers, count);
       this.sample.maxRssMiB = Math.max(this.sample.maxRssMiB, Math.round(rssMiB));
+      this.sample.maxPssMiB = Math.max(this.sample.maxPssMiB, Math.round(pssMiB));
     };
     tick();
     this.timer = setInterval(tick, everyMs);
@@ -167,8 +174,8 @@ function ministackPid(): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Descendants of `root` (Linux /proc) and their summed resident memory. */
-export function workersOf(root: number): { count: number; rssMiB: number } {
+/** Descendants of `root` (Linux /proc) and their summed resident memory (RSS and PSS). */
+export function workersOf(root: number): { count: number; rssMiB: number; pssMiB: number } {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -185,6 +192,7 @@ export function workersOf(root: number): { count: number; rssMiB: number } {
   }
   let count = 0;
   let rssKiB = 0;
+  let pssKiB = 0;
   const stack = [...(children.get(root) ?? [])];
   while (stack.length) {
     const pid = stack.pop()!;
@@ -193,11 +201,12 @@ export function workersOf(root: number): { count: number; rssMiB: number } {
       const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       count++;
       rssKiB += Number(rss?.[1] ?? 0);
+      pssKiB += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       // Ended meanwhile.
     }
   }
-  return { count, rssMiB: rssKiB / 1024 };
+  return { count, rssMiB: rssKiB / 1024, pssMiB: pssKiB / 1024 };
 }
 
 export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdReport> {
