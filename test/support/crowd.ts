@@ -276,12 +276,18 @@ export async function runCrowd(db: Client, opts: CrowdOptions): Promise<CrowdRep
   const ids = accepted.map((a) => a.id);
   await Promise.all(
     accepted.map(async ({ id, shopper }) => {
-      try {
-        const order = await shopper.awaitPayable(id, 120_000);
-        await shopper.pay(order);
-      } catch (err) {
-        log(`order ${id} was not paid: ${(err as Error).message}`);
+      // Like a shopper on the order page: look every second or two (50 of them at once must not
+      // become a crowd of their own), keep looking through refusals, pay once it can be paid.
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(1000 + Math.random() * 1000)) {
+        const order = await shopper.order(id).catch(() => undefined);
+        if (!order) continue;
+        if (TERMINAL_STATES.includes(order.state)) return log(`order ${id} ended ${order.state} before it was paid`);
+        if (order.state === 'AWAITING_PAYMENT' && order.payment?.providerRef) {
+          await shopper.pay(order).catch((err: Error) => log(`order ${id}: paying failed: ${err.message}`));
+          return;
+        }
       }
+      log(`order ${id} was not payable within 120 s`);
     }),
   );
   const states: Record<string, number> = {};
