@@ -74,9 +74,10 @@ export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payme
  * scripts/lib/settings.ts). MiniStack keeps a function's idle workers (~100 MiB of Node each) for
  * LAMBDA_WARM_TTL_SECONDS, so the most workers alive at once is the sum of the functions' peaks,
  * not the account cap: without caps a crowd measured 84 workers and 9.8 GiB. Every function is
- * capped so that sum stays near the cap (BFF a quarter, 8; saga step a fifth, 6: a step that hangs
+ * capped so that sum stays near the cap (BFF 7/32, 7; saga step a fifth, 6: a step that hangs
  * until its timeout holds a worker, and the failure matrix runs five at once; claims 4; the other
- * APIs 2, chaos 1; each outbox dispatcher and SQS consumer 1: 31 in all). Beyond
+ * APIs 2, chaos 1; each outbox dispatcher and SQS consumer 1: 30 in all, measured ≤ 3 GiB of
+ * worker RSS under a 500-reader crowd). Beyond
  * its cap a function is throttled: the public API answers a fast 503 (cdk/lib/public-api.ts), the
  * BFF sheds with upstream-busy, Step Functions retries the step (Lambda.TooManyRequestsException).
  * On AWS only the catalog and claims are capped; the rest scale, behind the stage throttle.
@@ -98,7 +99,7 @@ export function lambdaConcurrency(target: DeployConfig['target'], accountCap: nu
   }
   return {
     ...shared,
-    bff: Math.max(4, Math.floor(accountCap / 4)),
+    bff: Math.max(4, Math.floor((accountCap * 7) / 32)),
     sagaStep: Math.max(2, Math.floor(accountCap / 5)),
     identity: 2,
     payments: 2,

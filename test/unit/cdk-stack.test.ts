@@ -63,7 +63,7 @@ describe('CheckoutMeshStack', () => {
     const expected = lambdaConcurrency('local', lambdaLimits().accountConcurrency);
     expect(bff?.Properties.ReservedConcurrentExecutions).toBe(expected.bff);
     const local = lambdaConcurrency('local', 32);
-    expect(local).toMatchObject({ bff: 8, sagaStep: 6, catalog: 2, claims: 4 });
+    expect(local).toMatchObject({ bff: 7, sagaStep: 6, catalog: 2, claims: 4 });
     // Every role capped, and their sum (one function per role, two dispatchers and two consumers) near the cap.
     const sum = Object.values(local).reduce((n: number, v) => n + (v ?? Number.NaN), 0) + (local.dispatcher ?? 0) + (local.consumer ?? 0);
     expect(sum).toBeLessThanOrEqual(32);
