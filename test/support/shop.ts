@@ -136,10 +136,8 @@ export class Shopper {
   }
 
   async config() {
-    if (!this.clientConfig) {
-      const res = await fetch(`${this.api}/api/config`);
-      this.clientConfig = (await res.json()) as NonNullable<Shopper['clientConfig']>;
-    }
+    // Through the busy-tolerant GET: a refusal must not be cached as the configuration.
+    this.clientConfig ??= await this.getJson<NonNullable<Shopper['clientConfig']>>('/api/config');
     return this.clientConfig;
   }
 
