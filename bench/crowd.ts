@@ -114,6 +114,7 @@ export const crowd: Benchmark = {
             });
           runs.push({
             label,
+            floorP99,
             summary: s,
             firstTry: report.firstTry,
             readersServed: report.readersServed,
