@@ -31,6 +31,17 @@ const nonNegativeInt = (name: string, fallback: number) => wholeNumber(name, fal
 /** RATE_LIMITS='{"write":{"capacity":50,"refillPerSecond":5}}': per route class, either field optional. */
 export const RATE_LIMIT_CLASSES = ['read', 'write', 'auth', 'ops', 'demo', 'race'] as const;
 const BucketOverride = z.object({ capacity: z.number().positive().optional(), refillPerSecond: z.number().positive().optional() }).strict();
+/** A comma-separated list (unset or empty: none), trimmed, empty items dropped. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
 const rateLimitOverrides = z
   .string()
   .default('{}')
@@ -145,15 +156,7 @@ const WiringShape = {
     .regex(/^[\w-]{1,128}$/)
     .default('prod'),
   /** Extra allow-listed PayPal certificate URL prefixes (the local fake's), comma-separated. */
-  PAYPAL_CERT_URL_PREFIXES: z
-    .string()
-    .default('')
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  PAYPAL_CERT_URL_PREFIXES: commaList,
   /** Public, for the storefront's GET /api/config and the CSP (what Stripe.js is initialised with). */
   STRIPE_PUBLISHABLE_KEY: z.string().default(''),
   STRIPE_PUBLIC_API_BASE: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('https://api.stripe.com')),
@@ -215,15 +218,7 @@ const EnvSchema = z
       }),
     HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 3000),
     /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
-    TRUSTED_CALLER_ROLES: z
-      .string()
-      .default('')
-      .transform((raw) =>
-        raw
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
+    TRUSTED_CALLER_ROLES: commaList,
     /** DynamoDB table of Lambda-level idempotency records (saga steps, event consumers); CDK sets it where granted. */
     IDEMPOTENCY_TABLE_NAME: z
       .string()

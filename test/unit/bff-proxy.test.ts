@@ -6,6 +6,7 @@ import { bffLimits } from '../../functions/shared/config';
 import { httpApi } from '../../functions/shared/http';
 import { ServiceClient } from '../../functions/shared/service-client';
 import { createSigner } from '../../functions/shared/sigv4';
+import { restEvent } from '../support/api-events';
 
 /**
  * proxyTo end to end through httpApi: a real Downstream (breaker, bulkhead, retries) over a real
@@ -52,16 +53,7 @@ function service(retry: RetrySettings = noRetry, concurrency = { maxInFlight: 16
 function api(d: Downstream, opts: Partial<ProxyOptions> = {}, method = 'GET', path = '/api/things/{id}') {
   return httpApi([publicRoute(method, path, 'anyone', proxyTo('svc', { path: (req) => `/things/${req.params.id}`, downstream: d, limits, ...opts }))]);
 }
-const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-  ({
-    httpMethod: method,
-    path,
-    headers,
-    body: body ?? null,
-    isBase64Encoded: false,
-    queryStringParameters: null,
-    requestContext: { identity: { sourceIp: '198.51.100.4' } },
-  }) as never;
+const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => restEvent(method, path, { headers, body, sourceIp: '198.51.100.4' });
 const ctx = {} as Context;
 const sentHeaders = (i = 0) => calls[i].init.headers as Record<string, string>;
 

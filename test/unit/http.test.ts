@@ -2,18 +2,10 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpApi, json, parseJsonBody, route } from '../../functions/shared/http';
 import { HttpProblem, PROBLEM_BASE } from '../../functions/shared/problem';
+import { restEvent } from '../support/api-events';
 
 const ctx = {} as Context;
-const v1 = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
-  ({
-    httpMethod: method,
-    path,
-    headers,
-    body: body ?? null,
-    isBase64Encoded: false,
-    queryStringParameters: null,
-    requestContext: { identity: { sourceIp: '127.0.0.1' } },
-  }) as never;
+const v1 = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => restEvent(method, path, { headers, body });
 const v2 = (method: string, path: string) =>
   ({ version: '2.0', rawPath: path, headers: {}, isBase64Encoded: false, requestContext: { stage: '$default', http: { method, path, sourceIp: '127.0.0.1' } } }) as never;
 

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { setVerifier, unauthorized } from '../../functions/shared/auth';
 import { resetConfigCache } from '../../functions/shared/config';
 import { httpApi } from '../../functions/shared/http';
+import { restEvent } from '../support/api-events';
 
 /** The BFF's auth routes with identity stubbed out (fetch) and a stub verifier. */
 process.env.SERVICE_NAME = 'bff';
@@ -12,16 +13,7 @@ resetConfigCache();
 const { authRoutes } = require('../../functions/bff/routes/auth') as typeof import('../../functions/bff/routes/auth');
 
 const handler = httpApi(authRoutes());
-const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-  ({
-    httpMethod: method,
-    path,
-    headers,
-    body: body ?? null,
-    isBase64Encoded: false,
-    queryStringParameters: null,
-    requestContext: { identity: { sourceIp: '203.0.113.9' } },
-  }) as never;
+const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => restEvent(method, path, { headers, body, sourceIp: '203.0.113.9' });
 
 const calls: { url: string; init: RequestInit }[] = [];
 const realFetch = global.fetch;
