@@ -1,3 +1,4 @@
+import { sleep } from './retry';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type Redis from 'ioredis';
@@ -211,8 +212,6 @@ export class ChaosRules {
       .catch(() => undefined);
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Applies a fault: waits for latency (then lets the call go on), or throws. HTTP handlers

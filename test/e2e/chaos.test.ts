@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { loginAs } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
@@ -10,8 +11,6 @@ const api = endpoints().apiBaseUrl;
 // A product id no one else uses (normally 404), so the fault cannot disturb suites running in parallel.
 const PROBE_ID = crypto.randomUUID();
 const PRODUCT = `${api}/api/products/${PROBE_ID}`;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForStatus(url: string, status: number, timeoutMs = 5000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;

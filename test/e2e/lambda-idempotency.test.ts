@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
@@ -31,8 +32,6 @@ const run = randomUUID().slice(0, 8);
 let db: Client;
 const productIds: string[] = [];
 const orderIds: string[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function functionNamed(pattern: RegExp): Promise<string> {
   let Marker: string | undefined;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { loginAs, registerAndLogin } from '../support/accounts';
@@ -15,8 +16,6 @@ const INITIAL_STOCK = 50;
 const orderIds: string[] = [];
 let db: Client;
 let token: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function placeOrder(body: unknown, key = crypto.randomUUID()): Promise<Response> {
   return fetch(`${api}/api/orders`, {

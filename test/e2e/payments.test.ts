@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
 import { Client } from 'pg';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -28,8 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.end();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function newSession() {
   const pi = `pi_e2e_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;

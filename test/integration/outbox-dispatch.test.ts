@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { withTransaction } from '../../functions/shared/db';
@@ -56,8 +57,6 @@ const consume = (ev: EventEnvelope) =>
   applyOnce(db, 'test-consumer', ev.id, async (client) => {
     await client.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1', [ev.id]);
   });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('outbox dispatcher', () => {
   it('appendOutbox commits with the transaction or not at all', async () => {

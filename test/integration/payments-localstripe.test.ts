@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -76,8 +77,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Raw call to localstripe with the secret key: reading state, and the customer's side of a payment. */
 // biome-ignore lint/suspicious/noExplicitAny: localstripe's JSON objects, read by path in the assertions

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import Redis from 'ioredis';
@@ -104,7 +105,6 @@ function ourWorkers(): LambdaWorker[] {
   return pid ? ministackWorkers(pid, settings.stackName) : [];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { endpoints } from './endpoints';
 import type { PaymentView } from '../../functions/orders/adapters/http';
@@ -29,7 +30,6 @@ export interface OrderView {
 }
 
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'NEEDS_ATTENTION'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Shopper {
   readonly api = endpoints().apiBaseUrl;

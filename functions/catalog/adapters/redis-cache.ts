@@ -1,3 +1,4 @@
+import { sleep } from '../../shared/retry';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Product } from '../core/model';
@@ -132,5 +133,3 @@ export class RedisProductCache implements ProductCache {
     return load();
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
