@@ -1,3 +1,4 @@
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -60,7 +61,7 @@ async function record(prefix: string, key: KeyObject): Promise<Record<string, un
 
 async function newProduct(stock: number): Promise<string> {
   const id = randomUUID();
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Idempotency probe', 'e2e-idem', 500, $3)`, [
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Idempotency probe', '${TEST_DATA_CATEGORY}', 500, $3)`, [
     id,
     `idem-${id}`,
     stock,

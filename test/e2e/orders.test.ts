@@ -1,3 +1,4 @@
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { Client } from 'pg';
@@ -56,7 +57,7 @@ async function stock(): Promise<{ stock: number; reserved: number }> {
 beforeAll(async () => {
   db = new Client({ connectionString: endpoints().postgresUrl });
   await db.connect();
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', 'test', 1234, $3)`, [
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Orders e2e widget', '${TEST_DATA_CATEGORY}', 1234, $3)`, [
     PRODUCT_ID,
     `orders-e2e-${PRODUCT_ID}`,
     INITIAL_STOCK,

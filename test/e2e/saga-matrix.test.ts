@@ -1,3 +1,4 @@
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import crypto from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Client } from 'pg';
@@ -53,7 +54,7 @@ const held = async () => (await db.query<{ stock: number; reserved: number }>('S
 beforeAll(async () => {
   db = new Client({ connectionString: endpoints().postgresUrl });
   await db.connect();
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Saga matrix widget', 'test', $3, $4)`, [
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'Saga matrix widget', '${TEST_DATA_CATEGORY}', $3, $4)`, [
     PRODUCT_ID,
     `saga-matrix-${PRODUCT_ID}`,
     PRICE,

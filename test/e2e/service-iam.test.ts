@@ -1,3 +1,4 @@
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
@@ -19,7 +20,11 @@ let db: Client;
 /** A product with stock, and a reservation request for it: the state that must not change. */
 async function product(stock: number): Promise<string> {
   const id = randomUUID();
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'IAM probe', 'e2e-iam', 100, $3)`, [id, `iam-${id}`, stock]);
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, 'IAM probe', '${TEST_DATA_CATEGORY}', 100, $3)`, [
+    id,
+    `iam-${id}`,
+    stock,
+  ]);
   return id;
 }
 const stockOf = async (id: string) => (await db.query<{ stock: number; reserved: number }>('SELECT stock, reserved FROM catalog.products WHERE id = $1', [id])).rows[0];

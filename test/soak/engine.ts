@@ -1,3 +1,4 @@
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -124,7 +125,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const runId = crypto.randomUUID().slice(0, 8);
   const productIds = Array.from({ length: 5 }, () => crypto.randomUUID());
   for (const [i, id] of productIds.entries()) {
-    await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'soak', $4, 100000)`, [
+    await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, '${TEST_DATA_CATEGORY}', $4, 100000)`, [
       id,
       `soak-${runId}-${i}`,
       `Soak item ${runId}-${i}`,
