@@ -113,6 +113,20 @@ export async function clearRules(redis: Redis): Promise<number> {
   return n;
 }
 
+/** Counts a rule's hit (what /chaos shows beside each rule). */
+export async function countHit(redis: Redis, ruleId: string): Promise<void> {
+  await redis.hincrby(HITS_KEY, ruleId, 1);
+}
+
+/**
+ * Removes the rules that target one order (its failure plan) once its saga has ended: a plan is
+ * for one execution, and a finished order's rule would only clutter the /chaos list until its TTL.
+ */
+export async function removeOrderRules(redis: Redis, orderId: string): Promise<number> {
+  const ids = (await listRules(redis)).filter((r) => r.target.orderId === orderId).map((r) => r.id);
+  return ids.length ? redis.hdel(RULES_KEY, ...ids) : 0;
+}
+
 export async function hitCounts(redis: Redis): Promise<Record<string, number>> {
   const raw = await redis.hgetall(HITS_KEY);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));

@@ -131,6 +131,9 @@ async function failureCase(failAt: string, mode: 'error' | 'timeout'): Promise<v
   // Released — also after ReserveStock itself failed: the release leaves a tombstone, so a
   // reservation arriving late (a timed-out attempt still running) is refused.
   expect(rows[0]?.status).toBe('released');
+  // The failure plan was for this execution: its rules ended with the saga.
+  const listed = (await (await fetch(`${endpoints().apiBaseUrl}/api/chaos/rules`)).json()) as { rules: Array<{ target: { orderId?: string } }> };
+  expect(listed.rules.filter((r) => r.target.orderId === id)).toEqual([]);
   const s = await session(id);
   const expectedOps = PAYMENT_END[failAt];
   if (!expectedOps) expect(s).toBeUndefined();

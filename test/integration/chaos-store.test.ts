@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { addRule, applyChaos, ChaosRules, clearRules, hitCounts, listRules, removeRule } from '../../functions/shared/chaos';
+import { addRule, applyChaos, ChaosRules, clearRules, countHit, hitCounts, listRules, removeOrderRules, removeRule } from '../../functions/shared/chaos';
 import { HttpProblem } from '../../functions/shared/problem';
 import { endpoints } from '../support/endpoints';
 
@@ -44,4 +44,18 @@ it('applies faults to saga steps and counts every injection', async () => {
   await applyChaos(rules, { service: 'catalog', method: 'GET', path: '/products' });
   expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   await removeRule(redis, slow.id);
+});
+
+it("removes one order's failure plan when its saga ends, and nothing else; counts a step's hits", async () => {
+  const orderId = '0d7e8f60-3c1b-4e8a-9f20-6a5b4c3d2e1f';
+  const other = 'a3c2b1d0-9e8f-4a7b-8c6d-5e4f3a2b1c0d';
+  const plan = await addRule(redis, { target: { service: 'orders', step: 'CapturePayment', orderId }, fault: { type: 'exception' } });
+  const kept = await addRule(redis, { target: { service: 'orders', step: 'CapturePayment', orderId: other }, fault: { type: 'exception' } });
+  const service = await addRule(redis, { target: { service: 'catalog' }, fault: { type: 'latency', latencyMs: 5 } });
+  await countHit(redis, plan.id);
+  await countHit(redis, plan.id);
+  expect((await hitCounts(redis))[plan.id]).toBe(2);
+  expect(await removeOrderRules(redis, orderId)).toBe(1);
+  expect((await listRules(redis)).map((r) => r.id).sort()).toEqual([kept.id, service.id].sort());
+  expect(await removeOrderRules(redis, orderId)).toBe(0);
 });

@@ -2,7 +2,7 @@ import { config } from '../../shared/config';
 import { serviceDb } from '../../shared/db';
 import { serviceRedis } from '../../shared/redis';
 import { ServiceClient } from '../../shared/service-client';
-import { inject, listRules, matches } from '../../shared/chaos';
+import { countHit, inject, listRules, matches, removeOrderRules } from '../../shared/chaos';
 import { logger } from '../../shared/logger';
 import { redisReady } from '../../shared/redis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -32,7 +32,21 @@ async function stepChaos(ctx: { service: string; step: string; orderId: string; 
   await redisReady(redis, 3000);
   const rules = await listRules(redis);
   const rule = rules.find((r) => matches(r, ctx) && Math.random() < r.probability);
-  if (rule) await inject(rule, ctx);
+  if (!rule) return;
+  await countHit(redis, rule.id).catch(() => undefined);
+  await inject(rule, ctx);
+}
+
+/** The saga ended: its failure plan (rules targeting this order) is done. Best effort: a rule left behind expires. */
+async function endFailurePlan(orderId: string): Promise<void> {
+  try {
+    const redis = serviceRedis(cfg.REDIS_URL);
+    await redisReady(redis, 3000);
+    const removed = await removeOrderRules(redis, orderId);
+    if (removed) logger.info('failure plan ended with its saga', { orderId, rulesRemoved: removed });
+  } catch (err) {
+    logger.warn('failure plan not cleaned up (its rules expire on their own)', { orderId, error: (err as Error).message });
+  }
 }
 const lambda = new LambdaClient({});
 /** Steps that append to the orders outbox; the dispatcher is woken right after their commit. */
@@ -67,6 +81,10 @@ async function step(event: StepEvent): Promise<StepResult> {
   await stepChaos({ service: 'orders', step: event.step, orderId: event.orderId, correlationId });
   const result = await runStep(ports, event, correlationId);
   logger.info('saga step done', { step: event.step, orderId: event.orderId, outcome: result.outcome });
-  if (PUBLISHING_STEPS.has(event.step)) await kickDispatcher(lambda, cfg.DISPATCHER_FUNCTION_NAME);
+  if (PUBLISHING_STEPS.has(event.step)) {
+    // These are the saga's last steps (completed, failed after compensation, parked).
+    await endFailurePlan(event.orderId);
+    await kickDispatcher(lambda, cfg.DISPATCHER_FUNCTION_NAME);
+  }
   return result;
 }
