@@ -7,7 +7,7 @@ import { accessibilityViolations, BASE, fitsWidth, launch, screenshot, testProdu
 /**
  * The /chaos page in a real browser: admin sign-in, a fault rule added and removed through the
  * form, the ETag race (1 winner, N-1 × 412), a saga failed on purpose with its compensations on
- * the timeline, and the live breaker, rate-limit, outbox and DLQ panels. The kill switch is not
+ * the timeline, the live breaker, rate-limit, outbox and DLQ panels, and an Idempotency-Key replay. The kill switch is not
  * pressed here: it would clear the failure plans of suites running at the same time.
  */
 const WRITERS = 10;
@@ -23,6 +23,7 @@ beforeAll(async () => {
   w = await watchedPage(browser, [
     { status: 412, url: /\/api\/products\/[0-9a-f-]+\/stock$/ },
     { status: 429, url: /\/api\/demo\/rate-limited\?/ },
+    { status: 422, url: /\/api\/demo\/idempotent-echo$/ },
     { status: 502, url: /\/api\/ops\/breakers\/drill\// },
     { status: 503, url: /\/api\/ops\/breakers\/drill\// },
   ]);
@@ -172,6 +173,19 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   await dlqRows.first().waitFor();
   expect(await dlqRows.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('checkout-mesh-payments-audit-dlq')]));
   await screenshot(page, 'chaos-ops');
+});
+
+it('replays an Idempotency-Key: the retry is the first answer (Idempotent-Replayed), another body 422, one effect', async () => {
+  const { page } = w;
+  await page.getByRole('button', { name: 'Send one POST three times with one Idempotency-Key' }).click();
+  await page.locator('#replay-status', { hasText: 'Effects:' }).waitFor({ timeout: 60_000 });
+  expect(await page.locator('#replay-status').textContent()).toContain('Effects: 1 ');
+  const rows = await page.locator('#replay-body tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+  expect(rows).toEqual([
+    ['first', '201', '–', 'counter 1'],
+    ['retry, same body', '201', 'true', 'counter 1'],
+    ['same key, other body', '422', '–', 'idempotency-key-mismatch'],
+  ]);
 });
 
 it('fits a phone screen', async () => {

@@ -10,8 +10,9 @@ import * as saga from './saga.js';
 import * as breakers from './breakers.js';
 import * as limits from './limits.js';
 import * as mesh from './mesh.js';
+import * as replay from './replay.js';
 
-const PANELS = { rules, race, saga, breakers, limits, mesh };
+const PANELS = { rules, race, saga, breakers, limits, replay, mesh };
 /** Refreshed every 2 s; the others change only on the visitor's actions. */
 const LIVE = [rules, breakers, mesh];
 
