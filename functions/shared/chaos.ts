@@ -221,9 +221,7 @@ export class ChaosRules {
   }
 
   count(rule: ChaosRule): void {
-    this.redis()
-      .hincrby(HITS_KEY, rule.id, 1)
-      .catch(() => undefined);
+    countHit(this.redis(), rule.id).catch(() => undefined);
   }
 }
 

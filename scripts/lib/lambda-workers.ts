@@ -69,10 +69,10 @@ export function environHasGatewayPort(environ: string, gatewayPort: number): boo
   return environ.split('\0').includes(`GATEWAY_PORT=${gatewayPort}`);
 }
 
-/** Whether `pid` is a live MiniStack process (its command line names it). */
+/** Whether `pid` is a live MiniStack process (its command line names it, or our launcher of it). */
 function isMinistack(pid: number): boolean {
   try {
-    return /\bministack\b/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return /\bministack(?:_launch\.py)?\b/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return false;
   }

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
+import { percentile } from '../../bench/lib/stats';
 import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
+import { ministackWorkers } from '../../scripts/lib/lambda-workers';
+import { ownedPid } from '../../scripts/lib/proc';
+import { settings } from '../../scripts/lib/settings';
 import { registerAndLogin, type Session } from './accounts';
 import { endpoints } from './endpoints';
 import { checkInvariants, stockSnapshot, type InvariantReport } from './invariants';
@@ -147,12 +150,12 @@ export class WorkerSampler {
   private timer?: NodeJS.Timeout;
   readonly sample: WorkerSample = { maxWorkers: 0, maxRssMiB: 0, maxPssMiB: 0 };
 
-  constructor(private readonly rootPid = ministackPid()) {}
+  constructor(private readonly emulatorPid = ownedPid('ministack')) {}
 
   start(everyMs = 250): this {
-    if (this.rootPid === undefined) return this;
+    if (this.emulatorPid === undefined) return this;
     const tick = () => {
-      const { count, rssMiB, pssMiB } = workersOf(this.rootPid!);
+      const { count, rssMiB, pssMiB } = workersMemory(this.emulatorPid!);
       this.sample.maxWorkers = Math.max(this.sample.maxWorkers, count);
       this.sample.maxRssMiB = Math.max(this.sample.maxRssMiB, Math.round(rssMiB));
       this.sample.maxPssMiB = Math.max(this.sample.maxPssMiB, Math.round(pssMiB));
@@ -168,40 +171,18 @@ export class WorkerSampler {
   }
 }
 
-function ministackPid(): number | undefined {
-  const file = path.resolve(__dirname, '..', '..', '.local', 'pids', 'ministack.pid');
-  const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').trim()) : Number.NaN;
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Descendants of `root` (Linux /proc) and their summed resident memory (RSS and PSS). */
-export function workersOf(root: number): { count: number; rssMiB: number; pssMiB: number } {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command may hold spaces and parentheses: fields start after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
+/** Our emulator's Lambda workers (scripts/lib/lambda-workers.ts) and their summed resident memory (RSS and PSS). */
+function workersMemory(emulatorPid: number): { count: number; rssMiB: number; pssMiB: number } {
   let count = 0;
   let rssKiB = 0;
   let pssKiB = 0;
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    stack.push(...(children.get(pid) ?? []));
+  for (const { pid } of ministackWorkers(emulatorPid, settings.stackName)) {
     try {
       const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const pss = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
       count++;
       rssKiB += Number(rss?.[1] ?? 0);
-      pssKiB += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      pssKiB += Number(pss?.[1] ?? 0);
     } catch {
       // Ended meanwhile.
     }
@@ -336,8 +317,6 @@ export interface CrowdSummary {
   badAnswers: number;
 }
 
-const nearestRank = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN);
-
 export function summarizeCrowd(r: CrowdReport): CrowdSummary {
   const all = [...r.readerAnswers, ...r.checkoutAnswers];
   const key = (a: Answer) => [a.cls, a.status, a.type].filter((x) => x !== undefined).join(' ');
@@ -358,14 +337,14 @@ export function summarizeCrowd(r: CrowdReport): CrowdSummary {
   return {
     readerStatuses: count(r.readerAnswers),
     checkoutStatuses: count(r.checkoutAnswers),
-    okMs: { p50: Math.round(nearestRank(ok, 50)), p99: Math.round(nearestRank(ok, 99)) },
-    refusalMs: { p50: Math.round(nearestRank(refused, 50)), p99: Math.round(nearestRank(refused, 99)) },
+    okMs: { p50: Math.round(percentile(ok, 50)), p99: Math.round(percentile(ok, 99)) },
+    refusalMs: { p50: Math.round(percentile(refused, 50)), p99: Math.round(percentile(refused, 99)) },
     badAnswers: all.filter((a) => bad.has(a.cls)).length,
     refusalP99ByType: Object.fromEntries(
       [...new Set(all.filter((a) => a.cls === 'refused').map((a) => a.type ?? '?'))].map((t) => [
         t,
         Math.round(
-          nearestRank(
+          percentile(
             all
               .filter((a) => a.cls === 'refused' && (a.type ?? '?') === t)
               .map((a) => a.ms)

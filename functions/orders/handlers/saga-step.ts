@@ -26,10 +26,15 @@ const cfg = config();
  * Redis cannot be read, the step fails as a technical failure and is retried, rather than
  * silently skipping a planned fault.
  */
-async function stepChaos(ctx: { service: string; step: string; orderId: string; correlationId: string }): Promise<void> {
+async function chaosRedis() {
   const redis = serviceRedis(cfg.REDIS_URL);
   // The shared client has no offline queue: wait for the connection before the first command.
   await redisReady(redis, 3000);
+  return redis;
+}
+
+async function stepChaos(ctx: { service: string; step: string; orderId: string; correlationId: string }): Promise<void> {
+  const redis = await chaosRedis();
   const rules = await listRules(redis);
   const rule = rules.find((r) => matches(r, ctx) && Math.random() < r.probability);
   if (!rule) return;
@@ -40,9 +45,7 @@ async function stepChaos(ctx: { service: string; step: string; orderId: string; 
 /** The saga ended: its failure plan (rules targeting this order) is done. Best effort: a rule left behind expires. */
 async function endFailurePlan(orderId: string): Promise<void> {
   try {
-    const redis = serviceRedis(cfg.REDIS_URL);
-    await redisReady(redis, 3000);
-    const removed = await removeOrderRules(redis, orderId);
+    const removed = await removeOrderRules(await chaosRedis(), orderId);
     if (removed) logger.info('failure plan ended with its saga', { orderId, rulesRemoved: removed });
   } catch (err) {
     logger.warn('failure plan not cleaned up (its rules expire on their own)', { orderId, error: (err as Error).message });
