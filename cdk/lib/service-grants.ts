@@ -33,7 +33,7 @@ export const CALLER_ROUTES = {
     ],
     catalog: [HEALTH, ['GET', '/products'], ['GET', '/products/*'], ['PATCH', '/products/*'], ['PATCH', '/products/*/stock']],
     claims: [HEALTH, ['POST', '/claims'], ['PUT', '/claims/*/outcome'], ['DELETE', '/claims/*'], ['GET', '/faults/*']],
-    payments: [HEALTH, ['GET', '/ops/outbox'], ['GET', '/ops/dlq'], ['POST', '/ops/dlq/*/redrive']],
+    payments: [HEALTH, ['GET', '/ops/outbox'], ['GET', '/ops/dlq'], ['POST', '/ops/dlq/*/redrive'], ['POST', '/ops/webhooks/stripe/replay']],
     orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace'], ['POST', '/orders/*/payment/cancel']],
     chaos: [HEALTH, ['GET', '/rules'], ['POST', '/rules'], ['DELETE', '/rules'], ['DELETE', '/rules/*']],
   },

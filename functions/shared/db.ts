@@ -104,6 +104,8 @@ export class LeasedPool {
   private timer?: NodeJS.Timeout;
   private closed = false;
   rotations = 0;
+  /** Statements run through query() by this process (the catalog reports it per read: x-sql-queries). */
+  queries = 0;
 
   constructor(private readonly opts: LeasedPoolOptions) {}
 
@@ -117,6 +119,7 @@ export class LeasedPool {
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
+    this.queries++;
     return this.withGeneration((gen) => gen.pool.query<R>(text, params as unknown[]));
   }
 

@@ -41,9 +41,23 @@ export function serviceRuntime(
   const redis = () => serviceRedis(cfg.REDIS_URL);
   const checks: Record<string, Check> = { ...(deps.extraChecks ?? {}) };
   if (deps.postgres) {
+    // The reference page's card shows these: who we are in Postgres, what our schema holds, and
+    // the Vault lease (time left, and how often this worker has rotated it).
     checks.postgres = async () => {
-      const { rows } = await db().query<{ user: string; schema: string }>('SELECT current_user AS user, current_schema() AS schema');
-      return { user: rows[0].user, schema: rows[0].schema, leaseExpiresAt: new Date(db().leaseExpiresAt ?? 0).toISOString() };
+      const { rows } = await db().query<{ user: string; schema: string; tables: string[] }>(
+        `SELECT current_user AS user, current_schema() AS schema,
+                coalesce((SELECT array_agg(table_name::text ORDER BY table_name) FROM information_schema.tables
+                           WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'), '{}') AS tables`,
+      );
+      const expiresAt = db().leaseExpiresAt ?? 0;
+      return {
+        user: rows[0].user,
+        schema: rows[0].schema,
+        tables: rows[0].tables,
+        leaseExpiresAt: new Date(expiresAt).toISOString(),
+        leaseSecondsLeft: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)),
+        rotations: db().rotations,
+      };
     };
   }
   if (deps.redis) {

@@ -260,6 +260,12 @@ export async function startStripeFake(opts: StripeFakeOptions | number = {}): Pr
       if (!secretKey) return error(401, 'secret_key_required', 'This API call cannot be made with a publishable API key.');
       return { status: 200, body: { object: 'list', data: [...events].reverse().slice(0, 100), has_more: events.length > 100, url: '/v1/events' } };
     }
+    const eventPath = /^\/v1\/events\/([A-Za-z0-9_]+)$/.exec(path);
+    if (method === 'GET' && eventPath) {
+      if (!secretKey) return error(401, 'secret_key_required', 'This API call cannot be made with a publishable API key.');
+      const event = events.find((e) => e.id === eventPath[1]);
+      return event ? { status: 200, body: event } : error(404, 'resource_missing', `No such event: '${eventPath[1]}'`);
+    }
     return error(404, 'resource_missing', `Unrecognized request URL (${method}: ${path})`);
   };
 

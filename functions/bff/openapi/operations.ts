@@ -153,8 +153,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     path: productParam,
     ifNoneMatch: true,
     answers: {
-      200: { description: 'The product', body: R.ProductSchema, headers: ['ETag'] },
-      304: { description: 'Not modified (If-None-Match matched)', headers: ['ETag'] },
+      200: { description: 'The product', body: R.ProductSchema, headers: ['ETag', 'X-Cache', 'X-Sql-Queries'] },
+      304: { description: 'Not modified (If-None-Match matched)', headers: ['ETag', 'X-Cache', 'X-Sql-Queries'] },
       404: problem('No such product'),
     },
   },
@@ -312,6 +312,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   /* ---------- ops (admin) ---------- */
   'GET /api/ops/outbox': { tag: 'Ops', summary: "The payments outbox's backlog", answers: { 200: { description: 'Pending rows', body: R.OutboxStatsSchema } } },
   'GET /api/ops/dlq': { tag: 'Ops', summary: "The consumers' DLQ depths", answers: { 200: { description: 'One entry per consumer', body: R.DlqDepthsSchema } } },
+  'POST /api/ops/webhooks/stripe/replay': {
+    tag: 'Ops',
+    summary: 'Deliver the latest applied Stripe event again, signed, through the webhook route (the payments card demo)',
+    answers: {
+      200: { description: 'The event, its outbox rows before and after, and the replay acknowledged as a duplicate', body: R.WebhookReplaySchema },
+      404: problem('No Stripe webhook has been applied yet'),
+    },
+  },
   'POST /api/ops/dlq/{queue}/redrive': {
     tag: 'Ops',
     summary: "Move a consumer's DLQ messages back to its queue",

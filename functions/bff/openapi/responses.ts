@@ -249,6 +249,21 @@ export const ClientConfigSchema = z
   .meta({ id: 'ClientConfig', description: 'What a browser needs to talk to the payment providers; nothing secret' });
 
 export const OutboxStatsSchema = z.object({ pending: z.number().int(), oldestAgeSeconds: z.number().nullable() });
+const OutboxRowEvidence = z.object({
+  seq: z.number().int(),
+  eventId: z.string(),
+  eventType: z.string(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable().meta({ description: 'When the dispatcher published the row to SNS; null while it waits' }),
+});
+export const WebhookReplaySchema = z
+  .object({
+    event: z.object({ provider: z.literal('stripe'), eventId: z.string(), eventType: z.string(), receivedAt: z.string() }),
+    outboxBefore: z.array(OutboxRowEvidence),
+    replay: z.object({ status: z.number().int(), duplicate: z.boolean(), outcome: z.string() }),
+    outboxAfter: z.array(OutboxRowEvidence),
+  })
+  .meta({ id: 'WebhookReplay' });
 export const DlqDepthsSchema = z.object({ queues: z.array(z.object({ queue: z.string(), dlq: z.string(), depth: z.number().int().nullable() })) });
 export const RedriveResultSchema = z.object({ queue: z.string(), moved: z.number().int() });
 export const ClearedSchema = z.object({ cleared: z.number().int() });

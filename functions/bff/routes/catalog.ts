@@ -13,7 +13,7 @@ import { proxyTo } from '../proxy';
 /** Request headers the catalog contract uses; everything else stays at the door. */
 const FORWARD_REQUEST = ['if-match', 'if-none-match', 'content-type', 'cache-control'];
 /** Response headers passed back to the client as they are. */
-const FORWARD_RESPONSE = ['etag', 'content-type', 'cache-control', 'idempotent-replayed', 'allow', 'accept-post', 'retry-after'];
+const FORWARD_RESPONSE = ['etag', 'content-type', 'cache-control', 'idempotent-replayed', 'allow', 'accept-post', 'retry-after', 'x-cache', 'x-sql-queries'];
 
 /**
  * The whole race (read, N writers, read) within 20 s: 200 writers over the catalog's two workers

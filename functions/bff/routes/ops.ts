@@ -16,6 +16,8 @@ export function opsRoutes(): PublicRoute[] {
   return [
     publicRoute('GET', '/api/ops/outbox', 'admin', forward('/ops/outbox')),
     publicRoute('GET', '/api/ops/dlq', 'admin', forward('/ops/dlq')),
+    // The payments card's demo: the latest applied Stripe event delivered again, acknowledged as a duplicate.
+    publicRoute('POST', '/api/ops/webhooks/stripe/replay', 'admin', forward('/ops/webhooks/stripe/replay')),
     // Moves a consumer's DLQ messages back to its queue (payments answers 404 for a queue it does not own).
     publicRoute(
       'POST',

@@ -10,9 +10,22 @@ import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Pr
 import * as z from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
+const cache = new RedisProductCache(runtime.redis);
 let service: CatalogService | undefined;
 // Built on first use: the pool leases its credentials then, not at import.
-const catalog = () => (service ??= new CatalogService(new PgProductRepository(runtime.db()), new RedisProductCache(runtime.redis)));
+const catalog = () => (service ??= new CatalogService(new PgProductRepository(runtime.db()), cache));
+
+/**
+ * How one product read was served, from this worker's counters (a Lambda worker runs one request
+ * at a time): x-cache hit (Redis, or another reader's fill), miss (loaded from Postgres and filled)
+ * or bypass (Redis unavailable), and x-sql-queries, the statements it ran. The cache card's demo shows them.
+ */
+async function withReadEvidence<T>(read: () => Promise<T>): Promise<{ value: T; headers: Record<string, string> }> {
+  const before = { hits: cache.hits, misses: cache.misses, sql: runtime.db().queries };
+  const value = await read();
+  const served = cache.hits > before.hits ? 'hit' : cache.misses > before.misses ? 'miss' : 'bypass';
+  return { value, headers: { 'x-cache': served, 'x-sql-queries': String(runtime.db().queries - before.sql) } };
+}
 
 /** Names this Lambda worker (process) in responses, so the race can show it spanned workers. */
 const WORKER_ID = randomUUID().slice(0, 8);
@@ -27,11 +40,12 @@ const api = runtime.api(
       return json(200, await catalog().list(query), { 'cache-control': 'no-cache' });
     }),
     route('GET', '/products/{id}', async (req) => {
-      const product = await catalog().get(productId(req));
+      const { value: product, headers } = await withReadEvidence(() => catalog().get(productId(req)));
       if (noneMatchHits(req.headers['if-none-match'], product.version)) {
-        return { status: 304, headers: { etag: toEtag(product.version), 'cache-control': 'no-cache' } };
+        return { status: 304, headers: { etag: toEtag(product.version), 'cache-control': 'no-cache', ...headers } };
       }
-      return productResult(200, product);
+      const res = productResult(200, product);
+      return { ...res, headers: { ...res.headers, ...headers } };
     }),
     route('PATCH', '/products/{id}/stock', async (req) => {
       const id = productId(req);

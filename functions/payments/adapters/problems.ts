@@ -9,6 +9,7 @@ const PAYMENT_PROBLEMS: Record<PaymentErrorCode, ProblemSpec> = {
   providerRefused: { status: 409, type: 'conflict' },
   providerFailed: { status: 502, type: 'upstreamUnavailable' },
   providerUnconfigured: { status: 503, type: 'dependencyDown' },
+  nothingToReplay: { status: 404, type: 'notFound' },
 };
 
 export const paymentProblem = (err: unknown): HttpProblem | undefined => (err instanceof PaymentError ? problemFor(err, PAYMENT_PROBLEMS) : undefined);

@@ -53,5 +53,8 @@ export function stripeGateway(apiKey: string, apiBase?: string): PaymentGateway 
         return rejected(err);
       }
     },
+    async fetchEvent(eventId: string) {
+      return JSON.stringify(await stripe.events.retrieve(eventId).catch(rejected));
+    },
   };
 }

@@ -44,6 +44,9 @@ const StripeEventShape = z
   })
   .passthrough();
 
+/** A Stripe-Signature for `payload`, as Stripe signs a delivery (the webhook replay demo re-delivers an applied event). */
+export const signStripePayload = (payload: string, secret: string): string => stripe.webhooks.generateTestHeaderString({ payload, secret });
+
 export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string, now?: number): Stripe.Event {
   if (!signature) throw new HttpProblem(400, 'validation', 'Missing Stripe-Signature header');
   // The SDK only refuses old timestamps; a signature dated in the future would stay replayable

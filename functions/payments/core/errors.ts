@@ -9,7 +9,9 @@ export type PaymentErrorCode =
   | 'providerRefused'
   | 'providerFailed'
   /** No credentials for the provider in Vault. */
-  | 'providerUnconfigured';
+  | 'providerUnconfigured'
+  /** The webhook replay demo found no applied provider event to replay. */
+  | 'nothingToReplay';
 
 /** What payments refuses or cannot do. */
 export class PaymentError extends DomainError<PaymentErrorCode> {}

@@ -33,4 +33,6 @@ export interface PaymentGateway {
   createSession(input: CreateSessionInput, idempotencyKey: string): Promise<ProviderSession>;
   /** Each call carries an idempotency key so a retried call is not repeated at the provider. */
   operate(op: Operation, providerRef: string, idempotencyKey: string): Promise<{ providerStatus: string; providerId?: string }>;
+  /** The provider's copy of one of its events, as the JSON it delivers (the webhook replay demo; Stripe only). */
+  fetchEvent?(eventId: string): Promise<string>;
 }

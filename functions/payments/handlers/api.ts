@@ -12,7 +12,9 @@ import { applyProviderEvent, type ProviderEvent } from '../core/webhooks';
 import { PaymentError } from '../core/errors';
 import { paymentProblem } from '../adapters/problems';
 import { providerSecret } from '../adapters/secrets';
-import { stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
+import { signStripePayload, stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
+import { latestAppliedStripeEvent, outboxRowsForProviderEvent } from '../adapters/webhook-evidence';
+import { replayLatestWebhook } from '../core/webhook-replay';
 import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
@@ -58,10 +60,43 @@ function receiveWebhook<E extends { id: string }>(verify: (req: HttpRequest) => 
   };
 }
 
-async function verifyStripe(req: HttpRequest) {
+async function stripeWebhookSecret(): Promise<string> {
   const { webhookSecret } = (await providerSecret('stripe', vault())) as { webhookSecret?: string };
   if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
-  return verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], webhookSecret);
+  return webhookSecret;
+}
+
+async function verifyStripe(req: HttpRequest) {
+  return verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], await stripeWebhookSecret());
+}
+
+const receiveStripeWebhook = receiveWebhook(verifyStripe, stripeToProviderEvent);
+
+/** POST /ops/webhooks/stripe/replay (admin, through the BFF): core/webhook-replay.ts. */
+async function postWebhookReplay(req: HttpRequest) {
+  const stripe = (await gateways())('stripe');
+  const evidence = await replayLatestWebhook({
+    latestApplied: () => latestAppliedStripeEvent(runtime.db()),
+    outboxRowsFor: (eventId) => outboxRowsForProviderEvent(runtime.db(), eventId),
+    fetchEvent: async (eventId) => {
+      if (!stripe.fetchEvent) throw new PaymentError('providerUnconfigured', 'stripe is not configured: secret/payments/stripe apiKey');
+      return stripe.fetchEvent(eventId);
+    },
+    // The route a provider's delivery takes (signature verification, webhook inbox, outbox).
+    deliver: async (payload) => {
+      const signature = signStripePayload(payload, await stripeWebhookSecret());
+      const res = await receiveStripeWebhook({
+        ...req,
+        method: 'POST',
+        path: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        rawBody: Buffer.from(payload),
+      });
+      const body = res.body as { duplicate: boolean; outcome: string };
+      return { status: res.status, duplicate: body.duplicate, outcome: body.outcome };
+    },
+  });
+  return json(200, evidence, { 'cache-control': 'no-store' });
 }
 
 async function verifyPayPal(req: HttpRequest) {
@@ -132,7 +167,8 @@ const operation = (op: Operation) => async (req: HttpRequest) => {
 
 export const handler = runtime.api(
   [
-    route('POST', '/webhooks/stripe', receiveWebhook(verifyStripe, stripeToProviderEvent)),
+    route('POST', '/webhooks/stripe', receiveStripeWebhook),
+    route('POST', '/ops/webhooks/stripe/replay', postWebhookReplay),
     route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
     route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
