@@ -40,7 +40,7 @@ const HEADERS = {
   ETag: z.string().meta({ description: 'The product version; send it back in If-Match to change the product, in If-None-Match to revalidate' }),
   Location: z.string().meta({ description: 'Where the created resource can be read' }),
   'X-Cache': z.enum(['hit', 'miss', 'bypass']).meta({
-    description: "How catalog served this read: hit (Redis), miss (loaded from Postgres, then cached) or bypass (Redis unavailable)",
+    description: 'How catalog served this read: hit (Redis), miss (loaded from Postgres, then cached) or bypass (Redis unavailable)',
   }),
   'X-Sql-Queries': z.string().meta({ description: 'The SQL statements catalog ran for this read (0 on a cache hit)', examples: ['0'] }),
   'Idempotent-Replayed': z.literal('true').meta({ description: 'Present on a replay: the stored answer of the first request with this Idempotency-Key' }),
