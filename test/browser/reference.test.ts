@@ -59,8 +59,15 @@ it('/reference: each service card shows its live health, with the leased Postgre
   // The system under test is up: every card says so, and Postgres-backed ones name their Vault user.
   for (const s of SERVICES) expect(await page.locator(`[data-health="${s}"] .state`).textContent()).toBe('Up');
   for (const s of ['identity', 'catalog', 'claims', 'payments', 'orders']) {
-    expect(await page.locator(`[data-health="${s}"]`).textContent()).toMatch(new RegExp(`postgres: up · user v-\\S+ · schema ${s} · lease until`));
+    expect(await page.locator(`[data-health="${s}"]`).textContent()).toMatch(
+      new RegExp(`postgres: up · user v-\\S+ · schema ${s} · Vault lease until [^·]+, \\d+ min left · \\d+ rotations? on this worker · tables: \\w+`),
+    );
   }
+  // Each schema's own tables, read live (information_schema) by the service's leased user.
+  expect(await page.locator('[data-health="payments"]').textContent()).toMatch(/tables: .*outbox.*webhook_inbox/);
+  expect(await page.locator('[data-health="orders"]').textContent()).toMatch(/tables: .*orders.*outbox/);
+  // Every card has its demo button.
+  for (const s of SERVICES) expect(await page.locator(`#demo-${s}-run`).count()).toBe(1);
   await page.locator('#health-summary', { hasText: 'All services are up.' }).waitFor();
   await screenshot(page, 'reference');
   expect(await accessibilityViolations(page)).toEqual([]);

@@ -3,6 +3,13 @@
 // its expiry), and refreshes it every 15 s.
 import { api } from './api.js';
 import { h, render, announce, fmtTime } from './dom.js';
+import { mountDemo } from './demos/kit.js';
+import { bffDemo } from './demos/bff.js';
+import { identityDemo, identityFields } from './demos/identity.js';
+import { catalogDemo } from './demos/catalog.js';
+import { claimsDemo } from './demos/claims.js';
+import { paymentsDemo } from './demos/payments.js';
+import { ordersDemo } from './demos/orders.js';
 
 const REFRESH_MS = 15_000;
 const summary = document.getElementById('health-summary');
@@ -14,7 +21,12 @@ function dependencyLine(name, dep) {
   const d = dep.detail || {};
   if (d.user) parts.push(`user ${d.user}`);
   if (d.schema) parts.push(`schema ${d.schema}`);
-  if (d.leaseExpiresAt && Date.parse(d.leaseExpiresAt) > 0) parts.push(`lease until ${fmtTime(d.leaseExpiresAt)}`);
+  if (d.leaseExpiresAt && Date.parse(d.leaseExpiresAt) > 0) {
+    const left = typeof d.leaseSecondsLeft === 'number' ? `, ${Math.round(d.leaseSecondsLeft / 60)} min left` : '';
+    parts.push(`Vault lease until ${fmtTime(d.leaseExpiresAt)}${left}`);
+  }
+  if (typeof d.rotations === 'number') parts.push(`${d.rotations} rotation${d.rotations === 1 ? '' : 's'} on this worker`);
+  if (Array.isArray(d.tables)) parts.push(`tables: ${d.tables.join(', ') || 'none'}`);
   if (d.status && d.stateMachine) parts.push(`${d.stateMachine} ${d.status}`);
   if (dep.status !== 'up' && dep.error) parts.push(dep.error);
   return parts.join(' · ');
@@ -84,4 +96,17 @@ refreshButton.addEventListener('click', async () => {
   schedule();
 });
 
+/** Each service card's demo: a heading, then the kit's button and evidence list. */
+function mountDemos() {
+  const identity = identityFields();
+  const demos = { bff: bffDemo, identity: identityDemo(identity), catalog: catalogDemo, claims: claimsDemo, payments: paymentsDemo, orders: ordersDemo };
+  for (const el of document.querySelectorAll('[data-demo]')) {
+    const demo = demos[el.dataset.demo];
+    const body = h('div', {});
+    render(el, h('h4', {}, `Live demo: ${demo.label}`), demo.id === 'identity' ? identity.el : null, body);
+    mountDemo(body, demo);
+  }
+}
+
+mountDemos();
 refresh().then(schedule);

@@ -75,6 +75,9 @@ export const RaceResultSchema = z
     workersSeen: z.number().int(),
     consistent: z.boolean(),
     durationMs: z.number(),
+    finalRead: z
+      .object({ cache: z.string().nullable(), sqlQueries: z.number().int().nullable() })
+      .meta({ description: 'How the read after the race was served (X-Cache, X-Sql-Queries): the winning write emptied the cache entry' }),
   })
   .meta({ id: 'RaceResult' });
 

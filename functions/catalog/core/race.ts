@@ -26,6 +26,8 @@ export interface RaceResult {
   /** Exactly one winner and final = initial + winners × delta. */
   consistent: boolean;
   durationMs: number;
+  /** How the read after the race was served (x-cache, x-sql-queries): the winner's write emptied the cache, so a miss. */
+  finalRead: { cache: string | null; sqlQueries: number | null };
 }
 
 /**
@@ -60,13 +62,18 @@ export async function runRace(rawSend: Send, req: RaceRequest, opts: { throttleB
 
   const last = await send('GET', path, {});
   const finalStock = last.status === 200 ? (JSON.parse(last.body) as { stock: number }).stock : Number.NaN;
-  return { ...summarize(req, { etag, initialStock, finalStock, finalEtag: last.headers.get('etag'), statuses, durationMs }), workersSeen: workers.size };
+  const sql = last.headers.get('x-sql-queries');
+  return {
+    ...summarize(req, { etag, initialStock, finalStock, finalEtag: last.headers.get('etag'), statuses, durationMs }),
+    workersSeen: workers.size,
+    finalRead: { cache: last.headers.get('x-cache'), sqlQueries: sql === null ? null : Number(sql) },
+  };
 }
 
 export function summarize(
   req: RaceRequest,
   r: { etag: string; initialStock: number; finalStock: number; finalEtag: string | null; statuses: number[]; durationMs: number },
-): Omit<RaceResult, 'workersSeen'> {
+): Omit<RaceResult, 'workersSeen' | 'finalRead'> {
   let winners = 0;
   let preconditionFailed = 0;
   const otherStatuses: Record<string, number> = {};

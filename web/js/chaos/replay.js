@@ -1,6 +1,6 @@
 // Idempotency-Key replay: one key, the same POST sent again (a client retrying after a lost
 // answer), then with another body; the demo route's effect is a counter, read back at the end.
-import { api } from '../api.js';
+import { replaySequence } from '../demos/replay-sequence.js';
 import { h, render } from '../dom.js';
 import { $ } from './shared.js';
 
@@ -36,28 +36,19 @@ export function mount(section) {
 
 export function refresh() {}
 
-const send = (key, body) => api('api/demo/idempotent-echo', { method: 'POST', body, auth: false, headers: { 'idempotency-key': key }, accept: [409, 422] });
-
 async function runReplay(button) {
   button.disabled = true;
-  const key = crypto.randomUUID();
-  const counterId = `chaos-page-${crypto.randomUUID()}`;
-  const body = { counterId, note: 'sent from /chaos' };
-  const rows = [];
-  const show = (label, r) => {
-    const answer =
-      r.body && typeof r.body === 'object' ? (r.body.type ? r.body.type.split('/').pop() : `counter ${r.body.counterId === counterId ? r.body.value : '?'}`) : '';
-    rows.push(
-      h('tr', {}, h('td', {}, label), h('td', { class: 'num' }, String(r.status)), h('td', {}, r.headers.get('idempotent-replayed') ?? '–'), h('td', {}, answer)),
-    );
-    render($('replay-body'), rows);
-  };
   try {
-    show('first', await send(key, body));
-    show('retry, same body', await send(key, body));
-    show('same key, other body', await send(key, { ...body, note: 'changed' }));
-    const counter = await api(`api/demo/idempotent-echo/${encodeURIComponent(counterId)}`, { auth: false });
-    $('replay-status').textContent = `Effects: ${counter.body.value} (three requests, one key).`;
+    const { counterId, attempts, effects } = await replaySequence('chaos-page');
+    render(
+      $('replay-body'),
+      attempts.map((a) => {
+        const answer =
+          a.body && typeof a.body === 'object' ? (a.body.type ? a.body.type.split('/').pop() : `counter ${a.body.counterId === counterId ? a.body.value : '?'}`) : '';
+        return h('tr', {}, h('td', {}, a.label), h('td', { class: 'num' }, String(a.status)), h('td', {}, a.replayed ?? '–'), h('td', {}, answer));
+      }),
+    );
+    $('replay-status').textContent = `Effects: ${effects} (three requests, one key).`;
   } catch (err) {
     $('replay-status').textContent = `The demo failed: ${err.message}`;
   } finally {

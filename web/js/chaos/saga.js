@@ -1,10 +1,7 @@
-// A saga with a forced failure: a one-item order whose failure plan breaks the chosen step, drawn
-// live as the state machine graph (the compensations lit) and as the step timeline.
-import { api, ApiError, session, uuid, sleep } from '../api.js';
-import { h, render, announce, errorBox } from '../dom.js';
-import { timeline, settled } from '../timeline.js';
-import { payWithStripe } from '../pay.js';
-import { sagaGraph } from '../saga-graph.js';
+// A saga with a forced failure at the chosen step and mode (../forced-saga.js follows it).
+import { session } from '../api.js';
+import { h, render, errorBox } from '../dom.js';
+import { runForcedSaga } from '../forced-saga.js';
 import { pageConfig, productList } from './shared.js';
 
 let run = 0;
@@ -66,47 +63,11 @@ async function runSaga(button, failurePlan, productId, autopay, out) {
   }
   const mine = ++run;
   button.disabled = true;
-  const state = h('p', { id: 'saga-state', role: 'status', 'aria-live': 'polite' }, 'Placing the order…');
-  const steps = h('div', { id: 'saga-timeline' });
-  const graph = sagaGraph({ id: 'chaos-saga', title: 'Saga graph of the forced-failure order' });
-  render(out, state, h('h3', {}, 'Steps'), steps, h('h3', {}, 'State machine'), graph.el);
   try {
-    const key = uuid();
-    const body = { items: [{ productId, quantity: 1 }], paymentProvider: 'stripe', failurePlan };
-    let res;
-    // One key for this run: a 409 (the first request still in flight) is asked again with it.
-    for (let i = 0; ; i++) {
-      res = await api('api/orders', { method: 'POST', body, headers: { 'idempotency-key': key }, accept: [409] });
-      if (res.status !== 409 || i >= 20) break;
-      await sleep(1000);
-    }
-    if (res.status === 409) throw new ApiError(409, res.body, res.headers);
-    const id = res.body.id;
-    let paid = false;
+    const following = runForcedSaga({ prefix: 'saga', graphId: 'chaos-saga', failurePlan, productId, autopay, out, isCurrent: () => mine === run });
+    // Another run may start while this one is followed.
     button.disabled = false;
-    while (mine === run) {
-      const [{ body: order }, { body: trace }] = await Promise.all([api(`api/orders/${id}`), api(`api/orders/${id}/trace`)]);
-      render(
-        state,
-        'Order ',
-        h('a', { href: `./#/orders/${id}` }, `…${id.slice(-8)}`),
-        ': ',
-        h('strong', { class: `state state-${order.state.toLowerCase()}`, id: 'saga-order-state' }, order.state.replace(/_/g, ' ')),
-        ` (failing ${failurePlan.failAt} with ${failurePlan.mode})`,
-      );
-      render(steps, timeline(trace));
-      await graph.update(trace);
-      if (autopay && !paid && order.state === 'AWAITING_PAYMENT' && order.payment?.providerRef) {
-        paid = true;
-        payWithStripe(order.payment).catch((err) => steps.append(errorBox(err, { technical: true })));
-      }
-      if (settled(trace)) {
-        const comps = trace.steps.filter((s) => s.compensation).map((s) => s.step);
-        announce(`Saga ended ${trace.state}; compensations: ${comps.join(', ') || 'none'}`);
-        return;
-      }
-      await sleep(1000);
-    }
+    await following;
   } catch (err) {
     out.append(errorBox(err, { technical: true }));
   } finally {
