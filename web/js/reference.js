@@ -102,7 +102,7 @@ function mountDemos() {
   const demos = { bff: bffDemo, identity: identityDemo(identity), catalog: catalogDemo, claims: claimsDemo, payments: paymentsDemo, orders: ordersDemo };
   for (const el of document.querySelectorAll('[data-demo]')) {
     const demo = demos[el.dataset.demo];
-    const body = h('div', {});
+    const body = h('div', { class: 'demo-run' });
     render(el, h('h4', {}, `Live demo: ${demo.label}`), demo.id === 'identity' ? identity.el : null, body);
     mountDemo(body, demo);
   }

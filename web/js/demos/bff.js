@@ -11,7 +11,7 @@ export const bffDemo = {
   async run(log) {
     const { attempts, effects } = await replaySequence('reference-bff');
     const [first, retry, other] = attempts;
-    log(`POST with a new Idempotency-Key: ${first.status}, counter at ${first.body?.value}`, { ok: first.status === 200 });
+    log(`POST with a new Idempotency-Key: ${first.status}, counter at ${first.body?.value}`, { ok: first.status === 201 });
     log(`Same key and body again: ${retry.status}, Idempotent-Replayed: ${retry.replayed ?? 'absent'}, counter at ${retry.body?.value}`, {
       ok: retry.replayed === 'true' && retry.body?.value === first.body?.value,
     });
