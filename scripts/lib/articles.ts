@@ -4,13 +4,15 @@ import { Marked, Renderer, type Tokens } from 'marked';
 import { ROOT } from './paths';
 
 /**
- * docs/articles/*.md → web/articles/*.html, the pages the BFF serves at /docs/<name>.
+ * docs/articles/*.md and docs/*.md → web/articles/*.html, the pages the BFF serves at /docs/<name>.
  * Rendered at build time (`npm run build:web`) so the browser runs no Markdown code and the CSP
  * stays script-src 'self'. The output is sanitised by construction: raw HTML in the Markdown is
  * escaped, links keep only safe targets, images become their alt text. Links into the repo have
- * no page on the site, so they are shown as the repo path; links between articles stay links.
+ * no page on the site, so they are shown as the repo path; links between pages stay links.
  */
 export const ARTICLES_DIR = path.join(ROOT, 'docs', 'articles');
+/** The design documents (docs/*.md: architecture, each service's contract, ...) are pages too. */
+const DOCS_DIR = path.join(ROOT, 'docs');
 export const OUT_DIR = path.join(ROOT, 'web', 'articles');
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -32,8 +34,18 @@ const plain = (html: string) =>
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&');
 
+/** The page of a repo path: docs/articles/<name>.md and docs/<name>.md are served at /docs/<name>. */
+const pageOf = (repoPath: string, pages: Set<string>): string | undefined => {
+  const m = /^docs\/(?:articles\/)?([a-z0-9-]+)\.md$/.exec(repoPath);
+  return m && pages.has(m[1]) ? m[1] : undefined;
+};
+
 class SiteRenderer extends Renderer {
-  constructor(private readonly articles: Set<string>) {
+  constructor(
+    private readonly pages: Set<string>,
+    /** The Markdown file's folder in the repo: relative links resolve against it. */
+    private readonly dir: string,
+  ) {
     super();
   }
 
@@ -66,12 +78,10 @@ class SiteRenderer extends Renderer {
     const [target, hash = ''] = href.split('#');
     if (/^https:\/\//i.test(href)) return `<a href="${escapeHtml(href)}" rel="noopener noreferrer">${inner}</a>`;
     if (!target && hash) return `<a href="#${escapeHtml(hash)}">${inner}</a>`;
-    const article = /^([a-z0-9-]+)\.md$/.exec(target);
-    if (article && this.articles.has(article[1])) return `<a href="./${article[1]}${hash ? `#${escapeHtml(hash)}` : ''}">${inner}</a>`;
-    // The design document's browser version is the /reference page.
-    if (target === '../architecture.md') return `<a href="../reference">${inner}</a>`;
     if (/^[\w./-]+$/.test(target) && !/^[a-z]+:/i.test(target)) {
-      const repoPath = path.posix.normalize(path.posix.join('docs/articles', target));
+      const repoPath = path.posix.normalize(path.posix.join(this.dir, target));
+      const page = pageOf(repoPath, this.pages);
+      if (page) return `<a href="./${page}${hash ? `#${escapeHtml(hash)}` : ''}">${inner}</a>`;
       const text = plain(inner);
       return text.replace(/\/$/, '') === repoPath.replace(/\/$/, '')
         ? `<code class="repo-path">${escapeHtml(repoPath)}</code>`
@@ -81,23 +91,35 @@ class SiteRenderer extends Renderer {
   }
 }
 
-export function articleNames(): string[] {
-  return fs
-    .readdirSync(ARTICLES_DIR)
+const markdownNames = (dir: string): string[] =>
+  fs
+    .readdirSync(dir)
     .filter((f) => /^[a-z0-9-]+\.md$/.test(f))
     .map((f) => f.replace(/\.md$/, ''))
     .sort();
+
+export const articleNames = (): string[] => markdownNames(ARTICLES_DIR);
+export const designDocNames = (): string[] => markdownNames(DOCS_DIR);
+const allPages = () => new Set([...articleNames(), ...designDocNames()]);
+
+interface PageSource {
+  /** The Markdown file's folder, relative to the repo root. */
+  dir: string;
+  /** The breadcrumb after "How it works". */
+  crumb: string;
 }
+const ARTICLE: PageSource = { dir: 'docs/articles', crumb: 'Articles' };
+const DESIGN_DOC: PageSource = { dir: 'docs', crumb: 'Design documents' };
 
 /** The whole page for one article: the site's header, the article, a way back to /reference. */
-export function renderArticle(name: string, markdown: string, articles = new Set(articleNames())): string {
+export function renderArticle(name: string, markdown: string, pages = allPages(), source: PageSource = ARTICLE): string {
   // setOptions, not the constructor: `use()` would treat the renderer's own fields as renderer methods.
-  const marked = new Marked().setOptions({ gfm: true, renderer: new SiteRenderer(articles) });
+  const marked = new Marked().setOptions({ gfm: true, renderer: new SiteRenderer(pages, source.dir) });
   const body = marked.parse(markdown, { async: false });
   const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(body);
   const title = h1 ? plain(h1[1]) : name;
   return `<!doctype html>
-<!-- Generated from docs/articles/${name}.md by \`npm run build:web\` (scripts/build-web.ts). Do not edit: edit the Markdown. -->
+<!-- Generated from ${source.dir}/${name}.md by \`npm run build:web\` (scripts/build-web.ts). Do not edit: edit the Markdown. -->
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -117,21 +139,24 @@ export function renderArticle(name: string, markdown: string, articles = new Set
     </nav>
   </header>
   <main id="main" tabindex="-1" class="article">
-    <nav aria-label="Breadcrumb" class="crumbs"><a href="../reference">How it works</a> › Articles</nav>
+    <nav aria-label="Breadcrumb" class="crumbs"><a href="../reference">How it works</a> › ${source.crumb}</nav>
     <article>
 ${body.trim()}
     </article>
     <p class="back"><a href="../reference">Back to How it works</a></p>
   </main>
-  <footer class="site muted">Rendered from <code>docs/articles/${name}.md</code> in the repository.</footer>
+  <footer class="site muted">Rendered from <code>${source.dir}/${name}.md</code> in the repository.</footer>
 </body>
 </html>
 `;
 }
 
-/** Every article as [output file, html]. */
+/** Every article and design document as [output file, html]. */
 export function renderAll(): Array<[string, string]> {
-  const names = articleNames();
-  const set = new Set(names);
-  return names.map((n) => [path.join(OUT_DIR, `${n}.html`), renderArticle(n, fs.readFileSync(path.join(ARTICLES_DIR, `${n}.md`), 'utf8'), set)]);
+  const pages = allPages();
+  const render = (n: string, dir: string, source: PageSource): [string, string] => [
+    path.join(OUT_DIR, `${n}.html`),
+    renderArticle(n, fs.readFileSync(path.join(dir, `${n}.md`), 'utf8'), pages, source),
+  ];
+  return [...articleNames().map((n) => render(n, ARTICLES_DIR, ARTICLE)), ...designDocNames().map((n) => render(n, DOCS_DIR, DESIGN_DOC))];
 }

@@ -47,7 +47,9 @@ async function runDemo(id: string, timeout = 60_000): Promise<string[]> {
   const { page } = w;
   const demo = page.locator(`[data-demo="${id}"] .demo-status`);
   await page.locator(`#demo-${id}-run`).click();
-  await page.waitForFunction((i) => ['done', 'failed'].includes(document.querySelector(`[data-demo="${i}"] .demo-run`)?.getAttribute('data-state') ?? ''), id, { timeout });
+  await page.waitForFunction((i) => ['done', 'failed'].includes(document.querySelector(`[data-demo="${i}"] .demo-run`)?.getAttribute('data-state') ?? ''), id, {
+    timeout,
+  });
   const lines = await page.locator(`#demo-${id}-evidence > li`).allTextContents();
   expect([id, await demo.textContent(), lines.filter((l) => l.startsWith('✗'))]).toEqual([id, expect.stringMatching(/^Done at /), []]);
   return lines;

@@ -102,6 +102,20 @@ it.each(ARTICLES)('/docs/%s renders, is accessible and links back to /reference'
   await page.getByRole('heading', { level: 1, name: 'How it works' }).waitFor();
 });
 
+it('the design document and a service contract are pages too, reached from the cards', async () => {
+  const { page } = w;
+  await page.goto(`${BASE}reference`);
+  await page.locator('#svc-catalog').getByRole('link', { name: 'docs/catalog.md' }).click();
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  expect(page.url()).toMatch(/\/docs\/catalog$/);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  expect(await fitsWidth(page)).toBe(true);
+  await page.goto(`${BASE}docs/architecture`);
+  expect(await page.locator('article h2').count()).toBeGreaterThan(3);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'design-architecture');
+});
+
 it('every page fits a 390 px phone and stays accessible there', async () => {
   const { page } = w;
   await page.setViewportSize({ width: 390, height: 844 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PublicRoute } from '../../functions/bff/access';
 import { staticRoutes } from '../../functions/bff/routes/static';
-import { articleNames, renderAll, renderArticle } from '../../scripts/lib/articles';
+import { articleNames, designDocNames, renderAll, renderArticle } from '../../scripts/lib/articles';
 import { vendorStale } from '../../scripts/lib/vendor';
 
 /**
@@ -87,6 +87,19 @@ describe('rendered articles', () => {
     }
     const onDisk = fs.readdirSync(path.join(WEB, 'articles')).filter((f) => f.endsWith('.html'));
     expect(onDisk.sort()).toEqual(pages.map(([f]) => path.basename(f)).sort());
+  });
+
+  it('include the design documents (architecture and every contract), each linked from /reference to a page that exists', async () => {
+    expect(designDocNames()).toEqual(expect.arrayContaining(['architecture', 'gateway', 'identity', 'catalog', 'payments', 'orders', 'security']));
+    const html = expectSafePage(await get('/reference'));
+    const linked = [...html.matchAll(/href="\.\/docs\/([a-z0-9-]+)"/g)].map((m) => m[1]);
+    expect(linked).toEqual(expect.arrayContaining(['architecture', 'catalog', 'payments']));
+    const pages = new Set([...articleNames(), ...designDocNames()]);
+    expect(linked.filter((n) => !pages.has(n))).toEqual([]);
+    // Links between documents stay on the site; the architecture's link to an article is a page link.
+    const architecture = renderAll().find(([f]) => f.endsWith('/architecture.html'))![1];
+    expect(architecture).toContain('href="./outbox"');
+    expect(architecture).toContain('Design documents</nav>');
   });
 
   it('escapes raw HTML and unsafe links instead of passing them through', () => {
