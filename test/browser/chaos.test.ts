@@ -1,4 +1,4 @@
-import { RACE_DEMO_PRODUCT_ID } from '../../functions/catalog/core/model';
+import { RACE_DEMO_PRODUCT_ID, TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import crypto from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { endpoints } from '../support/endpoints';
@@ -40,7 +40,8 @@ afterEach(() => {
 
 it('signs in as admin and manages a fault rule', async () => {
   const { page } = w;
-  await page.goto(`${BASE}chaos`);
+  // The saga form offers the test-data category's products (this suite's own product is there).
+  await page.goto(`${BASE}chaos?category=${TEST_DATA_CATEGORY}`);
   await page.getByRole('heading', { level: 1, name: 'Chaos and operations' }).waitFor();
   // The switches come from /api/config (services and saga steps), not from the page's code.
   const config = (await (await fetch(`${endpoints().apiBaseUrl}/api/config`)).json()) as { services: string[]; saga: { steps: string[] } };

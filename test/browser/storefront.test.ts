@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { accessibilityViolations, BASE, deleteUser, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+import { accessibilityViolations, BASE, TEST_LISTING, deleteUser, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
 
 /**
  * The storefront in a real browser against the running stack: browse and search, the product
@@ -43,6 +43,14 @@ it('lists products and finds one by search', async () => {
   await screenshot(page, 'storefront-products');
   expect(await accessibilityViolations(page)).toEqual([]);
 
+  // The test's product is in the test-data category, which the listing leaves out: not found here,
+  // found when that category is asked for.
+  await page.getByLabel('Search by name or SKU').fill(product.name);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('heading', { level: 1, name: `Products matching “${product.name}”` }).waitFor();
+  await page.getByText('0 products').waitFor();
+  await page.goto(`${BASE}${TEST_LISTING}`);
+  await page.getByText(/in category test-data/).waitFor();
   await page.getByLabel('Search by name or SKU').fill(product.name);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('heading', { level: 1, name: `Products matching “${product.name}”` }).waitFor();
@@ -208,7 +216,7 @@ it('lists the signed-in customer\'s orders on "My orders", newest first, linking
 
 it('a catalog outage shows a friendly retrying notice and the last listing seen, never internals', async () => {
   const { page } = w;
-  await page.goto(`${BASE}#/?q=${encodeURIComponent(product.name)}`);
+  await page.goto(`${BASE}${TEST_LISTING}&q=${encodeURIComponent(product.name)}`);
   await page.locator('.card').first().waitFor();
   // The catalog answers 503 (what an injected fault answers) until the route is lifted.
   const outage = async (route: import('playwright-core').Route) =>
@@ -283,6 +291,10 @@ it('fits a phone screen and works from the keyboard', async () => {
   await page.locator('.card').first().waitFor();
   expect(await fitsWidth(page)).toBe(true);
   await screenshot(page, 'storefront-products-phone');
+  // A fresh load of the test-data listing (a hash change alone would keep the focus where it is).
+  await page.goto(`${BASE}${TEST_LISTING}`);
+  await page.reload();
+  await page.getByText(/in category test-data/).waitFor();
 
   // Keyboard only: the skip link comes first and moves focus to the content.
   await page.keyboard.press('Tab');

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { endpoints } from '../support/endpoints';
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 
 /**
  * Browser tests drive Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium) through
@@ -67,13 +68,25 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** A product of this suite's own, with a unique name (so search finds exactly it). */
+/** Where the pages find a test product: its category, which the shop's listing leaves out. */
+export const TEST_LISTING = `#/?category=${TEST_DATA_CATEGORY}`;
+
+/**
+ * A product of this suite's own, with a unique name (so search finds exactly it), in the test-data
+ * category: the demo shop never lists it (the pages find it through TEST_LISTING).
+ */
 export async function testProduct(label: string, stock = 100) {
   const db = new Client({ connectionString: endpoints().postgresUrl });
   await db.connect();
   const id = crypto.randomUUID();
   const name = `${label} ${id.slice(0, 8)}`;
-  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'test', 1999, $4)`, [id, `browser-${id}`, name, stock]);
+  await db.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, $4, 1999, $5)`, [
+    id,
+    `browser-${id}`,
+    name,
+    TEST_DATA_CATEGORY,
+    stock,
+  ]);
   const orderIds: string[] = [];
   return {
     id,

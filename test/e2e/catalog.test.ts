@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
 import { signedFetch } from '../support/signed-fetch';
 import { loginAs, registerAndLogin } from '../support/accounts';
-import { RACE_DEMO_PRODUCT_ID } from '../../functions/catalog/core/model';
+import { RACE_DEMO_PRODUCT_ID, TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 
 /**
  * The catalog contract through the deployed stack: the public API (BFF) for products and the
@@ -16,14 +16,16 @@ const api = e.apiBaseUrl;
 let admin: Client;
 const created: string[] = [];
 const orders: string[] = [];
-const category = `e2e-${randomUUID().slice(0, 8)}`;
+// Test data lives in the category the shop's listing leaves out; this run's tag keeps its searches to its own products.
+const category = TEST_DATA_CATEGORY;
+const runTag = randomUUID().slice(0, 8);
 
 async function newProduct(stock: number, name = 'E2E Widget'): Promise<string> {
   const id = randomUUID();
   await admin.query(`INSERT INTO catalog.products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, $4, 2500, $5)`, [
     id,
     `e2e-${id}`,
-    `${name} ${id.slice(0, 8)}`,
+    `${name} ${runTag} ${id.slice(0, 8)}`,
     category,
     stock,
   ]);
@@ -158,13 +160,13 @@ describe('products through the public API', () => {
     const a = await newProduct(1, 'Lantern');
     const b = await newProduct(1, 'Lantern');
     await newProduct(1, 'Compass');
-    const res = await call(`${api}/api/products?category=${category}&q=lantern&limit=1`);
+    const res = await call(`${api}/api/products?category=${category}&q=${encodeURIComponent(`lantern ${runTag}`)}&limit=1`);
     expect(res.status).toBe(200);
     const page = (await res.json()) as { items: Array<{ id: string }>; total: number; nextOffset: number | null };
     expect(page.total).toBe(2);
     expect(page.items).toHaveLength(1);
     expect(page.nextOffset).toBe(1);
-    const next = (await (await call(`${api}/api/products?category=${category}&q=lantern&limit=1&offset=1`)).json()) as typeof page;
+    const next = (await (await call(`${api}/api/products?category=${category}&q=${encodeURIComponent(`lantern ${runTag}`)}&limit=1&offset=1`)).json()) as typeof page;
     expect([page.items[0].id, next.items[0].id].sort()).toEqual([a, b].sort());
     expect(next.nextOffset).toBeNull();
   });
@@ -213,6 +215,11 @@ describe('products through the public API', () => {
     expect(rows[0].stock).toBe(50);
     const listing = (await (await call(`${api}/api/products?limit=100`)).json()) as { items: Array<{ id: string; category: string }> };
     expect(listing.items.some((p) => p.id === RACE_DEMO_PRODUCT_ID || p.category === 'demo')).toBe(false);
+    // Nor does it list test data: this suite's products show only when their category is asked for.
+    const mine = (await (await call(`${api}/api/products?q=${encodeURIComponent(runTag)}`)).json()) as { total: number };
+    expect(mine.total).toBe(0);
+    const asked = (await (await call(`${api}/api/products?category=${category}&q=${encodeURIComponent(runTag)}`)).json()) as { total: number };
+    expect(asked.total).toBeGreaterThan(0);
     const demo = (await (await call(`${api}/api/products?category=demo`)).json()) as { items: Array<{ id: string }> };
     expect(demo.items.map((p) => p.id)).toContain(RACE_DEMO_PRODUCT_ID);
   });

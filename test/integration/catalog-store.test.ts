@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool, type QueryResultRow } from 'pg';
+import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 import { PgProductRepository } from '../../functions/catalog/adapters/pg-repository';
 import type { Database, Queryable } from '../../functions/shared/db';
 import { RedisProductCache } from '../../functions/catalog/adapters/redis-cache';
@@ -51,7 +52,7 @@ const service = (r: Redis = redis, waitMs?: number) => new CatalogService(repo()
 
 async function newProduct(stock = 100): Promise<string> {
   const id = randomUUID();
-  await pool.query(`INSERT INTO products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, 'test', 1000, $4)`, [
+  await pool.query(`INSERT INTO products (id, sku, name, category, price_cents, stock) VALUES ($1, $2, $3, '${TEST_DATA_CATEGORY}', 1000, $4)`, [
     id,
     `it-${id}`,
     `Integration ${id.slice(0, 8)}`,

@@ -102,9 +102,12 @@ async function products() {
   const at = location.hash;
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const q = params.get('q') || '';
+  // #/?category=<name>: one category only (also those the listing leaves out, asked for by name).
+  const category = params.get('category') || '';
   const offset = Number(params.get('offset') || 0);
   const qs = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   if (q) qs.set('q', q);
+  if (category) qs.set('category', category);
   let body;
   let stale = null;
   try {
@@ -134,7 +137,8 @@ async function products() {
   // The visitor went elsewhere while the listing loaded: that page is showing now, leave it.
   if (location.hash !== at) return;
   const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, autocomplete: 'off' });
-  const go = (o) => (location.hash = `#/?${new URLSearchParams({ ...(search.value ? { q: search.value } : {}), ...(o ? { offset: String(o) } : {}) })}`);
+  const go = (o) =>
+    (location.hash = `#/?${new URLSearchParams({ ...(search.value ? { q: search.value } : {}), ...(category ? { category } : {}), ...(o ? { offset: String(o) } : {}) })}`);
   const outage =
     body === null || stale
       ? h(
@@ -159,7 +163,12 @@ async function products() {
       search,
       h('button', { type: 'submit' }, 'Search'),
     ),
-    h('p', { class: 'muted', role: 'status' }, `${body.total} product${body.total === 1 ? '' : 's'}`),
+    h(
+      'p',
+      { class: 'muted', role: 'status' },
+      `${body.total} product${body.total === 1 ? '' : 's'}`,
+      category ? [` in category ${category} · `, h('a', { href: '#/' }, 'all products')] : null,
+    ),
     h(
       'ul',
       { class: 'grid', 'aria-label': 'Products' },

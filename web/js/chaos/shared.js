@@ -18,9 +18,10 @@ export async function pageConfig() {
 }
 
 let products = [];
-/** The products the race and saga forms offer (first 100). */
+/** The products the race and saga forms offer (first 100; /chaos?category=<name>: that category's). */
 export async function loadProducts() {
-  const { body } = await api('api/products?limit=100', { auth: false });
+  const category = new URLSearchParams(location.search).get('category');
+  const { body } = await api(`api/products?limit=100${category ? `&category=${encodeURIComponent(category)}` : ''}`, { auth: false });
   products = body.items;
   return products;
 }
