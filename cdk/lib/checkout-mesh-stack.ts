@@ -9,7 +9,7 @@ import { serviceApisEnv, type ServiceContext } from './service-context';
 import { apiService } from './services/simple';
 import { claimsPurge } from './services/claims';
 import { paymentsMesh } from './services/payments';
-import { ordersSaga } from './services/orders';
+import { ORDERS_PAYMENT_EVENTS_QUEUE, ordersSaga } from './services/orders';
 import { applyNagSuppressions, sagaExecutionsArn } from './nag-suppressions';
 import { CALLER_ROUTES, grantRoutes } from './service-grants';
 import { lambdaRoleArnOutputs } from './role-outputs';
@@ -66,7 +66,7 @@ export class CheckoutMeshStack extends Stack {
       },
     });
     // Orders resumes the saga's WaitForPayment on payment outcomes.
-    platform.consumerQueue('orders-payment-events', 'payments', ['PaymentSucceeded', 'PaymentFailed']);
+    platform.consumerQueue(ORDERS_PAYMENT_EVENTS_QUEUE, 'payments', ['PaymentSucceeded', 'PaymentFailed']);
     // Least privilege: start executions, describe the machine (health), read execution
     // histories (trace). Resuming WaitForPayment is the payment-events consumer's grant.
     saga.grantStartExecution(orders.fn);

@@ -34,7 +34,17 @@ export const CALLER_ROUTES = {
     catalog: [HEALTH, ['GET', '/products'], ['GET', '/products/*'], ['PATCH', '/products/*'], ['PATCH', '/products/*/stock']],
     claims: [HEALTH, ['POST', '/claims'], ['PUT', '/claims/*/outcome'], ['DELETE', '/claims/*'], ['GET', '/faults/*']],
     payments: [HEALTH, ['GET', '/ops/outbox'], ['GET', '/ops/dlq'], ['POST', '/ops/dlq/*/redrive'], ['POST', '/ops/webhooks/stripe/replay']],
-    orders: [HEALTH, ['POST', '/orders'], ['GET', '/orders'], ['GET', '/orders/*'], ['GET', '/orders/*/trace'], ['POST', '/orders/*/payment/cancel']],
+    orders: [
+      HEALTH,
+      ['POST', '/orders'],
+      ['GET', '/orders'],
+      ['GET', '/orders/*'],
+      ['GET', '/orders/*/trace'],
+      ['POST', '/orders/*/payment/cancel'],
+      ['GET', '/ops/outbox'],
+      ['GET', '/ops/dlq'],
+      ['POST', '/ops/dlq/*/redrive'],
+    ],
     chaos: [HEALTH, ['GET', '/rules'], ['POST', '/rules'], ['DELETE', '/rules'], ['DELETE', '/rules/*']],
   },
   /** Orders' API prices a cart, shows the payment session of an order, and fails it when the buyer cancelled at the provider. */

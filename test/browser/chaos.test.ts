@@ -172,7 +172,11 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   expect(Number(await page.locator('#outbox-pending').textContent())).toBeGreaterThanOrEqual(0);
   const dlqRows = page.locator('#dlq-table tbody tr');
   await dlqRows.first().waitFor();
-  expect(await dlqRows.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('checkout-mesh-payments-audit-dlq')]));
+  // Every consumer's DLQ, each owner asked (payments and orders), and both outboxes.
+  expect(await dlqRows.allTextContents()).toEqual(
+    expect.arrayContaining([expect.stringContaining('checkout-mesh-payments-audit-dlq'), expect.stringContaining('checkout-mesh-orders-payment-events-dlq')]),
+  );
+  expect(await page.locator('#outbox-list li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.service).sort())).toEqual(['orders', 'payments']);
   await screenshot(page, 'chaos-ops');
 });
 

@@ -35,7 +35,12 @@ const CASES: Case[] = [
         body: JSON.stringify({ counterId: `breaker-${PROBE}` }),
       }),
   },
-  { service: 'payments', route: 'GET /ops/outbox', call: (t) => fetch(`${api}/api/ops/outbox`, { headers: { authorization: `Bearer ${t.admin}` } }) },
+  // The webhook replay is proxied to payments alone (the outbox and DLQ views merge several services' answers).
+  {
+    service: 'payments',
+    route: 'POST /ops/webhooks/stripe/replay',
+    call: (t) => fetch(`${api}/api/ops/webhooks/stripe/replay`, { method: 'POST', headers: { authorization: `Bearer ${t.admin}` } }),
+  },
   { service: 'orders', route: 'GET /orders', call: (t) => fetch(`${api}/api/orders`, { headers: { authorization: `Bearer ${t.customer}` } }) },
   { service: 'chaos', route: 'GET /rules', call: () => fetch(`${api}/api/chaos/rules`) },
 ];

@@ -1,3 +1,4 @@
+import { CONSUMER_QUEUES } from '../../../functions/shared/consumer-queues';
 import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -10,7 +11,7 @@ import { ServiceFunction } from '../service-function';
 import { SAGA_STATE_MACHINE_NAME } from '../platform';
 import { serviceApisEnv, type ServiceContext, type ServiceParts } from '../service-context';
 
-export const ORDERS_PAYMENT_EVENTS_QUEUE = 'orders-payment-events';
+export const ORDERS_PAYMENT_EVENTS_QUEUE = CONSUMER_QUEUES.orders[0];
 
 /**
  * Orders around the saga: the API reads catalog prices, and the payment-events consumer
@@ -31,7 +32,14 @@ export function ordersSaga(
   const construct = new Construct(scope, 'OrdersMesh');
   // Catalog for prices; payments for the payment session shown with the order.
   parts.orders.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: parts.catalog.api, payments: parts.payments.api }));
-  const { queue } = ctx.platform.queues[ORDERS_PAYMENT_EVENTS_QUEUE];
+  const { queue, dlq } = ctx.platform.queues[ORDERS_PAYMENT_EVENTS_QUEUE];
+  // Ops: the orders API reports and redrives its own consumer's DLQ (GET /ops/dlq, POST /ops/dlq/{queue}/redrive), no other queue.
+  parts.orders.fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      resources: [queue.queueArn, dlq.queueArn],
+    }),
+  );
   const consumer = new ServiceFunction(construct, 'PaymentEventsConsumer', {
     service: 'orders',
     handler: 'payment-events',

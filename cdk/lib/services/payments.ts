@@ -1,3 +1,4 @@
+import { CONSUMER_QUEUES } from '../../../functions/shared/consumer-queues';
 import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -7,7 +8,7 @@ import { Construct } from 'constructs';
 import { ServiceFunction } from '../service-function';
 import type { ServiceContext, ServiceParts } from '../service-context';
 
-export const PAYMENTS_AUDIT_QUEUE = 'payments-audit';
+export const PAYMENTS_AUDIT_QUEUE = CONSUMER_QUEUES.payments[0];
 
 /**
  * The payments side of the event mesh: the outbox dispatcher (kicked by the API Lambda

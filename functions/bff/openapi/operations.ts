@@ -310,8 +310,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
 
   /* ---------- ops (admin) ---------- */
-  'GET /api/ops/outbox': { tag: 'Ops', summary: "The payments outbox's backlog", answers: { 200: { description: 'Pending rows', body: R.OutboxStatsSchema } } },
-  'GET /api/ops/dlq': { tag: 'Ops', summary: "The consumers' DLQ depths", answers: { 200: { description: 'One entry per consumer', body: R.DlqDepthsSchema } } },
+  'GET /api/ops/outbox': {
+    tag: 'Ops',
+    summary: "Every outbox's backlog (payments, orders)",
+    answers: { 200: { description: 'Pending rows per service and in all', body: R.OutboxStatsSchema } },
+  },
+  'GET /api/ops/dlq': {
+    tag: 'Ops',
+    summary: "Every consumer's DLQ depth, from each queue's owner",
+    answers: { 200: { description: 'One entry per consumer', body: R.DlqDepthsSchema } },
+  },
   'POST /api/ops/webhooks/stripe/replay': {
     tag: 'Ops',
     summary: 'Deliver the latest applied Stripe event again, signed, through the webhook route (the payments card demo)',

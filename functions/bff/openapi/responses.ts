@@ -251,7 +251,18 @@ export const ClientConfigSchema = z
   })
   .meta({ id: 'ClientConfig', description: 'What a browser needs to talk to the payment providers; nothing secret' });
 
-export const OutboxStatsSchema = z.object({ pending: z.number().int(), oldestAgeSeconds: z.number().nullable() });
+export const OutboxStatsSchema = z.object({
+  pending: z.number().int().meta({ description: 'Unsent rows over every outbox that answered' }),
+  oldestAgeSeconds: z.number().nullable(),
+  outboxes: z.array(
+    z.object({
+      service: z.string(),
+      pending: z.number().int().nullable(),
+      oldestAgeSeconds: z.number().nullable(),
+      error: z.string().optional().meta({ description: 'Why this service could not report (its counts are null)' }),
+    }),
+  ),
+});
 const OutboxRowEvidence = z.object({
   seq: z.number().int(),
   eventId: z.string(),
@@ -267,7 +278,10 @@ export const WebhookReplaySchema = z
     outboxAfter: z.array(OutboxRowEvidence),
   })
   .meta({ id: 'WebhookReplay' });
-export const DlqDepthsSchema = z.object({ queues: z.array(z.object({ queue: z.string(), dlq: z.string(), depth: z.number().int().nullable() })) });
+export const DlqDepthsSchema = z.object({
+  queues: z.array(z.object({ queue: z.string(), dlq: z.string(), depth: z.number().int().nullable(), service: z.string() })),
+  unavailable: z.array(z.object({ service: z.string(), error: z.string() })).meta({ description: 'Queue owners that could not report' }),
+});
 export const RedriveResultSchema = z.object({ queue: z.string(), moved: z.number().int() });
 export const ClearedSchema = z.object({ cleared: z.number().int() });
 

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
+import { dlqDepths, redriveDlq } from '../../shared/dlq';
+import { outboxStats } from '../../shared/events';
 import { kickDispatcher } from '../../shared/mesh';
 import * as z from 'zod';
 import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
@@ -17,6 +21,7 @@ import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
 const lambda = new LambdaClient({});
+const sqs = new SQSClient({});
 const runtime = serviceRuntime('orders', {
   postgres: true,
   extraChecks: {
@@ -110,6 +115,10 @@ export const handler = runtime.api(
       return json(200, { items, total, nextOffset }, { 'cache-control': 'no-store' });
     }),
     route('GET', '/orders/{id}', getOrderWithPayment),
+    // Ops (admin, through the BFF): the orders outbox backlog, and orders' own consumer DLQs.
+    route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
+    route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, CONSUMER_QUEUES.orders), { 'cache-control': 'no-store' })),
+    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue, CONSUMER_QUEUES.orders))),
     // The buyer cancelled on PayPal's page: fail the pending payment now (the saga then compensates).
     route('POST', '/orders/{id}/payment/cancel', async (req) => {
       const { order } = await getOrder(req);

@@ -2,13 +2,13 @@ import type { Queryable } from '../../shared/db';
 import type { AppliedWebhook, OutboxRowEvidence } from '../core/webhook-replay';
 
 /** Postgres side of the webhook replay demo (core/webhook-replay.ts): the webhook inbox and the outbox. */
-export async function latestAppliedStripeEvent(db: Queryable): Promise<AppliedWebhook | null> {
+export async function recentAppliedStripeEvents(db: Queryable, limit: number): Promise<AppliedWebhook[]> {
   const { rows } = await db.query<{ event_id: string; event_type: string; received_at: Date }>(
     `SELECT event_id, event_type, received_at FROM webhook_inbox
-      WHERE provider = 'stripe' AND outcome = 'applied' ORDER BY received_at DESC LIMIT 1`,
+      WHERE provider = 'stripe' AND outcome = 'applied' ORDER BY received_at DESC LIMIT $1`,
+    [limit],
   );
-  const r = rows[0];
-  return r ? { provider: 'stripe', eventId: r.event_id, eventType: r.event_type, receivedAt: r.received_at.toISOString() } : null;
+  return rows.map((r) => ({ provider: 'stripe', eventId: r.event_id, eventType: r.event_type, receivedAt: r.received_at.toISOString() }));
 }
 
 export async function outboxRowsForProviderEvent(db: Queryable, providerEventId: string): Promise<OutboxRowEvidence[]> {

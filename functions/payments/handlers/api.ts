@@ -1,7 +1,8 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { dlqDepths, redriveDlq } from '../adapters/dlq';
+import { dlqDepths, redriveDlq } from '../../shared/dlq';
+import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
 import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
 import { withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
@@ -13,7 +14,7 @@ import { PaymentError } from '../core/errors';
 import { paymentProblem } from '../adapters/problems';
 import { providerSecret } from '../adapters/secrets';
 import { signStripePayload, stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
-import { latestAppliedStripeEvent, outboxRowsForProviderEvent } from '../adapters/webhook-evidence';
+import { outboxRowsForProviderEvent, recentAppliedStripeEvents } from '../adapters/webhook-evidence';
 import { replayLatestWebhook } from '../core/webhook-replay';
 import { kickDispatcher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
@@ -24,11 +25,8 @@ import { abandonSession, createSession, CreateSessionSchema, getSession, getSess
 import * as z from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
-/**
- * The consumers whose DLQs GET /ops/dlq reports: payments' own (cdk/lib/services/payments.ts). Least
- * privilege grants this Lambda no access to other services' queues; each service reports its own.
- */
-const DLQ_CONSUMERS = ['payments-audit'] as const;
+/** The consumers whose DLQs GET /ops/dlq reports and redrives: payments' own (shared/consumer-queues.ts). */
+const DLQ_CONSUMERS = CONSUMER_QUEUES.payments;
 
 const sns = new SNSClient({});
 const lambda = new LambdaClient({});
@@ -76,7 +74,7 @@ const receiveStripeWebhook = receiveWebhook(verifyStripe, stripeToProviderEvent)
 async function postWebhookReplay(req: HttpRequest) {
   const stripe = (await gateways())('stripe');
   const evidence = await replayLatestWebhook({
-    latestApplied: () => latestAppliedStripeEvent(runtime.db()),
+    recentApplied: (limit) => recentAppliedStripeEvents(runtime.db(), limit),
     outboxRowsFor: (eventId) => outboxRowsForProviderEvent(runtime.db(), eventId),
     fetchEvent: async (eventId) => {
       if (!stripe.fetchEvent) throw new PaymentError('providerUnconfigured', 'stripe is not configured: secret/payments/stripe apiKey');
@@ -169,7 +167,7 @@ export const handler = runtime.api(
   [
     route('POST', '/webhooks/stripe', receiveStripeWebhook),
     route('POST', '/ops/webhooks/stripe/replay', postWebhookReplay),
-    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue))),
+    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue, DLQ_CONSUMERS))),
     route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
     route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
     route('POST', '/internal/payment-sessions', postSession),

@@ -1,13 +1,18 @@
 import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { HttpProblem } from '../../shared/problem';
+import { HttpProblem } from './problem';
 
 /**
+ * A service's consumer queues and their DLQs, for its ops routes (GET /ops/dlq, POST
+ * /ops/dlq/{queue}/redrive): each service reports and redrives only its own consumers (least
+ * privilege: its role may touch no other queue); the BFF merges them for the /chaos page.
+ *
  * Moves messages from checkout-mesh-<queue>-dlq back to checkout-mesh-<queue>. Each message is
  * sent to the main queue before it is deleted from the DLQ (a crash in between duplicates it;
  * consumers are idempotent by event id). Queues are looked up by name, not stack outputs.
  */
-export async function redriveDlq(sqs: SQSClient, queue: string, max = 500): Promise<{ queue: string; moved: number }> {
+export async function redriveDlq(sqs: SQSClient, queue: string, owned: readonly string[], max = 500): Promise<{ queue: string; moved: number }> {
   if (!/^[a-z0-9][a-z0-9-]{0,60}$/.test(queue)) throw new HttpProblem(400, 'validation', 'Bad queue name');
+  if (!owned.includes(queue)) throw new HttpProblem(404, 'notFound', `No consumer queue ${queue} here`);
   const urlOf = async (QueueName: string) => {
     try {
       return (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
