@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { withTransaction } from '../../functions/shared/db';
 import { appendOutbox, dispatchOutbox, newEvent, type EventEnvelope } from '../../functions/shared/events';
 import { applyOnce } from '../../functions/shared/inbox';
+import { publishAfterCommit } from '../../functions/shared/mesh';
 import { endpoints } from '../support/endpoints';
 
 // testTimeout in a jest project is not applied when several projects run together.
@@ -164,5 +165,36 @@ describe('inbox', () => {
     await expect(applyOnce(db, 'test-consumer', ev.id, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await consume(ev)).toBe(true);
     expect(await consume(ev)).toBe(false);
+  });
+});
+
+describe('publishAfterCommit (the committing process publishes; the dispatcher is the fallback)', () => {
+  it('publishes what the commit wrote without waking the dispatcher', async () => {
+    const events = await seed(2, 1);
+    const published: string[] = [];
+    let kicks = 0;
+    await publishAfterCommit({ db, publish: async (ev) => void published.push(ev.id), kick: async () => void kicks++ });
+    expect(published.sort()).toEqual(events.map((e) => e.id).sort());
+    expect(kicks).toBe(0);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE sent_at IS NULL`)).rows[0].n).toBe(0);
+  });
+
+  it('kicks the dispatcher when publishing fails, leaving the rows for it (nothing lost, nothing marked sent)', async () => {
+    const events = await seed(1, 2);
+    let kicks = 0;
+    await publishAfterCommit({
+      db,
+      publish: async () => {
+        throw new Error('SNS is down');
+      },
+      kick: async () => void kicks++,
+    });
+    expect(kicks).toBe(1);
+    const { rows } = await pool.query(`SELECT event_id FROM ${schema}.outbox WHERE sent_at IS NULL ORDER BY seq`);
+    expect(rows.map((r: { event_id: string }) => r.event_id)).toEqual(events.map((e) => e.id));
+    // The dispatcher's pass then publishes them, in order.
+    const later: string[] = [];
+    await dispatchOutbox(db, async (ev) => void later.push(ev.id));
+    expect(later).toEqual(events.map((e) => e.id));
   });
 });

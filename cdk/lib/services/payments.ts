@@ -29,6 +29,8 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     environment: { PAYMENTS_TOPIC_ARN: topic.topicArn },
   });
   topic.grantPublish(dispatcher);
+  // The API publishes a webhook's payment event right after its commit (shared/mesh.ts publishAfterCommit).
+  topic.grantPublish(payments.fn);
   dispatcher.grantInvoke(payments.fn);
   payments.fn.addEnvironment('DISPATCHER_FUNCTION_NAME', dispatcher.functionName);
   new Rule(construct, 'OutboxSweep', {

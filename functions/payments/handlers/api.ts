@@ -16,7 +16,7 @@ import { providerSecret } from '../adapters/secrets';
 import { signStripePayload, stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { outboxRowsForProviderEvent, recentAppliedStripeEvents } from '../adapters/webhook-evidence';
 import { replayLatestWebhook } from '../core/webhook-replay';
-import { kickDispatcher } from '../../shared/mesh';
+import { kickDispatcher, publishAfterCommit, snsPublisher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
 import { apiBaseUrl } from '../../shared/endpoints';
@@ -53,7 +53,8 @@ function receiveWebhook<E extends { id: string }>(verify: (req: HttpRequest) => 
   return async (req) => {
     const event = await verify(req);
     const result = await withTransaction(runtime.db(), (client) => applyProviderEvent(client, toEvent(event), req.correlationId));
-    if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+    // The payment outcome is what the saga waits for: publish it now rather than through the dispatcher.
+    if (result.outcome === 'applied') await publishPaymentEvents();
     return json(200, { received: true, eventId: event.id, duplicate: result.duplicate, outcome: result.outcome });
   };
 }
@@ -63,6 +64,13 @@ async function stripeWebhookSecret(): Promise<string> {
   if (!webhookSecret) throw new HttpProblem(503, 'dependencyDown', 'Stripe webhook secret is not configured');
   return webhookSecret;
 }
+
+/** Publishes the outbox rows this process just committed (falls back to the dispatcher; shared/mesh.ts). */
+const publishPaymentEvents = async () => {
+  const kick = () => kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  const topicArn = runtime.cfg.PAYMENTS_TOPIC_ARN;
+  await (topicArn ? publishAfterCommit({ db: runtime.db(), publish: snsPublisher(sns, topicArn), kick }) : kick());
+};
 
 async function verifyStripe(req: HttpRequest) {
   return verifyStripeEvent(req.rawBody, req.headers['stripe-signature'], await stripeWebhookSecret());
@@ -153,7 +161,7 @@ async function postSession(req: HttpRequest) {
 async function postAbandon(req: HttpRequest) {
   const id = validate(z.string().uuid(), req.params.id, 'path.id');
   const result = await abandonSession(runtime.db(), id, req.correlationId);
-  if (result.outcome === 'applied') await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  if (result.outcome === 'applied') await publishPaymentEvents();
   return json(200, { sessionId: id, ...result });
 }
 
