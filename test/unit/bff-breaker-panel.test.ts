@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { resetConfigCache } from '../../functions/shared/config';
 import { httpApi } from '../../functions/shared/http';
+import { BreakerBoard, type BreakersView, setBreakerBoard } from '../../functions/bff/breaker-board';
 
 /**
  * GET /api/ops/breakers on a fresh instance: every configured service's breaker, before any call.
@@ -16,7 +17,6 @@ resetConfigCache();
 // require, not import: the environment above must be in place before the routes' modules load.
 const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
 const { downstreamRegistry } = require('../../functions/bff/downstream') as typeof import('../../functions/bff/downstream');
-const { BreakerBoard, setBreakerBoard } = require('../../functions/bff/breaker-board') as typeof import('../../functions/bff/breaker-board');
 
 beforeAll(() =>
   setBreakerBoard(
@@ -47,7 +47,7 @@ it('lists the six service breakers, closed and unused, in SERVICE_APIS order, wi
     };
     const res = await handler(event as never, {} as Context);
     expect(res.statusCode).toBe(200);
-    const body = JSON.parse(res.body) as import('../../functions/bff/breaker-board').BreakersView;
+    const body = JSON.parse(res.body) as BreakersView;
     expect(body.breakers.map((b) => b.name)).toEqual(SERVICES);
     for (const b of body.breakers) {
       expect(b).toMatchObject({ state: 'closed', stats: { fires: 0 }, concurrency: { maxInFlight: 16, maxQueue: 32 } });
