@@ -19,8 +19,10 @@ import { type BreakerSnapshot, breakerRank, breakerReport, onBreakerChange } fro
  * instance (a change during a publish is sent right after it), bounded by a timeout, and its
  * failures are logged (at most one line per LOG_EVERY_MS). On Lambda, the commands of a publish
  * started as a request ends are written to the socket before the handler returns; their replies
- * may be read only when the instance is thawed for its next request. A breaker that half-opens on
- * its timer while its instance is frozen shows as open, probe due, until the instance runs again.
+ * may be read only when the instance is thawed for its next request (a long freeze can make that
+ * publish count as timed out: one logged failure, the snapshot is in Redis all the same). A
+ * breaker that half-opens on its timer while its instance is frozen shows as open, probe due,
+ * until the instance runs again.
  *
  * Redis: `<prefix>:instance:<id>` holds the instance's snapshot (JSON, PX = TTL); the sorted set
  * `<prefix>:instances` indexes the ids by publish time, so reading is two commands whatever else
@@ -96,7 +98,7 @@ export interface BoardSettings {
 }
 
 const DEFAULTS: BoardSettings = { ttlMs: 60_000, intervalMs: 5_000, timeoutMs: 1_500, readReadyMs: 300, prefix: 'bff:breakers' };
-/** Publish failures are logged at most once per this interval (with the count since the last line). */
+/** Publish failures are logged at most once per this interval (with the count since the last success). */
 const LOG_EVERY_MS = 30_000;
 const STATES: readonly BreakerState[] = ['closed', 'halfOpen', 'open'];
 const SEVERITY: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
