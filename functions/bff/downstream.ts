@@ -19,7 +19,9 @@ export { backoffDelay };
  * sees itself; but N warm instances each need their own `volumeThreshold` failures to open,
  * and a recovered service is probed by every instance once. With the few warm BFF instances
  * this system runs, that is a handful of extra calls to a failing service, which is cheaper
- * than a Redis round trip (and a new failure mode) on every call.
+ * than a Redis round trip (and a new failure mode) on every call. For operators, each instance
+ * publishes snapshots of its breakers to Redis in the background (breaker-board.ts, on
+ * onBreakerChange); no breaker ever reads them back.
  *
  * Failures counted: network errors, timeouts and 5xx answers. 4xx answers (412 and 429
  * included) are the caller's business and count as successes. Every refusal is a 503
@@ -130,6 +132,27 @@ export interface CallOptions {
 
 type Caller = (method: string, path: string, opts: CallOptions) => Promise<ServiceResponse>;
 
+/** Told of every breaker state change of this instance, and of every breaker created (breaker-board.ts publishes on them). */
+type BreakerListener = (breaker: string, change: BreakerSnapshot['state'] | 'created') => void;
+const breakerListeners = new Set<BreakerListener>();
+
+/** Subscribes to this instance's breaker changes; returns the unsubscribe. */
+export function onBreakerChange(listener: BreakerListener): () => void {
+  breakerListeners.add(listener);
+  return () => breakerListeners.delete(listener);
+}
+
+function tell(breaker: string, change: BreakerSnapshot['state'] | 'created'): void {
+  for (const listener of breakerListeners) {
+    try {
+      listener(breaker, change);
+    } catch (err) {
+      // A listener must never break the breaker (or the call that moved it).
+      logger.warn('breaker listener failed', { breaker, error: (err as Error).message });
+    }
+  }
+}
+
 export interface BreakerSnapshot {
   name: string;
   state: 'closed' | 'open' | 'halfOpen';
@@ -175,10 +198,11 @@ export class Downstream {
         rollingCountBuckets: 10,
       },
     );
-    const note = (to: string) => () => {
+    const note = (to: BreakerSnapshot['state']) => () => {
       this.transitions.push({ to, at: new Date().toISOString() });
       if (this.transitions.length > 20) this.transitions.shift();
       logger.info('circuit breaker state', { breaker: name, state: to });
+      tell(name, to);
     };
     this.breaker.on('open', () => {
       this.openedAt = Date.now();
@@ -300,6 +324,7 @@ export function downstream(service: string): Downstream {
     const caller: Caller = (method, path, opts) => (client ??= ServiceClient.fromConfig(service, config())).call(method, path, opts);
     d = new Downstream(service, caller);
     registry.set(service, d);
+    tell(service, 'created');
   }
   return d;
 }
@@ -317,13 +342,16 @@ export function registerServices(names: readonly string[]): Downstream[] {
 export function registerDownstream(d: Downstream): Downstream {
   registry.get(d.name)?.shutdown();
   registry.set(d.name, d);
+  tell(d.name, 'created');
   return d;
 }
 
 export const downstreamRegistry = (): ReadonlyMap<string, Downstream> => registry;
 
+/** Where a breaker is listed: the configured services in SERVICE_APIS order, then the rest (drills). */
+export const breakerRank = (name: string): number => (services.includes(name) ? services.indexOf(name) : services.length);
+
 /** The configured services first (SERVICE_APIS order), then the rest (drills) as created. */
 export function breakerReport(): BreakerSnapshot[] {
-  const rank = (name: string) => (services.includes(name) ? services.indexOf(name) : services.length);
-  return [...registry.values()].sort((a, b) => rank(a.name) - rank(b.name)).map((d) => d.snapshot());
+  return [...registry.values()].sort((a, b) => breakerRank(a.name) - breakerRank(b.name)).map((d) => d.snapshot());
 }

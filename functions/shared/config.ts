@@ -164,6 +164,10 @@ const WiringShape = {
   WEB_ROOT: optionalText,
   /** The breaker drill's cool-down (its breakers judge after 4 calls). */
   BREAKER_DRILL_RESET_MS: positiveInt('BREAKER_DRILL_RESET_MS', 2000),
+  /** The breaker board (bff/breaker-board.ts): a BFF instance's snapshot lives this long in Redis without a new publish. */
+  BREAKER_BOARD_TTL_MS: positiveInt('BREAKER_BOARD_TTL_MS', 60_000),
+  /** ...and is published on every breaker state change, and at most this often while the instance serves. */
+  BREAKER_BOARD_INTERVAL_MS: positiveInt('BREAKER_BOARD_INTERVAL_MS', 5000),
   /** Per claims attempt (the whole claims call is bounded by BFF_CLAIMS_BUDGET_MS). */
   CLAIMS_TIMEOUT_MS: positiveInt('CLAIMS_TIMEOUT_MS', 8000),
   /** Refresh-token lifetime (identity). */

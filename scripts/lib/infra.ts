@@ -451,7 +451,7 @@ path "sys/health" { capabilities = ["read"] }
 /** Which Node the running MiniStack of ours puts first on its PATH (written when we start it). */
 /** What our MiniStack was started with (settings and Lambda Node): a change restarts it. */
 const MINISTACK_SETTINGS = path.join(PIDS, 'ministack.settings.json');
-/** MiniStack's entry point with the one correction that makes Lambda throttles behave as on AWS. */
+/** MiniStack's entry point with the corrections that make it behave as AWS does (throttles, callback tasks). */
 const MINISTACK_LAUNCHER = path.join(ROOT, 'localstack', 'ministack_launch.py');
 
 export async function ensureMinistack(): Promise<void> {
@@ -477,7 +477,7 @@ export async function ensureMinistack(): Promise<void> {
     LAMBDA_ACCOUNT_CONCURRENCY: String(limits.accountConcurrency),
     LAMBDA_WARM_TTL_SECONDS: String(limits.warmTtlSeconds),
     LAMBDA_NODE: `${lambdaNode.binary} v${lambdaNode.version}`,
-    // The launcher's AWS-fidelity correction (localstack/ministack_launch.py): a new one restarts.
+    // The launcher's AWS-fidelity corrections (localstack/ministack_launch.py): a new one restarts.
     LAUNCHER: createHash('sha256').update(fs.readFileSync(MINISTACK_LAUNCHER)).digest('hex').slice(0, 16),
   };
   if (await healthy()) {

@@ -3,11 +3,13 @@ import crypto from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { endpoints } from '../support/endpoints';
 import { accessibilityViolations, BASE, fitsWidth, launch, screenshot, testProduct, watchedPage, type WatchedPage } from './support';
+import type { BreakersView } from '../../functions/bff/breaker-board';
 
 /**
  * The /chaos page in a real browser: admin sign-in, a fault rule added and removed through the
- * form, the ETag race (1 winner, N-1 × 412), a saga failed on purpose with its compensations on
- * the timeline, the live breaker, rate-limit, outbox and DLQ panels, and an Idempotency-Key replay. The kill switch is not
+ * form, the ETag race (1 winner, N-1 × 412), sagas failed on purpose (at CreatePaymentSession; by
+ * error at WaitForPayment) with their compensations on the timeline, the live breaker panel (every
+ * BFF instance, merged), rate-limit, outbox and DLQ panels, and an Idempotency-Key replay. The kill switch is not
  * pressed here: it would clear the failure plans of suites running at the same time.
  */
 const WRITERS = 10;
@@ -62,9 +64,17 @@ it('signs in as admin and manages a fault rule', async () => {
   await page.getByLabel(/Route pattern/).fill(route);
   await page.getByLabel('Fault', { exact: true }).selectOption('latency');
   await page.getByLabel(/Value/).fill('300');
+  // A rule change refreshes the breaker panel at once (not only on its 2 s timer): its label says why.
+  const breakersRefreshed = () =>
+    page.waitForFunction(() => document.getElementById('breakers-updated')?.textContent?.includes('after a fault rule change'), null, {
+      polling: 'raf',
+      timeout: 10_000,
+    });
+  let refreshed = breakersRefreshed();
   await page.getByRole('button', { name: 'Add rule' }).click();
   const row = page.locator('#rules-table tbody tr', { hasText: route });
   await row.waitFor();
+  await refreshed;
   expect(await row.textContent()).toContain('latency 300 ms');
   const listed = (await (await fetch(`${endpoints().apiBaseUrl}/api/chaos/rules`)).json()) as { rules: Array<{ id: string; target: { route?: string } }> };
   const rule = listed.rules.find((r) => r.target.route === route);
@@ -72,8 +82,11 @@ it('signs in as admin and manages a fault rule', async () => {
   await screenshot(page, 'chaos-rules');
   expect(await accessibilityViolations(page)).toEqual([]);
 
+  await page.waitForFunction(() => !document.getElementById('breakers-updated')?.textContent?.includes('after a fault rule change'), null, { timeout: 10_000 });
+  refreshed = breakersRefreshed();
   await row.getByRole('button', { name: /Remove rule/ }).click();
   await row.waitFor({ state: 'detached' });
+  await refreshed;
   const after = (await (await fetch(`${endpoints().apiBaseUrl}/api/chaos/rules`)).json()) as { rules: Array<{ id: string }> };
   expect(after.rules.map((r) => r.id)).not.toContain(rule!.id);
 });
@@ -144,6 +157,41 @@ it('runs a saga failed at CreatePaymentSession and shows its compensations on th
   expect(await accessibilityViolations(page)).toEqual([]);
 });
 
+it("fails a saga by error at WaitForPayment: at once, with the step's own error (not the Task timeout), then compensates", async () => {
+  const { page } = w;
+  await page.locator('#saga-product').selectOption(product.id);
+  await page.getByLabel('Fail at step').selectOption('WaitForPayment');
+  await page.getByLabel('Mode').selectOption('error');
+  await page.getByRole('button', { name: 'Run saga with a forced failure' }).click();
+  await page.locator('#saga-order-state', { hasText: 'FAILED' }).waitFor({ timeout: 150_000 });
+  const timeline = page.locator('#saga-timeline');
+  await timeline.locator('.step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  const steps = await timeline
+    .locator('.step')
+    .evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.step, (e as HTMLElement).dataset.outcome, (e as HTMLElement).dataset.compensation]));
+  expect(steps).toEqual([
+    ['ReserveStock', 'succeeded', 'false'],
+    ['CreatePaymentSession', 'succeeded', 'false'],
+    ['WaitForPayment', 'failed', 'false'],
+    ['CancelPaymentSession', 'succeeded', 'true'],
+    ['ReleaseStock', 'succeeded', 'true'],
+    ['MarkOrderFailed', 'succeeded', 'true'],
+  ]);
+  const graph = page.locator('#chaos-saga');
+  await graph.locator('.sg-node[data-state="OrderFailed"][data-status="failed"]').waitFor({ timeout: 30_000 });
+  expect(await graph.locator('.sg-node[data-state="WaitForPayment"]').getAttribute('data-status')).toBe('caught');
+  expect(await graph.locator('.sg-edge.catch.taken[data-from="WaitForPayment"][data-to="CancelPaymentSession"]').count()).toBe(1);
+  // The step's own error: the failure plan's exception thrown by the step Lambda, which fails the
+  // task at once. An error left unseen would have kept the task waiting for its payment callback
+  // until the Task timed out (States.Timeout, "Task timed out waiting for callback").
+  await graph.locator('.sg-node[data-state="WaitForPayment"]').click();
+  const details = page.locator('#chaos-saga-details');
+  await details.getByText('failure plan: WaitForPayment').first().waitFor();
+  expect(await details.textContent()).not.toMatch(/States\.Timeout|timed out/i);
+  // Nothing was paid: the page does not pay for a saga failing at or before WaitForPayment.
+  expect(await product.stock()).toMatchObject({ reserved: 0 });
+});
+
 it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live', async () => {
   const { page } = w;
   // Failing calls through a drill breaker open it; the next calls fail fast with 503.
@@ -158,8 +206,65 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   expect(answers.slice(0, -1).every((s) => s === 502)).toBe(true);
   expect(answers.length).toBeGreaterThanOrEqual(5);
   expect(await page.locator('#drill-breaker').getAttribute('data-state')).toBe('open');
-  // The live table lists the answering instance's breakers.
-  await page.locator('#breakers-table tbody tr[data-breaker]').first().waitFor({ timeout: 10_000 });
+  const [, drillName, drillInstance] = /Breaker (drill:[\w-]+) on instance (\w+)/.exec((await page.locator('#drill-breaker').textContent())!)!;
+  // The panel refreshed after the drill: the merged table (every BFF instance) lists the drill
+  // breaker on the instance that opened it, whichever instance answered the page.
+  await page.locator('#breakers-updated', { hasText: 'after the drill' }).waitFor({ timeout: 10_000 });
+  const drillRow = page.locator(`#breakers-table tbody tr[data-breaker="${drillName}"][data-instance="${drillInstance}"]`);
+  await drillRow.waitFor({ timeout: 10_000 });
+  expect(await drillRow.locator('td').first().textContent()).toContain(drillInstance);
+  // Every row names its instance; every configured service has a row.
+  const named = await page.locator('#breakers-table tbody tr[data-breaker]').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.instance));
+  expect(named.length).toBeGreaterThanOrEqual(6);
+  expect(named.every((i) => i && /^\w+$/.test(i))).toBe(true);
+  // The drill's label follows its breaker on the board: after its 2 s cool-down the breaker half-opens
+  // (then closes on a good probe), and the label says so on the next refresh.
+  await page.waitForFunction(() => ['halfOpen', 'closed'].includes(document.getElementById('drill-breaker')?.dataset.state ?? ''), null, { timeout: 15_000 });
+  expect(await page.locator('#drill-breaker').textContent()).toMatch(new RegExp(`^Breaker ${drillName} on instance ${drillInstance}: (half-open|closed)\\.$`));
+
+  // Open breakers stand out, whichever instance they are on. Two instances, one with catalog open,
+  // shown as the board would answer (a real open service breaker would fail other suites' calls).
+  const self = (await (await fetch(`${endpoints().apiBaseUrl}/api/ops/breakers`)).json()) as BreakersView;
+  const now = Date.now();
+  const openRow = { instance: 'other042', self: false, ageMs: 4000, state: 'open' as const, stats: { fires: 9, successes: 1, failures: 5, rejects: 3, timeouts: 0 } };
+  const board: BreakersView = {
+    ...self,
+    instances: [
+      ...self.instances.filter((i) => i.self),
+      { instance: 'other042', self: false, startedAt: new Date(now - 60_000).toISOString(), publishedAt: new Date(now - 4000).toISOString(), ageMs: 4000, breakers: 6 },
+    ],
+    downstreams: self.downstreams
+      .filter((d) => !d.name.startsWith('drill:'))
+      .map((d) => {
+        const mine = d.instances.filter((r) => r.self);
+        if (d.name !== 'catalog') return { ...d, instances: [...mine, { ...openRow, state: 'closed' as const, stats: { ...openRow.stats, failures: 0, rejects: 0 } }] };
+        return { ...d, state: 'open' as const, openOn: 1, instances: [...mine, { ...openRow, openedAt: new Date(now - 2000).toISOString(), retryAfterSeconds: 3 }] };
+      }),
+  };
+  await page.route(/\/api\/ops\/breakers$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(board) }));
+  try {
+    const open = page.locator('#breakers-table tbody tr[data-breaker="catalog"][data-instance="other042"]');
+    await open.waitFor({ timeout: 10_000 });
+    expect(await open.getAttribute('data-state')).toBe('open');
+    expect(await open.getAttribute('class')).toContain('breaker-row-open');
+    const cells = await open.locator('th, td').allTextContents();
+    expect(cells).toEqual(['catalog', 'other042', 'open', '1', '5', '3', 'in 3 s', '4 s ago']);
+    const closed = page.locator('#breakers-table tbody tr[data-breaker="identity"][data-instance="other042"]');
+    const background = (l: typeof open) =>
+      l
+        .locator('td')
+        .first()
+        .evaluate((td) => getComputedStyle(td).backgroundColor);
+    expect(await background(open)).not.toBe(await background(closed));
+    expect(await page.locator('#breakers-open').textContent()).toBe('Open: catalog on other042. ');
+    expect(await page.locator('#breakers-summary').textContent()).toContain('2 BFF instances on the board');
+    // The answering instance's rows are marked as such.
+    expect(await page.locator('#breakers-table tbody tr[data-self="true"]').first().textContent()).toContain('answered this');
+    await screenshot(page, 'chaos-breakers-merged');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  } finally {
+    await page.unroute(/\/api\/ops\/breakers$/);
+  }
 
   await page.getByRole('button', { name: 'Send 8 requests to the demo limit' }).click();
   await page.locator('#burst-status', { hasText: '429' }).waitFor({ timeout: 30_000 });

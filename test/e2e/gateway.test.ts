@@ -3,6 +3,7 @@ import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/clie
 import { Client } from 'pg';
 import { awsClientConfig, endpoints } from '../support/endpoints';
 import { gatewayClient, type Res } from '../support/gateway-client';
+import type { BreakersView } from '../../functions/bff/breaker-board';
 
 /**
  * The gateway contracts through the public API: Idempotency-Key (via claims), the Redis
@@ -115,16 +116,31 @@ describe('circuit breaker', () => {
       expect(r.json().latencyMs).toBeLessThan(closedLatency / 4);
     }
 
-    // /api/ops/breakers shows it (breakers live per BFF instance: ask until that one answers).
-    // biome-ignore lint/suspicious/noExplicitAny: a breaker entry of the JSON answer, checked by toMatchObject below
-    let listed: any;
-    for (let i = 0; i < 40 && !listed; i++) {
-      const r = (await request('GET', '/api/ops/breakers')).json();
-      const b = r.breakers.find((x: { name: string; state: string }) => x.name === `drill:${name}` && x.state === 'open');
-      if (b) listed = b;
+    // /api/ops/breakers merges every BFF instance's breakers (the breaker board): whichever instance
+    // answers, the drill breaker is listed on the instance that opened it, named, with its counts.
+    // Calls at the same moment land on different instances: ask three at once (again, if they all
+    // came from one instance) so that another instance than the one that opened it answers too.
+    const views: BreakersView[] = [];
+    for (let round = 0; round < 3 && new Set(views.map((v) => v.instance)).size < 2; round++) {
+      const answers = await Promise.all([0, 1, 2].map(() => request('GET', '/api/ops/breakers')));
+      for (const a of answers) expect(a.status).toBe(200);
+      views.push(...answers.map((a) => a.json() as BreakersView));
     }
-    expect(listed).toMatchObject({ state: 'open', stats: { failures: expect.any(Number), rejects: expect.any(Number) } });
-    expect(listed.stats.failures).toBeGreaterThanOrEqual(3);
+    expect(new Set(views.map((v) => v.instance)).size).toBeGreaterThanOrEqual(2);
+    const rows = views.map((view) => {
+      expect(view.board).toBe('ok');
+      // The answering instance is marked, live; the one that opened the breaker is on the board.
+      expect(view.instances.filter((i) => i.self)).toEqual([expect.objectContaining({ instance: view.instance, ageMs: 0 })]);
+      const on = view.instances.find((i) => i.instance === instance);
+      expect(on).toMatchObject({ instance, self: view.instance === instance });
+      expect(on!.ageMs).toBeLessThan(view.ttlSeconds * 1000);
+      const row = view.downstreams.find((d) => d.name === `drill:${name}`)?.instances.find((r) => r.instance === instance);
+      expect(row).toMatchObject({ instance, self: view.instance === instance, openedAt: expect.any(String) });
+      expect(row!.stats.failures).toBeGreaterThanOrEqual(3);
+      return { row: row! };
+    });
+    // While it was open (its 2 s cool-down) the merged view said so, with the seconds until its probe.
+    expect(rows.filter((r) => r.row.state === 'open').map((r) => r.row.retryAfterSeconds)).toEqual(expect.arrayContaining([expect.any(Number)]));
 
     // After the cool-down the downstream has recovered: one probe (half-open) closes it.
     await new Promise((r) => setTimeout(r, Number(process.env.BREAKER_DRILL_RESET_MS ?? 2000) + 300));

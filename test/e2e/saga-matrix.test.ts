@@ -35,10 +35,16 @@ async function place(body: unknown): Promise<string> {
   return id;
 }
 
-/** Pays as soon as the order is payable; a saga that fails before that is fine (returns undefined). */
-async function payWhenPayable(id: string, opts: { decline?: boolean } = {}): Promise<OrderView | undefined> {
-  const order = await shopper.awaitPayable(id, 60_000).catch(() => undefined);
-  if (order) expect([200, 303, 402]).toContain(await shopper.pay(order, opts));
+/**
+ * Pays as soon as the order is payable; a saga that fails before that is fine (returns undefined).
+ * `mayBeCancelled`: the saga may cancel the session between "payable" and the payment (a step that
+ * fails right after the session was created), and the provider then refuses the confirmation (400).
+ */
+async function payWhenPayable(id: string, opts: { decline?: boolean; mayBeCancelled?: boolean } = {}): Promise<OrderView | undefined> {
+  // Up to 2 min: under this suite's own load (ten sagas at once, five of them hanging the step Lambda)
+  // a first step throttled at its reserved concurrency backs off for a minute before it runs.
+  const order = await shopper.awaitPayable(id, 120_000).catch(() => undefined);
+  if (order) expect([200, 303, 402, ...(opts.mayBeCancelled ? [400] : [])]).toContain(await shopper.pay(order, opts));
   return order;
 }
 
@@ -121,12 +127,26 @@ const MATRIX = ['ReserveStock', 'CreatePaymentSession', 'WaitForPayment', 'Captu
 
 async function failureCase(failAt: string, mode: 'error' | 'timeout'): Promise<void> {
   const id = await place(cart(1, 'stripe', { failAt, mode }));
-  await payWhenPayable(id);
+  // WaitForPayment failing by error fails as soon as it runs: the session is cancelled at once.
+  await payWhenPayable(id, { mayBeCancelled: failAt === 'WaitForPayment' && mode === 'error' });
   const t = await shopper.settled(id, 170_000);
   expect(t.state).toBe('FAILED');
   const done = FORWARD.slice(0, FORWARD.indexOf(failAt));
   const compensations = CHAIN[failAt];
   expect(steps(t)).toEqual([...done.map((s) => [s, 'succeeded', false]), [failAt, 'failed', false], ...compensations.map((s) => [s, 'succeeded', true])]);
+  // The step failed the way the plan said: by the plan's own exception (also WaitForPayment, whose
+  // Lambda only registers the task token: its error must fail the task, not leave it waiting for
+  // a callback until the Task times out), or by a timeout (the Lambda's own or the Task's).
+  const failed = t.steps.find((s) => s.step === failAt)!;
+  if (mode === 'error') {
+    expect({ failAt, error: failed.error, cause: failed.cause }).toEqual({
+      failAt,
+      error: expect.not.stringMatching(/timeout|timedout/i),
+      cause: expect.stringContaining(`failure plan: ${failAt}`),
+    });
+  } else {
+    expect({ failAt, error: failed.error }).toEqual({ failAt, error: expect.stringMatching(/^(States\.Timeout|Sandbox\.Timedout)$/) });
+  }
   const { rows } = await db.query('SELECT status FROM catalog.reservations WHERE order_id = $1', [id]);
   // Released — also after ReserveStock itself failed: the release leaves a tombstone, so a
   // reservation arriving late (a timed-out attempt still running) is refused.

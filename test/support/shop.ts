@@ -16,6 +16,7 @@ export interface TraceStep {
   outcome: string;
   compensation: boolean;
   error?: string;
+  cause?: string;
 }
 
 export interface OrderView {

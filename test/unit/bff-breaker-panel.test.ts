@@ -2,8 +2,12 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { resetConfigCache } from '../../functions/shared/config';
 import { httpApi } from '../../functions/shared/http';
+import { BreakerBoard, type BreakersView, setBreakerBoard } from '../../functions/bff/breaker-board';
 
-/** GET /api/ops/breakers on a fresh instance: every configured service's breaker, before any call. */
+/**
+ * GET /api/ops/breakers on a fresh instance: every configured service's breaker, before any call.
+ * Redis (the breaker board) is down here: the answer is this instance alone, never an error.
+ */
 const SERVICES = ['identity', 'catalog', 'claims', 'payments', 'orders', 'chaos'];
 process.env.SERVICE_NAME = 'bff';
 process.env.SERVICE_APIS = JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, { apiId: `${s}api`, stage: '$default' }])));
@@ -14,7 +18,17 @@ resetConfigCache();
 const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
 const { downstreamRegistry } = require('../../functions/bff/downstream') as typeof import('../../functions/bff/downstream');
 
-afterAll(() => downstreamRegistry().forEach((d) => d.shutdown()));
+beforeAll(() =>
+  setBreakerBoard(
+    new BreakerBoard(() => {
+      throw new Error('Redis is down');
+    }),
+  ),
+);
+afterAll(() => {
+  setBreakerBoard(undefined);
+  downstreamRegistry().forEach((d) => d.shutdown());
+});
 
 it('lists the six service breakers, closed and unused, in SERVICE_APIS order, with their bulkhead limits', async () => {
   const realFetch = global.fetch;
@@ -33,13 +47,15 @@ it('lists the six service breakers, closed and unused, in SERVICE_APIS order, wi
     };
     const res = await handler(event as never, {} as Context);
     expect(res.statusCode).toBe(200);
-    const body = JSON.parse(res.body) as {
-      breakers: { name: string; state: string; stats: { fires: number }; concurrency: { maxInFlight: number; maxQueue: number } }[];
-    };
+    const body = JSON.parse(res.body) as BreakersView;
     expect(body.breakers.map((b) => b.name)).toEqual(SERVICES);
     for (const b of body.breakers) {
       expect(b).toMatchObject({ state: 'closed', stats: { fires: 0 }, concurrency: { maxInFlight: 16, maxQueue: 32 } });
     }
+    // The merged view without the board: this instance only, marked, live.
+    expect(body.board).toBe('unavailable');
+    expect(body.instances).toEqual([expect.objectContaining({ instance: body.instance, self: true, ageMs: 0, breakers: SERVICES.length })]);
+    expect(body.downstreams.map((d) => [d.name, d.state, d.instances.map((r) => r.instance)])).toEqual(SERVICES.map((s) => [s, 'closed', [body.instance]]));
     expect(called).toBe(0);
   } finally {
     global.fetch = realFetch;

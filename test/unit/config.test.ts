@@ -22,6 +22,7 @@ describe('config: defaults of the variables shared modules read', () => {
     expect(claimsSettings(config({ ...base }))).toEqual({ ttlSeconds: 86_400, leaseSeconds: 30 });
     expect(claimsSettings(config({ ...base, CLAIMS_LEASE_SECONDS: '45' }))).toEqual({ ttlSeconds: 86_400, leaseSeconds: 45 });
     expect(breakerSettings({})).toEqual({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 5000, rollingWindowMs: 10_000 });
+    expect(config({ ...base })).toMatchObject({ BREAKER_BOARD_TTL_MS: 60_000, BREAKER_BOARD_INTERVAL_MS: 5000 });
     expect(retrySettings({ RETRY_MAX: '0' })).toEqual({ retries: 0, baseDelayMs: 50, maxDelayMs: 500, throttleRetries: 25, budgetMs: 20_000, shedAfterMs: 800 });
     expect(config({ ...base, ORDERS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' }).ORDERS_TOPIC_ARN).toMatch(/:orders$/);
   });
@@ -38,6 +39,7 @@ describe('config: a malformed value stops the cold start with a message naming i
     ['CLAIMS_TTL_SECONDS', '1.5'],
     ['CLAIMS_LEASE_SECONDS', '-30'],
     ['BREAKER_ERROR_PERCENT', '150'],
+    ['BREAKER_BOARD_TTL_MS', '60 s'],
     ['BREAKER_VOLUME_THRESHOLD', 'five'],
     ['BREAKER_RESET_MS', ''],
     ['RETRY_MAX', '-1'],

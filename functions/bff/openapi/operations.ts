@@ -269,8 +269,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   /* ---------- gateway contracts and their demos ---------- */
   'GET /api/ops/breakers': {
     tag: 'Gateway',
-    summary: "This BFF instance's circuit breakers",
-    answers: { 200: { description: 'One snapshot per downstream', body: R.BreakersSchema } },
+    summary: "Every BFF instance's circuit breakers, merged",
+    description:
+      "The answering instance's breakers live, and every other instance's from the snapshot it published to Redis (on each state change, and at most every few seconds while serving; an instance that stops publishing leaves after ttlSeconds). Per instance: its name and snapshot age; per downstream: the state on each instance, its counts and the seconds until a probe.",
+    answers: { 200: { description: 'Per instance and per downstream; the answering instance marked self', body: R.BreakersSchema } },
   },
   'GET /api/ops/breakers/drill/{name}': {
     tag: 'Gateway',

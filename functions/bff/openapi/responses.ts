@@ -8,6 +8,7 @@ import type { ChaosRule } from '../../shared/chaos';
 import { FaultSchema } from '../../shared/chaos';
 import { PROBLEM_BASE, ProblemType } from '../../shared/problem';
 import type { BreakerSnapshot } from '../downstream';
+import type { BreakersView } from '../breaker-board';
 
 /**
  * The answers of the public API as zod schemas, for the OpenAPI description only (the request
@@ -209,9 +210,54 @@ export const BreakerSnapshotSchema = z
   })
   .meta({ id: 'BreakerSnapshot' });
 
+const BreakerStateSchema = z.enum(['closed', 'open', 'halfOpen']);
+
+const BoardRowSchema = z
+  .object({
+    instance: z.string().meta({ description: 'The BFF instance this breaker lives on' }),
+    self: z.boolean().meta({ description: 'The instance that answered this request (its row is live, not a snapshot)' }),
+    ageMs: z.number().int().meta({ description: "Age of the instance's snapshot this row comes from (0: live)" }),
+    state: BreakerStateSchema,
+    stats: BreakerSnapshotSchema.shape.stats,
+    openedAt: Iso.optional(),
+    retryAfterSeconds: z.number().int().optional().meta({ description: 'Open: seconds until that instance lets a probe through (0: due)' }),
+  })
+  .meta({ id: 'BreakerBoardRow' });
+
 export const BreakersSchema = z
-  .object({ instance: z.string().meta({ description: 'The BFF instance that answered (breakers are per instance)' }), breakers: z.array(BreakerSnapshotSchema) })
-  .meta({ id: 'Breakers' });
+  .object({
+    instance: z.string().meta({ description: 'The BFF instance that answered (breakers live per instance)' }),
+    breakers: z.array(BreakerSnapshotSchema).meta({ description: "The answering instance's own breakers, live" }),
+    board: z.enum(['ok', 'unavailable']).meta({ description: "Whether the other instances' snapshots could be read from Redis (unavailable: this instance only)" }),
+    ttlSeconds: z.number().int().meta({ description: 'How long an instance stays on the board without publishing again' }),
+    instances: z
+      .array(
+        z.object({
+          instance: z.string(),
+          self: z.boolean(),
+          startedAt: Iso,
+          publishedAt: Iso,
+          ageMs: z.number().int().meta({ description: 'Age of its snapshot (0: the answering instance, live)' }),
+          breakers: z.number().int().meta({ description: 'How many breakers it has' }),
+        }),
+      )
+      .meta({ description: 'Every BFF instance on the breaker board: the answering one first, then the freshest' }),
+    downstreams: z
+      .array(
+        z.object({
+          name: z.string(),
+          state: BreakerStateSchema.meta({ description: 'The worst over the instances: open, then halfOpen, then closed' }),
+          openOn: z.number().int().meta({ description: 'How many instances have it open' }),
+          instances: z.array(BoardRowSchema),
+        }),
+      )
+      .meta({ description: 'Each downstream (services in configuration order, then drills) with its breaker on every instance' }),
+  })
+  .meta({
+    id: 'Breakers',
+    description:
+      "Every BFF instance's circuit breakers: each instance publishes a snapshot to Redis on every state change and at most every few seconds while serving (TTL ttlSeconds), merged here with the answering instance's live breakers",
+  });
 
 export const DrillResultSchema = z.object({
   instance: z.string(),
@@ -299,6 +345,7 @@ same<Same<z.output<typeof TraceEntrySchema>, TraceEntry>>();
 same<Same<z.output<typeof HistoryEventSchema>, HistoryEvent>>();
 same<Same<z.output<typeof ChaosRuleSchema>, ChaosRule>>();
 same<Same<z.output<typeof BreakerSnapshotSchema>, BreakerSnapshot>>();
+same<Same<z.output<typeof BreakersSchema>, BreakersView>>();
 
 export const SagaDefinitionSchema = z
   .looseObject({ Comment: z.string().optional(), StartAt: z.string(), States: z.record(z.string(), z.looseObject({ Type: z.string() })) })

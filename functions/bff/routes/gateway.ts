@@ -5,13 +5,15 @@ import { publicRoute, type PublicRoute } from '../access';
 import { HttpProblem } from '../../shared/problem';
 import { serviceRedis } from '../../shared/redis';
 import { ServiceClient } from '../../shared/service-client';
-import { breakerReport, breakerSettings, Downstream, downstreamRegistry, registerDownstream } from '../downstream';
+import { breakerBoard, INSTANCE } from '../breaker-board';
+import { breakerSettings, Downstream, downstreamRegistry, registerDownstream } from '../downstream';
 import { idempotent } from '../middleware/idempotency';
 
 /**
- * Gateway routes: breaker state (/api/ops/breakers), a breaker drill against a controllable
- * failing downstream, and demo routes that show the Idempotency-Key and rate-limit contracts
- * end to end before the storefront's own write routes exist.
+ * Gateway routes: breaker state (/api/ops/breakers: every BFF instance's breakers, merged from
+ * the breaker board), a breaker drill against a controllable failing downstream, and demo routes
+ * that show the Idempotency-Key and rate-limit contracts end to end before the storefront's own
+ * write routes exist.
  */
 export const EchoBody = z
   .object({
@@ -24,8 +26,6 @@ export const EchoBody = z
   .passthrough();
 const DRILL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 const MAX_DRILLS = 50;
-/** An instance id: tells the drill caller which BFF instance (and so which breakers) answered. */
-const INSTANCE = Math.random().toString(36).slice(2, 10);
 
 const redis = () => serviceRedis(config().REDIS_URL);
 const echoKey = (counterId: string) => `demo:idempotent-echo:${counterId}`;
@@ -54,8 +54,9 @@ function drill(name: string): Downstream {
 
 export function gatewayRoutes(): PublicRoute[] {
   return [
-    // Breaker states are what the /chaos page shows every visitor: readable by anyone.
-    publicRoute('GET', '/api/ops/breakers', 'anyone', () => json(200, { instance: INSTANCE, breakers: breakerReport() }, { 'cache-control': 'no-store' })),
+    // Breaker states are what the /chaos page shows every visitor: readable by anyone. This
+    // instance's breakers live, the other instances' from their snapshots on the breaker board.
+    publicRoute('GET', '/api/ops/breakers', 'anyone', async () => json(200, await breakerBoard().view(), { 'cache-control': 'no-store' })),
     // GET /api/ops/breakers/drill/{name}?status=503&delayMs=300: one call through the drill
     // breaker {name} to the claims service's fault route (failure plans only).
     // The drill is the /chaos page's demo (failure plans only, rate limited like every route).

@@ -45,13 +45,18 @@ async function loadRules() {
   renderRules();
 }
 
+/** A rule was added or removed: the panels that show its effects (the breakers) refresh now. */
+const changed = () => window.dispatchEvent(new CustomEvent('cm:rules-changed'));
+
 async function addRule(rule) {
   await api('api/chaos/rules', { method: 'POST', body: rule });
+  changed();
   await loadRules();
 }
 
 async function deleteRule(id) {
   await api(`api/chaos/rules/${encodeURIComponent(id)}`, { method: 'DELETE', accept: [404] });
+  changed();
 }
 
 async function setToggle(key, target, fault, on) {
@@ -186,6 +191,7 @@ function renderRules() {
 async function killSwitch() {
   try {
     const { body } = await api('api/chaos/rules', { method: 'DELETE' });
+    changed();
     announce(`Kill switch: ${body.cleared} rule${body.cleared === 1 ? '' : 's'} removed`);
     await loadRules();
   } catch (err) {

@@ -30,7 +30,21 @@ export async function mount(el) {
   const out = h('div', { id: 'saga-result' });
   const button = h(
     'button',
-    { type: 'button', id: 'run-saga', class: 'primary', onclick: () => runSaga(button, { failAt: step.value, mode: mode.value }, product.value, autopay.checked, out) },
+    {
+      type: 'button',
+      id: 'run-saga',
+      class: 'primary',
+      // Paying only makes sense when the failure comes after the payment: a saga failing at or
+      // before WaitForPayment cancels the payment session (a card confirmed then would be refused).
+      onclick: () =>
+        runSaga(
+          button,
+          { failAt: step.value, mode: mode.value },
+          product.value,
+          autopay.checked && saga.steps.indexOf(step.value) > saga.steps.indexOf('WaitForPayment'),
+          out,
+        ),
+    },
     'Run saga with a forced failure',
   );
   render(
@@ -47,7 +61,7 @@ export async function mount(el) {
       h('div', { class: 'field' }, h('label', { for: 'saga-step' }, 'Fail at step'), step),
       h('div', { class: 'field' }, h('label', { for: 'saga-mode' }, 'Mode'), mode),
       h('div', { class: 'field' }, h('label', { for: 'saga-product' }, 'Product'), product),
-      h('div', { class: 'field check' }, autopay, h('label', { for: 'saga-autopay' }, 'Pay with the test card when asked')),
+      h('div', { class: 'field check' }, autopay, h('label', { for: 'saga-autopay' }, 'Pay with the test card when asked (failures after WaitForPayment)')),
       button,
     ),
     out,
