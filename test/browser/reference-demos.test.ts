@@ -62,7 +62,7 @@ it('BFF: a replayed POST, a rate-limit refusal with its headers, the breakers', 
   expect(lines.join('\n')).toMatch(/Same key, another body: 422/);
   expect(lines.join('\n')).toMatch(/Effects of the three requests: 1/);
   expect(lines.join('\n')).toMatch(/Retry-After: \d+; RateLimit: "demo";r=0/);
-  expect(lines.join('\n')).toMatch(/Breakers on instance \S+: .*catalog (closed|open|halfOpen)/);
+  expect(lines.join('\n')).toMatch(/Breakers over \d+ BFF instance\(s\), answered by \S+: .*catalog (closed|open|halfOpen)/);
 });
 
 it('Identity: issue, JWKS, rotation, reuse revoking the family, logout revoking the JTI', async () => {

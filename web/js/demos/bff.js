@@ -35,8 +35,12 @@ export const bffDemo = {
       );
     }
 
+    // Every BFF instance publishes its breakers (Redis); the answer merges them: the worst state per downstream.
     const { body } = await api('api/ops/breakers', { auth: false });
-    const breakers = (body.breakers || []).filter((b) => !b.name.startsWith('drill:'));
-    log(`Breakers on instance ${body.instance}: ${breakers.map((b) => `${b.name} ${b.state}`).join(', ') || 'none yet'}`, { ok: breakers.length > 0 });
+    const downstreams = (body.downstreams || []).filter((d) => !d.name.startsWith('drill:'));
+    const states = downstreams.map((d) => `${d.name} ${d.state}${d.openOn ? ` (open on ${d.openOn})` : ''}`);
+    log(`Breakers over ${body.instances?.length ?? 1} BFF instance(s), answered by ${body.instance}: ${states.join(', ') || 'none yet'}`, {
+      ok: downstreams.length > 0,
+    });
   },
 };
