@@ -82,6 +82,8 @@ export class ServiceFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         keepNames: true,
+        // index.meta.json beside the bundle: what each input adds to it (npm run bundles reads it).
+        metafile: true,
         // The Node the runtime declares; the local emulator's workers run that same major
         // (scripts/lib/lambda-node.ts puts it first on MiniStack's PATH).
         target: LAMBDA_BUNDLE_TARGET,

@@ -88,7 +88,7 @@ function reportAnnotations(target: SynthTarget, templateFile: string): void {
 }
 
 /** The one stack template of the app, found through the cloud assembly's manifest. */
-function stackTemplate(outdir: string): string {
+export function stackTemplate(outdir: string): string {
   type Manifest = { artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }> };
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as Manifest;
   const stacks = Object.values(manifest.artifacts ?? {}).filter((a) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile);

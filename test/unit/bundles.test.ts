@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
+import { type BundleReport, bundleReports, bundleTable, contributorOf, familyOf, reportOf } from '../../scripts/lib/bundles';
+
+/**
+ * The bundle report (npm run bundles, scripts/lib/bundles.ts), and what the real bundles hold: the
+ * stack is synthesized with esbuild bundling (as `cdk synth` does), and each function's metafile is
+ * read back.
+ */
+describe('the bundle report', () => {
+  it('names the package an input belongs to (the innermost node_modules), or our folder', () => {
+    expect(contributorOf('node_modules/zod/v4/core/schemas.js')).toBe('zod');
+    expect(contributorOf('node_modules/@smithy/core/dist-es/submodules/protocols/index.js')).toBe('@smithy/core');
+    expect(contributorOf('node_modules/@aws-lambda-powertools/idempotency/node_modules/@aws-lambda-powertools/jmespath/lib/esm/index.js')).toBe(
+      '@aws-lambda-powertools/jmespath',
+    );
+    expect(contributorOf('functions/shared/http.ts')).toBe('functions/shared');
+    expect(contributorOf('stepfunctions/checkout-saga.asl.json')).toBe('stepfunctions/checkout-saga.asl.json');
+    expect(familyOf('@smithy/core')).toBe('AWS SDK');
+    expect(familyOf('@ioredis/commands')).toBe('Redis');
+    expect(familyOf('pg-protocol')).toBe('Postgres');
+    expect(familyOf('functions/bff')).toBe('ours');
+    expect(familyOf('jose')).toBe('other');
+  });
+
+  it('sums each package over its files and lists the largest first', () => {
+    const r = reportOf('Fn', {
+      outputs: {
+        'index.js.map': { bytes: 9, inputs: {} },
+        'index.js': {
+          bytes: 7000,
+          entryPoint: 'functions/x/handlers/api.ts',
+          inputs: {
+            'node_modules/zod/a.js': { bytesInOutput: 1024 },
+            'node_modules/zod/b.js': { bytesInOutput: 2048 },
+            'functions/x/handlers/api.ts': { bytesInOutput: 1024 },
+            'node_modules/empty/index.js': { bytesInOutput: 0 },
+          },
+        },
+      },
+    });
+    expect(r).toMatchObject({ fn: 'Fn', bytes: 7000, entryPoint: 'functions/x/handlers/api.ts' });
+    expect(r.contributors).toEqual([
+      { name: 'zod', bytes: 3072 },
+      { name: 'functions/x', bytes: 1024 },
+    ]);
+    expect(bundleTable([r], 1)).toContain('| Fn | 7 | zod 3, 1 more 1 |');
+  });
+});
+
+describe('the Lambda bundles', () => {
+  let outdir: string;
+  let reports: BundleReport[];
+  const bundle = (fn: string) => {
+    const r = reports.find((x) => x.fn === fn);
+    if (!r) throw new Error(`no function ${fn} among ${reports.map((x) => x.fn).join(', ')}`);
+    return r;
+  };
+  const packages = (fn: string) => bundle(fn).contributors.map((c) => c.name);
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-bundles-'));
+    // Asset metadata (aws:asset:path) is what the cdk CLI asks for; the report finds each bundle through it.
+    const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+    new CheckoutMeshStack(app, 'CheckoutMesh', { env: { account: '000000000000', region: 'us-east-1' } });
+    app.synth();
+    reports = bundleReports(path.join(outdir, 'CheckoutMesh.template.json'));
+  }, 180_000);
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('writes an esbuild metafile next to every bundle', () => {
+    expect(reports.length).toBeGreaterThanOrEqual(13);
+    for (const r of reports) expect([r.fn, r.entryPoint]).toEqual([r.fn, expect.stringMatching(/^functions\/[a-z]+\/handlers\/[a-z-]+\.ts$/)]);
+    expect(packages('PaymentsApi')).toContain('stripe');
+  });
+});
