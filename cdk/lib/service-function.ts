@@ -12,6 +12,8 @@ import { lambdaNetworkProps } from './network';
 import { LAMBDA_BUNDLE_TARGET, LAMBDA_RUNTIME } from './lambda-runtime';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
+/** What `@aws-sdk/credential-provider-node` resolves to in a bundle: the Lambda environment's credentials only. */
+const LAMBDA_CREDENTIALS = path.join(FUNCTIONS_DIR, 'shared', 'lambda-credentials.ts');
 
 export interface ServiceFunctionProps {
   /** Service folder under functions/ (also SERVICE_NAME and the Vault role). */
@@ -90,6 +92,10 @@ export class ServiceFunction extends NodejsFunction {
         format: OutputFormat.CJS,
         // middy and jose ship ESM; prefer their module entry so esbuild can tree-shake.
         mainFields: ['module', 'main'],
+        // The SDK's default credential chain is the environment (what Lambda provides) plus a dozen
+        // providers that never answer in a Lambda and build their own STS/SSO clients (~300 KB of
+        // every bundle): the bundle gets the environment part alone (functions/shared/lambda-credentials.ts).
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS },
         logLevel: LogLevel.ERROR,
         commandHooks: {
           beforeBundling: () => [],

@@ -7,7 +7,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
  * accepts only callers whose role was granted `execute-api:Invoke` on the route, so every call
  * between services, the JWKS fetch included, goes out signed. Credentials come from the
  * standard provider chain (a Lambda's role session from its environment; a developer's profile
- * or the emulator's root key in scripts and tests) and are refreshed by the chain itself.
+ * or the emulator's root key in scripts and tests) and are refreshed by the chain itself. In a
+ * Lambda bundle that chain is its environment part alone (shared/lambda-credentials.ts).
  */
 export interface SignableRequest {
   method: string;

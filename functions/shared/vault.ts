@@ -188,6 +188,7 @@ export function vaultAuth(cfg: VaultSettings): VaultAuth {
   }
   const role = cfg.VAULT_AWS_ROLE;
   if (!role) throw new VaultConfigError('VAULT_AWS_ROLE is required when VAULT_AUTH=aws-iam');
+  // The role's credentials (in a Lambda bundle, its environment: shared/lambda-credentials.ts).
   const credentials = defaultProvider();
   const stsEndpoint = resolveStsEndpoint(cfg);
   return new LoginTokenAuth({

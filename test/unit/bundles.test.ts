@@ -76,4 +76,10 @@ describe('the Lambda bundles', () => {
     for (const r of reports) expect([r.fn, r.entryPoint]).toEqual([r.fn, expect.stringMatching(/^functions\/[a-z]+\/handlers\/[a-z-]+\.ts$/)]);
     expect(packages('PaymentsApi')).toContain('stripe');
   });
+
+  it("carries the environment's credentials, not the SDK's default chain with its STS/SSO clients", () => {
+    const chain = /^@aws-sdk\/(credential-provider-(node|ini|sso|web-identity|process|login|http)|nested-clients|token-providers)$/;
+    for (const r of reports) expect([r.fn, r.contributors.map((c) => c.name).filter((n) => chain.test(n))]).toEqual([r.fn, []]);
+    expect(packages('PaymentsMeshDispatcher')).toContain('@aws-sdk/client-sns');
+  });
 });
