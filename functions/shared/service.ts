@@ -1,5 +1,5 @@
 import { config, type Config } from './config';
-import { serviceDb, type LeasedPool } from './db';
+import type { LeasedPool } from './db';
 import { serviceRedis } from './redis';
 import { type Check, runChecks } from './health';
 import { httpApi, json, route, type HttpApiOptions, type HttpRequest, type Route } from './http';
@@ -8,20 +8,20 @@ import { chaosMiddlewares } from './chaos';
 import type Redis from 'ioredis';
 
 /**
- * What every service Lambda has: its configuration, its Vault-leased Postgres pool,
- * its Redis client, and one way to build its HTTP handler.
+ * What every service Lambda has: its configuration, its Vault-leased Postgres pool (when it has a
+ * database), its Redis client, and one way to build its HTTP handler.
  */
 export interface ServiceRuntime {
   name: string;
   cfg: Config;
+  /** The Vault-leased pool; throws for a service created without `postgres`. */
   db: () => LeasedPool;
   redis: () => Redis;
-  /** Per-invocation hook: refresh the database lease when it is due (scheduled handlers call it too). */
-  beforeEach: () => Promise<void>;
   /**
    * The service's HTTP handler: a /health route reporting each dependency, then `routes`; chaos
    * first, then the IAM caller check (no verified principal: refused; identity headers believed
-   * only from the BFF); the per-invocation hook (then `opts.beforeEach`); the core's error mapping.
+   * only from the BFF); the per-invocation hook (the database lease refreshed when it is due, then
+   * `opts.beforeEach`); the core's error mapping.
    */
   api(routes: Route[], opts?: Pick<HttpApiOptions, 'beforeEach' | 'toProblem'>): ReturnType<typeof httpApi>;
 }
@@ -29,7 +29,11 @@ export interface ServiceRuntime {
 export function serviceRuntime(
   name: string,
   deps: {
-    postgres?: boolean;
+    /**
+     * The service's database: `serviceDb` (shared/db.ts), passed in rather than imported here, so a
+     * service without one (chaos) does not bundle pg and the Vault client.
+     */
+    postgres?: (cfg: Config) => LeasedPool;
     redis?: boolean;
     extraChecks?: Record<string, Check>;
     /** Routes authenticated another way than IAM (provider webhooks through the public API). */
@@ -37,7 +41,11 @@ export function serviceRuntime(
   } = {},
 ): ServiceRuntime {
   const cfg = config();
-  const db = () => serviceDb(cfg);
+  const pool = deps.postgres;
+  const db = (): LeasedPool => {
+    if (!pool) throw new Error(`the ${name} service has no database`);
+    return pool(cfg);
+  };
   const redis = () => serviceRedis(cfg.REDIS_URL);
   const checks: Record<string, Check> = { ...(deps.extraChecks ?? {}) };
   if (deps.postgres) {
@@ -84,5 +92,5 @@ export function serviceRuntime(
         await opts.beforeEach?.();
       },
     });
-  return { name, cfg, db, redis, beforeEach, api };
+  return { name, cfg, db, redis, api };
 }

@@ -20,6 +20,8 @@ export interface BundleReport {
   /** The function's logical id without CDK's hash suffix (PaymentsApi, OrdersSagaSagaStep, ...). */
   fn: string;
   entryPoint: string;
+  /** The asset directory (index.js, its map, its metafile); empty when built from a metafile alone. */
+  asset: string;
   /** Bytes of the minified index.js (what the metafile says it wrote). */
   bytes: number;
   /** Bytes of index.js.map beside it (0 when absent). */
@@ -28,7 +30,7 @@ export interface BundleReport {
   contributors: Contributor[];
 }
 
-interface Metafile {
+export interface Metafile {
   outputs: Record<string, { bytes: number; entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
 }
 
@@ -49,7 +51,7 @@ export function contributorOf(input: string): string {
 }
 
 /** One bundle's report from its metafile (the output that has an entry point: index.js). */
-export function reportOf(fn: string, meta: Metafile, mapBytes = 0): BundleReport {
+export function reportOf(fn: string, meta: Metafile, asset = '', mapBytes = 0): BundleReport {
   const output = Object.values(meta.outputs).find((o) => o.entryPoint);
   if (!output) throw new Error(`${fn}: the metafile has no output with an entry point`);
   const sums = new Map<string, number>();
@@ -59,7 +61,7 @@ export function reportOf(fn: string, meta: Metafile, mapBytes = 0): BundleReport
     sums.set(name, (sums.get(name) ?? 0) + bytesInOutput);
   }
   const contributors = [...sums].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
-  return { fn, entryPoint: output.entryPoint!, bytes: output.bytes, mapBytes, contributors };
+  return { fn, entryPoint: output.entryPoint!, asset, bytes: output.bytes, mapBytes, contributors };
 }
 
 /**
@@ -77,7 +79,7 @@ export function bundleReports(templateFile: string): BundleReport[] {
       if (!fs.existsSync(metaFile)) throw new Error(`${logicalId}: no ${METAFILE} in ${path.relative(process.cwd(), asset)}`);
       const map = path.join(asset, 'index.js.map');
       const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Metafile;
-      return reportOf(logicalId.replace(/[0-9A-F]{8}$/, ''), meta, fs.existsSync(map) ? fs.statSync(map).size : 0);
+      return reportOf(logicalId.replace(/[0-9A-F]{8}$/, ''), meta, asset, fs.existsSync(map) ? fs.statSync(map).size : 0);
     });
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { CheckoutMeshStack } from '../../cdk/lib/checkout-mesh-stack';
-import { type BundleReport, bundleReports, bundleTable, contributorOf, familyOf, reportOf } from '../../scripts/lib/bundles';
+import { type BundleReport, bundleReports, bundleTable, contributorOf, familyOf, METAFILE, type Metafile, reportOf } from '../../scripts/lib/bundles';
 
 /**
  * The bundle report (npm run bundles, scripts/lib/bundles.ts), and what the real bundles hold: the
@@ -60,6 +60,12 @@ describe('the Lambda bundles', () => {
     return r;
   };
   const packages = (fn: string) => bundle(fn).contributors.map((c) => c.name);
+  /** Our own files in a bundle (from its metafile). */
+  const ownFiles = (fn: string) => {
+    const meta = JSON.parse(fs.readFileSync(path.join(bundle(fn).asset, METAFILE), 'utf8')) as Metafile;
+    const out = Object.values(meta.outputs).find((o) => o.entryPoint)!;
+    return Object.keys(out.inputs).filter((i) => !i.includes('node_modules/'));
+  };
 
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-bundles-'));
@@ -81,5 +87,16 @@ describe('the Lambda bundles', () => {
     const chain = /^@aws-sdk\/(credential-provider-(node|ini|sso|web-identity|process|login|http)|nested-clients|token-providers)$/;
     for (const r of reports) expect([r.fn, r.contributors.map((c) => c.name).filter((n) => chain.test(n))]).toEqual([r.fn, []]);
     expect(packages('PaymentsMeshDispatcher')).toContain('@aws-sdk/client-sns');
+  });
+
+  it('leaves out of a function the shared code it does not use', () => {
+    // Chaos keeps its rules in Redis and has no database: no pg, no Vault client.
+    expect(packages('ChaosApi')).toEqual(expect.arrayContaining(['ioredis', '@middy/core']));
+    expect(packages('ChaosApi').filter((p) => /^(pg|pg-.*)$/.test(p))).toEqual([]);
+    expect(ownFiles('ChaosApi').filter((f) => /shared\/(db|vault)\.ts$/.test(f))).toEqual([]);
+    // The scheduled purge is no HTTP handler: no Redis, no middy, no chaos.
+    expect(packages('ClaimsPurgeFn')).toContain('pg');
+    expect(packages('ClaimsPurgeFn').filter((p) => /^(ioredis|@middy\/core)$/.test(p))).toEqual([]);
+    expect(ownFiles('ClaimsPurgeFn').filter((f) => /shared\/(chaos|http|redis)\.ts$/.test(f))).toEqual([]);
   });
 });

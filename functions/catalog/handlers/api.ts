@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
+import { serviceDb } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { PgProductRepository } from '../adapters/pg-repository';
 import { RedisProductCache } from '../adapters/redis-cache';
@@ -9,7 +10,7 @@ import { noneMatchHits, toEtag } from '../core/etag';
 import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Product } from '../core/model';
 import * as z from 'zod';
 
-const runtime = serviceRuntime('catalog', { postgres: true, redis: true });
+const runtime = serviceRuntime('catalog', { postgres: serviceDb, redis: true });
 const cache = new RedisProductCache(runtime.redis);
 let service: CatalogService | undefined;
 // Built on first use: the pool leases its credentials then, not at import.

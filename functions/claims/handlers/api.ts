@@ -1,10 +1,11 @@
 import { json, parseJsonBody, route } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
+import { serviceDb } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { ClaimStore } from '../adapters/pg-store';
 import { ClaimRequest, claimsSettings, OutcomeRequest } from '../core/model';
 
-const runtime = serviceRuntime('claims', { postgres: true });
+const runtime = serviceRuntime('claims', { postgres: serviceDb });
 let store: ClaimStore | undefined;
 const claims = () => (store ??= new ClaimStore(runtime.db(), claimsSettings(runtime.cfg)));
 

@@ -1,6 +1,7 @@
 import { bearerToken, FORWARDED_BEARER_HEADER } from '../../shared/auth';
 import { redisReady } from '../../shared/redis';
 import { json, parseJsonBody, route, type HttpRequest } from '../../shared/http';
+import { serviceDb } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { PgUserRepo } from '../adapters/pg-users';
 import { identityProblem } from '../adapters/problems';
@@ -11,7 +12,7 @@ import { KeyRing } from '../core/keys';
 import { LoginLimiter, loginLimits } from '../core/rate-limit';
 import { ACCESS_TOKEN_TTL_SEC } from '../core/tokens';
 
-const runtime = serviceRuntime('identity', { postgres: true, redis: true });
+const runtime = serviceRuntime('identity', { postgres: serviceDb, redis: true });
 
 let service: AuthService | undefined;
 function auth(): AuthService {

@@ -8,6 +8,7 @@ import { outboxStats } from '../../shared/events';
 import { kickDispatcher } from '../../shared/mesh';
 import * as z from 'zod';
 import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
+import { serviceDb } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { HttpProblem } from '../../shared/problem';
 import { ServiceClient } from '../../shared/service-client';
@@ -23,7 +24,7 @@ const sfn = new SFNClient({});
 const lambda = new LambdaClient({});
 const sqs = new SQSClient({});
 const runtime = serviceRuntime('orders', {
-  postgres: true,
+  postgres: serviceDb,
   extraChecks: {
     stepFunctions: async () => {
       const sm = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: runtime.cfg.STATE_MACHINE_ARN }));

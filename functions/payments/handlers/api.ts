@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { dlqDepths, redriveDlq } from '../../shared/dlq';
 import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
 import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
-import { withTransaction } from '../../shared/db';
+import { serviceDb, withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { outboxStats } from '../../shared/events';
 import { HttpProblem } from '../../shared/problem';
@@ -32,7 +32,7 @@ const sns = new SNSClient({});
 const lambda = new LambdaClient({});
 const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
-  postgres: true,
+  postgres: serviceDb,
   // Providers call the webhooks through the public API, unsigned: each is verified by its signature.
   openRoutes: (req) => req.method === 'POST' && /^\/webhooks\/[^/]+$/.test(req.path),
   extraChecks: {
