@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type * as z from 'zod';
 import * as R from '../../functions/bff/openapi/responses';
 import { loginAs } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
 
 /**
- * The OpenAPI description against the deployed stack: it is served (and the reference page with
+ * The OpenAPI description against the deployed stack: it is served, as built (and the reference page with
  * its vendored renderer), and what the live routes answer fits the response schemas the
  * description is built from (functions/bff/openapi/responses.ts). The unit test compares the
  * description with the route table; this one compares it with the answers. Read-only (logins aside).
@@ -38,6 +40,8 @@ it('GET /api/openapi.json serves the OpenAPI 3.1 description, and /reference/api
   expect(doc.openapi).toBe('3.1.0');
   expect(doc.paths['/api/orders'].post['x-access']).toBe('signedIn');
   expect(doc.paths['/api/chaos/rules'].post['x-access']).toBe('admin');
+  // What the BFF serves is the description built at build time (web/openapi.json, npm run build:web), shipped with its bundle.
+  expect(doc).toEqual(JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'web', 'openapi.json'), 'utf8')));
 
   const page = await fetch(`${api}/reference/api`);
   expect(page.status).toBe(200);

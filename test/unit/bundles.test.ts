@@ -89,6 +89,13 @@ describe('the Lambda bundles', () => {
     expect(packages('PaymentsMeshDispatcher')).toContain('@aws-sdk/client-sns');
   });
 
+  it('serves the OpenAPI description from a file built at build time: no generator in the BFF', () => {
+    expect(packages('BffApi')).toContain('zod');
+    expect(packages('BffApi')).not.toContain('zod-openapi');
+    expect(ownFiles('BffApi').filter((f) => f.startsWith('functions/bff/openapi/'))).toEqual([]);
+    expect(fs.existsSync(path.join(bundle('BffApi').asset, 'web', 'openapi.json'))).toBe(true);
+  });
+
   it('leaves out of a function the shared code it does not use', () => {
     // Chaos keeps its rules in Redis and has no database: no pg, no Vault client.
     expect(packages('ChaosApi')).toEqual(expect.arrayContaining(['ioredis', '@middy/core']));

@@ -2,29 +2,21 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resetConfigCache } from '../../functions/shared/config';
-import { closeRedis } from '../../functions/shared/redis';
-import { downstreamRegistry } from '../../functions/bff/downstream';
 import { OPERATIONS, OUTSIDE_BFF } from '../../functions/bff/openapi/operations';
 import { openApiPath } from '../../functions/bff/openapi/document';
+import { bffRouteTable, closeBffRouteTable, openApiFile, renderOpenApi } from '../../scripts/lib/openapi';
 
 /**
  * The OpenAPI description against the route table, both ways: every route the BFF serves has a
  * description (and no description outlives its route), each operation's security is the access
  * its route declares, and the document served at GET /api/openapi.json is valid OpenAPI 3.1 by a
  * third-party validator (@seriousme/openapi-schema-validator: the official 3.1 JSON Schema).
+ * The BFF serves the description built at build time (web/openapi.json, `npm run build:web`):
+ * these tests read what it serves, so a file that misses a route fails them, and the file must be
+ * exactly what the current routes and schemas build.
  */
-process.env.SERVICE_NAME = 'bff';
-process.env.SERVICE_APIS = JSON.stringify(
-  Object.fromEntries(['identity', 'catalog', 'claims', 'payments', 'orders', 'chaos'].map((s) => [s, { apiId: `${s}api`, stage: '$default' }])),
-);
-process.env.AWS_ENDPOINT_URL = 'http://emulator.test';
-process.env.WEB_ROOT = path.resolve(__dirname, '..', '..', 'web');
-resetConfigCache();
-// require, not import: the environment above must be in place before the routes' modules load.
-const { publicRoutes } = require('../../functions/bff/routes') as typeof import('../../functions/bff/routes');
-
-const routes = publicRoutes();
+const WEB_ROOT = path.resolve(__dirname, '..', '..', 'web');
+const routes = bffRouteTable(WEB_ROOT);
 const VALIDATOR_CLI = path.join(path.dirname(require.resolve('@seriousme/openapi-schema-validator/package.json')), 'bin', 'validate-api-cli.js');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
@@ -56,10 +48,7 @@ beforeAll(async () => {
   doc = JSON.parse(String(res.body)) as Doc;
   if (process.env.OPENAPI_DUMP) fs.writeFileSync(process.env.OPENAPI_DUMP, JSON.stringify(doc, null, 2));
 });
-afterAll(async () => {
-  await closeRedis();
-  for (const d of downstreamRegistry().values()) d.shutdown();
-});
+afterAll(closeBffRouteTable);
 
 const operations = () =>
   Object.entries(doc.paths).flatMap(([p, item]) =>
@@ -69,6 +58,15 @@ const operations = () =>
   );
 
 describe('the OpenAPI description and the route table', () => {
+  it('is served from web/openapi.json, which is what the current routes and schemas build (run `npm run build:web` when this fails)', () => {
+    const built = fs.readFileSync(openApiFile(WEB_ROOT), 'utf8');
+    const fresh = renderOpenApi(routes);
+    // The structure first (a readable diff), then the bytes.
+    expect(JSON.parse(built)).toEqual(JSON.parse(fresh));
+    expect(built).toBe(fresh);
+    expect(doc).toEqual(JSON.parse(built));
+  });
+
   it('describes every route, and nothing that is not a route (both ways)', () => {
     const fromTable = routes.map((r) => `${r.method} ${openApiPath(r.path)}`);
     const outside = Object.keys(OUTSIDE_BFF);

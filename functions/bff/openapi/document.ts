@@ -200,7 +200,7 @@ export function buildOpenApiDocument(routes: DescribedRoute[], opts: { version?:
         '`application/problem+json` (RFC 9457) with a stable `type`. Every answer carries `RateLimit` and `RateLimit-Policy`; ' +
         'side-effecting routes marked so need an `Idempotency-Key`; product changes need `If-Match` with the ETag of your last read. ' +
         'Sign in with POST /api/auth/login and send the access token as `Authorization: Bearer <token>`. ' +
-        'Generated at run time from the zod schemas the handlers validate with (functions/bff/openapi/).',
+        'Generated at build time (npm run build:web) from the route table and the zod schemas the handlers validate with (functions/bff/openapi/).',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     // Relative to this document (<base>/api/openapi.json): the API Gateway stage is part of <base>.

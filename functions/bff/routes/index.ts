@@ -18,8 +18,9 @@ export const publicRoutes = (): PublicRoute[] => {
   const cfg = config();
   // Every configured service's breaker exists from the start (the panel lists all of them).
   registerServices(Object.keys(cfg.SERVICE_APIS));
-  const routes: PublicRoute[] = [
-    ...staticRoutes(cfg.WEB_ROOT ?? path.join(__dirname, 'web'), cfg.STRIPE_PUBLIC_API_BASE),
+  const webRoot = cfg.WEB_ROOT ?? path.join(__dirname, 'web');
+  return [
+    ...staticRoutes(webRoot, cfg.STRIPE_PUBLIC_API_BASE),
     ...healthRoutes(),
     ...authRoutes(),
     ...catalogRoutes(),
@@ -28,8 +29,7 @@ export const publicRoutes = (): PublicRoute[] => {
     ...orderRoutes(),
     ...configRoutes(),
     ...opsRoutes(),
+    // The description of this very table (itself included), built from it at build time.
+    ...openApiRoutes(webRoot),
   ];
-  // The description of this very table (itself included), served at GET /api/openapi.json.
-  routes.push(...openApiRoutes(() => routes));
-  return routes;
 };
