@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+// Each class from its own module, not the package index (which loads every limiter): see rate-limiter-flexible.d.ts.
+import RateLimiterRedis from 'rate-limiter-flexible/lib/RateLimiterRedis';
+import RateLimiterRes from 'rate-limiter-flexible/lib/RateLimiterRes';
 import type { Config } from '../../shared/config';
 import { IdentityError } from './errors';
 
