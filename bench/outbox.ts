@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Pool } from 'pg';
 import { withTransaction } from '../functions/shared/db';
 import { appendOutbox, newEvent, type EventEnvelope } from '../functions/shared/events';
-import { kickDispatcher, snsPublisher } from '../functions/shared/mesh';
+import { dispatcherKick, snsPublisher } from '../functions/shared/mesh';
+import { createSigner } from '../functions/shared/sigv4';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
 import { awsConfig } from './lib/env';
@@ -39,7 +39,11 @@ export const outbox: Benchmark = {
     const dispatcher = resources.find((r) => r.ResourceType === 'AWS::Lambda::Function' && /^PaymentsMeshDispatcher/.test(r.LogicalResourceId ?? ''))?.PhysicalResourceId;
     const topicArn = e.stack.PaymentsTopicArn;
     if (!dispatcher || !topicArn) throw new Error('payments dispatcher or topic not found in the stack');
-    const lambda = new LambdaClient(awsConfig(e));
+    const aws = awsConfig(e);
+    const kickDispatcher = dispatcherKick(
+      { AWS_REGION: aws.region, AWS_ENDPOINT_URL: aws.endpoint, DISPATCHER_FUNCTION_NAME: dispatcher },
+      { signer: createSigner({ region: aws.region, service: 'lambda', credentials: aws.credentials }) },
+    );
     const publish = snsPublisher(new SNSClient(awsConfig(e)), topicArn);
     const pool = new Pool({ connectionString: e.postgresUrl, max: 4, options: '-c search_path=payments' });
     const sent = new Map<string, { at: number; path: 'ours' | 'floor'; block: number }>();
@@ -71,7 +75,7 @@ export const outbox: Benchmark = {
           sent.set(event.id, { at, path, block: b });
           if (path === 'ours') {
             await withTransaction(pool, (tx) => appendOutbox(tx, event, { aggregateType: 'Bench', aggregateId: `bench-${runId}-${n}` }));
-            pending.push(kickDispatcher(lambda, dispatcher));
+            pending.push(kickDispatcher());
           } else {
             pending.push(publish(event, { seq: '0', eventId: event.id, aggregateId: '', eventType: event.type, envelope: event }));
           }

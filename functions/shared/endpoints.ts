@@ -1,5 +1,5 @@
 /**
- * The one place that knows how an API Gateway API is addressed.
+ * The one place that knows how an API Gateway API (and Lambda's own API) is addressed.
  *
  * On AWS an API is reached at https://{apiId}.execute-api.{region}.amazonaws.com/{stage}.
  * On a LocalStack-compatible emulator (AWS_ENDPOINT_URL set) the same API is served at
@@ -26,4 +26,12 @@ export function parseExecuteApiUrl(url: string): ApiAddress & { region: string }
   const m = /^https:\/\/([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\/([^/]+))?\/?$/.exec(url);
   if (!m) throw new Error(`Not an execute-api URL: ${url}`);
   return { apiId: m[1], region: m[2], stage: m[3] ?? '$default' };
+}
+
+/**
+ * Lambda's API (Invoke): the emulator's endpoint when AWS_ENDPOINT_URL is set, else the region's
+ * endpoint (what the SDK resolves in the aws partition).
+ */
+export function lambdaApiBase(opts: { region: string; emulatorEndpoint?: string }): string {
+  return opts.emulatorEndpoint ? opts.emulatorEndpoint.replace(/\/+$/, '') : `https://lambda.${opts.region}.amazonaws.com`;
 }

@@ -89,6 +89,12 @@ describe('the Lambda bundles', () => {
     expect(packages('PaymentsMeshDispatcher')).toContain('@aws-sdk/client-sns');
   });
 
+  it('kicks the dispatchers with a signed Invoke, not the Lambda client (74 KB of models for one call)', () => {
+    for (const r of reports) expect([r.fn, packages(r.fn).filter((p) => p === '@aws-sdk/client-lambda')]).toEqual([r.fn, []]);
+    // The kick's module also publishes to SNS; the functions that only kick do not carry the SNS client.
+    for (const fn of ['OrdersApi', 'OrdersSagaSagaStep']) expect([fn, packages(fn).includes('@aws-sdk/client-sns')]).toEqual([fn, false]);
+  });
+
   it('serves the OpenAPI description from a file built at build time: no generator in the BFF', () => {
     expect(packages('BffApi')).toContain('zod');
     expect(packages('BffApi')).not.toContain('zod-openapi');

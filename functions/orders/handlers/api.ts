@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
 import { dlqDepths, redriveDlq } from '../../shared/dlq';
 import { outboxStats } from '../../shared/events';
-import { kickDispatcher } from '../../shared/mesh';
+import { dispatcherKick } from '../../shared/mesh';
 import * as z from 'zod';
 import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceDb } from '../../shared/db';
@@ -21,7 +20,6 @@ import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
-const lambda = new LambdaClient({});
 const sqs = new SQSClient({});
 const runtime = serviceRuntime('orders', {
   postgres: serviceDb,
@@ -32,6 +30,8 @@ const runtime = serviceRuntime('orders', {
     },
   },
 });
+/** Wakes the orders outbox dispatcher after a commit (an asynchronous invoke; the sweep is the safety net). */
+const kickDispatcher = dispatcherKick(runtime.cfg);
 
 let catalogApi: HttpCatalog | undefined;
 // Catalog runs at a small reserved concurrency: a throttled (429) price lookup did not run and is retried.
@@ -81,7 +81,7 @@ async function placeOrder(req: HttpRequest) {
     req.correlationId,
   );
   await startSaga(stateMachineArn(), orderId, { orderId, correlationId: req.correlationId });
-  await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  await kickDispatcher();
   return json(202, order, { location: `/api/orders/${orderId}` });
 }
 

@@ -5,8 +5,7 @@ import { ServiceClient } from '../../shared/service-client';
 import { countHit, inject, listRules, matches, removeOrderRules } from '../../shared/chaos';
 import { logger } from '../../shared/logger';
 import { redisReady } from '../../shared/redis';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { kickDispatcher } from '../../shared/mesh';
+import { dispatcherKick } from '../../shared/mesh';
 import { HttpCatalog, HttpPayments } from '../adapters/http';
 import { PgOrderRepository } from '../adapters/pg';
 import { resumeWaitForPayment } from '../adapters/sfn';
@@ -51,7 +50,8 @@ async function endFailurePlan(orderId: string): Promise<void> {
     logger.warn('failure plan not cleaned up (its rules expire on their own)', { orderId, error: (err as Error).message });
   }
 }
-const lambda = new LambdaClient({});
+/** Wakes the orders outbox dispatcher (an asynchronous invoke; the sweep is the safety net). */
+const kickDispatcher = dispatcherKick(cfg);
 /** Steps that append to the orders outbox; the dispatcher is woken right after their commit. */
 const PUBLISHING_STEPS = new Set(['CompleteOrder', 'MarkOrderFailed', 'ParkOrder']);
 let ports: SagaPorts | undefined;
@@ -87,7 +87,7 @@ async function step(event: StepEvent): Promise<StepResult> {
   if (PUBLISHING_STEPS.has(event.step)) {
     // These are the saga's last steps (completed, failed after compensation, parked).
     await endFailurePlan(event.orderId);
-    await kickDispatcher(lambda, cfg.DISPATCHER_FUNCTION_NAME);
+    await kickDispatcher();
   }
   return result;
 }

@@ -1,5 +1,4 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { dlqDepths, redriveDlq } from '../../shared/dlq';
 import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
@@ -16,7 +15,7 @@ import { providerSecret } from '../adapters/secrets';
 import { signStripePayload, stripeToProviderEvent, verifyStripeEvent } from '../adapters/stripe-webhook';
 import { outboxRowsForProviderEvent, recentAppliedStripeEvents } from '../adapters/webhook-evidence';
 import { replayLatestWebhook } from '../core/webhook-replay';
-import { kickDispatcher, publishAfterCommit, snsPublisher } from '../../shared/mesh';
+import { dispatcherKick, publishAfterCommit, snsPublisher } from '../../shared/mesh';
 import { stripeGateway } from '../adapters/stripe-gateway';
 import { paypalGateway } from '../adapters/paypal-gateway';
 import { apiBaseUrl } from '../../shared/endpoints';
@@ -29,7 +28,6 @@ import type { Operation, PaymentGateway } from '../core/gateway';
 const DLQ_CONSUMERS = CONSUMER_QUEUES.payments;
 
 const sns = new SNSClient({});
-const lambda = new LambdaClient({});
 const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
   postgres: serviceDb,
@@ -41,6 +39,8 @@ const runtime = serviceRuntime('payments', {
     },
   },
 });
+/** Wakes the payments outbox dispatcher after a commit (an asynchronous invoke; the sweep is the safety net). */
+const kickDispatcher = dispatcherKick(runtime.cfg);
 // Built on use: a missing VAULT_TOKEN fails the webhook that needs it, not the cold start.
 const vault = () => vaultClient(runtime.cfg);
 
@@ -67,9 +67,8 @@ async function stripeWebhookSecret(): Promise<string> {
 
 /** Publishes the outbox rows this process just committed (falls back to the dispatcher; shared/mesh.ts). */
 const publishPaymentEvents = async () => {
-  const kick = () => kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
   const topicArn = runtime.cfg.PAYMENTS_TOPIC_ARN;
-  await (topicArn ? publishAfterCommit({ db: runtime.db(), publish: snsPublisher(sns, topicArn), kick }) : kick());
+  await (topicArn ? publishAfterCommit({ db: runtime.db(), publish: snsPublisher(sns, topicArn), kick: kickDispatcher }) : kickDispatcher());
 };
 
 async function verifyStripe(req: HttpRequest) {
@@ -167,7 +166,7 @@ async function postAbandon(req: HttpRequest) {
 
 const operation = (op: Operation) => async (req: HttpRequest) => {
   const result = await operate(runtime.db(), await gateways(), req.params.id, op, req.correlationId);
-  if (!result.replayed) await kickDispatcher(lambda, runtime.cfg.DISPATCHER_FUNCTION_NAME);
+  if (!result.replayed) await kickDispatcher();
   return json(200, { session: result.session, operation: result.operation }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
 };
 
