@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Client } from 'pg';
+import { registerAndLogin } from '../test/support/accounts';
+import { crowdProduct } from '../test/support/crowd';
 import { Shopper, TERMINAL_STATES, type OrderView } from '../test/support/shop';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
 import { awsConfig } from './lib/env';
-import { agent, request } from './lib/http';
 import type { Row, Target } from './lib/report';
 import { nowMs, ratio, sleep, summarize } from './lib/stats';
 
@@ -19,7 +20,6 @@ import { nowMs, ratio, sleep, summarize } from './lib/stats';
  * invocations to either side. Each order's trace (GET /api/orders/{id}/trace) splits the time
  * by step.
  */
-const PRODUCT = '00000000-0000-4000-8000-000000000106';
 const POLL_MS = 15;
 
 export const saga: Benchmark = {
@@ -29,23 +29,15 @@ export const saga: Benchmark = {
   async run(ctx: BenchContext) {
     const floor = await ctx.floor();
     const n = scaled(ctx, 50, 3);
-    const shopper = await new Shopper().login();
-    const sfn = new SFNClient(awsConfig(ctx.e));
     const pg = new Client({ connectionString: ctx.e.postgresUrl });
     await pg.connect();
-    const a = agent(2);
+    // The bench's own product (test-data: the shop never lists it) and its own account (its orders
+    // never show in the demo account's "My orders"); both are removed at the end.
+    const PRODUCT = await crowdProduct(pg, n + 10);
+    const account = await registerAndLogin(ctx.e.apiBaseUrl, `bench-${randomUUID()}@example.test`);
+    const shopper = await new Shopper({ email: account.email, password: account.password }).login();
+    const sfn = new SFNClient(awsConfig(ctx.e));
     const stateOf = async (id: string) => (await pg.query<{ state: string }>('SELECT state FROM orders.orders WHERE id = $1', [id])).rows[0]?.state;
-
-    // Enough stock for every order (an earlier run may have sold it): top up through the API.
-    const product = await request(a, 'GET', `${ctx.e.apiBaseUrl}/api/products/${PRODUCT}`, { headers: { 'cache-control': 'no-cache' } });
-    const stock = (JSON.parse(product.body) as { stock: number }).stock;
-    if (stock < n * 2) {
-      const r = await request(a, 'PATCH', `${ctx.e.apiBaseUrl}/api/products/${PRODUCT}/stock`, {
-        body: JSON.stringify({ delta: n * 4 }),
-        headers: { 'content-type': 'application/json', 'if-match': String(product.headers.etag), 'idempotency-key': randomUUID() },
-      });
-      ctx.log(`stock ${stock} topped up by ${n * 4}: ${r.status}`);
-    }
 
     const ours: number[] = [];
     const toPayable: number[] = [];
@@ -185,7 +177,11 @@ export const saga: Benchmark = {
         },
       };
     } finally {
-      a.destroy();
+      // What the bench made: its orders' reservations and orders, then its product.
+      await pg.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [ids]);
+      await pg.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [ids]);
+      await pg.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [PRODUCT]);
+      await pg.query('DELETE FROM catalog.products WHERE id = $1', [PRODUCT]);
       await pg.end();
     }
   },
