@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
-import { agent, closedLoop, request } from './lib/http';
+import { agent, closedLoop, request, untilFinal } from './lib/http';
 import type { Row, Target } from './lib/report';
 import { ratio, round, summarize } from './lib/stats';
 
@@ -38,7 +38,9 @@ export const idempotency: Benchmark = {
         const key = randomUUID();
         const counterId = `bench-${randomUUID()}`;
         const payload = { counterId, note: 'bench duplicates' };
-        const ours = await closedLoop(DUPLICATES, DUPLICATES, () => post(`${api}/api/demo/idempotent-echo`, payload, key));
+        // Each duplicate until its final answer: a refusal at the door (503 + Retry-After) or the
+        // key still in flight (409 + Retry-After) is sent again after the wait, as a client would.
+        const ours = await closedLoop(DUPLICATES, DUPLICATES, () => untilFinal(() => post(`${api}/api/demo/idempotent-echo`, payload, key), { retry409: true }));
         const fl = await closedLoop(DUPLICATES, DUPLICATES, () => post(`${floor.echoApiUrl}/api/demo/idempotent-echo`, payload, key));
         const counter = await request(a, 'GET', `${api}/api/demo/idempotent-echo/${counterId}`);
         const effects = (JSON.parse(counter.body) as { value: number }).value;
@@ -48,8 +50,9 @@ export const idempotency: Benchmark = {
         exactlyOnce &&= effects === 1 && originals === 1;
         wallOurs.push(ours.wallMs);
         wallFloor.push(fl.wallMs);
-        perRound.push({ round: r + 1, wallMs: round(ours.wallMs), floorWallMs: round(fl.wallMs), statuses, originals, effects });
-        ctx.log(`round ${r + 1}: ${round(ours.wallMs)} ms (echo ${round(fl.wallMs)} ms), ${JSON.stringify(statuses)}, effects ${effects}`);
+        const refusals = ours.results.reduce((n, x) => n + x.refusals, 0);
+        perRound.push({ round: r + 1, wallMs: round(ours.wallMs), floorWallMs: round(fl.wallMs), statuses, originals, effects, refusals });
+        ctx.log(`round ${r + 1}: ${round(ours.wallMs)} ms (echo ${round(fl.wallMs)} ms), ${JSON.stringify(statuses)}, ${refusals} refusals retried, effects ${effects}`);
       }
     } finally {
       a.destroy();
@@ -73,7 +76,9 @@ export const idempotency: Benchmark = {
     return {
       rows,
       targets,
-      notes: [`${rounds} rounds, one fresh key and counter each. 201 = the original or a replay (Idempotent-Replayed: true); 409 = still in flight.`],
+      notes: [
+        `${rounds} rounds, one fresh key and counter each. 201 = the original or a replay (Idempotent-Replayed: true); a 503 (refused at the door) or 409 (in flight) is retried after its Retry-After until a final answer.`,
+      ],
       data: { rounds: perRound, wall: { ours: so, floor: sf } },
     };
   },

@@ -30,6 +30,24 @@ export function request(a: http.Agent, method: string, url: string, opts: { body
 }
 
 /**
+ * A client that does what a refusal asks: 429 and 503 (and 409 when `retry409`, an
+ * Idempotency-Key still in flight) carry Retry-After, so it waits that long (jittered, at most
+ * `deadlineMs` in all) and sends the same request again. Answers the final response and how many
+ * refusals came before it: the wall time then includes the refusals, as a user would live it.
+ */
+export async function untilFinal(send: () => Promise<Res>, opts: { retry409?: boolean; deadlineMs?: number } = {}): Promise<Res & { refusals: number }> {
+  const deadline = Date.now() + (opts.deadlineMs ?? 30_000);
+  for (let refusals = 0; ; refusals++) {
+    const res = await send();
+    const refused = res.status === 429 || res.status === 503 || (opts.retry409 && res.status === 409);
+    if (!refused || Date.now() > deadline) return { ...res, refusals };
+    const seconds = Number(res.headers['retry-after']);
+    const waitMs = (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 250) * (0.5 + Math.random() / 2);
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+}
+
+/**
  * Runs `total` calls of `fn` with at most `concurrency` in flight (a closed loop: each
  * slot issues its next call when the previous one ends). Returns the results in
  * completion order and the wall time.
