@@ -63,6 +63,9 @@ export type Decision =
   /** The row is free to take: expired (start afresh), failed (retry), or an abandoned lease. */
   | { kind: 'take'; fresh: boolean; takenOver: boolean };
 
+/** What a duplicate of a request still in flight is told to wait (see decide). */
+const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
+
 export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint' | 'owner'>, now: Date): Decision {
   // An expired claim is gone as far as the contract goes: the key starts a new life.
   if (row.expires_at.getTime() <= now.getTime()) return { kind: 'take', fresh: true, takenOver: false };
@@ -71,7 +74,11 @@ export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint' | 'o
   if (row.state === 'failed') return { kind: 'take', fresh: false, takenOver: false };
   const leftMs = row.lease_expires_at.getTime() - now.getTime();
   if (leftMs > 0 && req.owner && row.owner === req.owner) return { kind: 'reissue' };
-  if (leftMs > 0) return { kind: 'in_flight', retryAfter: Math.max(1, Math.ceil(leftMs / 1000)) };
+  // Retry-After: a second, not the lease's remainder. The lease (30 s) only bounds how long a dead
+  // owner keeps the key; a live one finishes in well under a second, and a duplicate told to wait out
+  // the lease waited ~29 s for an answer that was stored long before (the idempotency benchmark).
+  // Asking again early is harmless: still in flight is another 409.
+  if (leftMs > 0) return { kind: 'in_flight', retryAfter: Math.min(IN_FLIGHT_RETRY_AFTER_SECONDS, Math.ceil(leftMs / 1000)) };
   // The owner held the lease past its end: it died or hung. Take the claim over.
   return { kind: 'take', fresh: false, takenOver: true };
 }
