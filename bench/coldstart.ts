@@ -202,6 +202,12 @@ export const coldstart: Benchmark = {
     const over = measured.filter((m) => m.sizeKB > BUNDLE_LIMIT_KB);
     const targets: Target[] = [
       { name: `bundles ≤ ${BUNDLE_LIMIT_KB} KB minified (largest: ${biggest.fn})`, limit: `≤ ${BUNDLE_LIMIT_KB} KB`, value: biggest.sizeKB, met: over.length === 0 },
+      {
+        name: 'cold first invocation / echo cold (worst function)',
+        limit: '≤ 2',
+        value: Math.max(...measured.map((m) => ratio(m.coldMs, floorM.coldMs))),
+        met: measured.every((m) => ratio(m.coldMs, floorM.coldMs) <= 2),
+      },
     ];
     return {
       rows,

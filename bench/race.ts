@@ -119,6 +119,7 @@ export const race: Benchmark = {
     ];
     const targets: Target[] = [
       { name: 'race: exactly one winner, 99 × 412, no lost update', limit: 'every round', value: allConsistent ? 'yes' : 'no', met: allConsistent },
+      { name: 'race: wall p50 / echo wall p50', limit: '≤ 4', value: ratio(so.p50, sf.p50), met: ratio(so.p50, sf.p50) <= 4 },
     ];
     return {
       rows,

@@ -98,18 +98,22 @@ export const read: Benchmark = {
         a.destroy();
         const so = summarize(o.samples);
         const sf = summarize(f.samples);
-        const rpsO = round((o.requests / o.wallMs) * 1000);
-        const rpsF = round((f.requests / f.wallMs) * 1000);
+        // Served reads only: a refusal at the door (503 + Retry-After, bounded concurrency) is an
+        // answer, but not a read; counting it would make shedding look like throughput.
+        const served = (p: Phase) => p.statuses['200'] ?? 0;
+        const rpsO = round((served(o) / o.wallMs) * 1000);
+        const rpsF = round((served(f) / f.wallMs) * 1000);
         ctx.log(`c=${c}: ours p50 ${so.p50} ms p99 ${so.p99} ms ${rpsO} req/s; echo p50 ${sf.p50} ms p99 ${sf.p99} ms ${rpsF} req/s`);
         rows.push(
-          { case: `hit c=${c}`, metric: 'req/s', unit: '', ours: rpsO, floor: rpsF, ratio: ratio(rpsF, rpsO) },
+          { case: `hit c=${c}`, metric: '200s per second', unit: '', ours: rpsO, floor: rpsF, ratio: ratio(rpsF, rpsO) },
           { case: `hit c=${c}`, metric: 'p50', unit: 'ms', ours: so.p50, floor: sf.p50, ratio: ratio(so.p50, sf.p50) },
           { case: `hit c=${c}`, metric: 'p99', unit: 'ms', ours: so.p99, floor: sf.p99, ratio: ratio(so.p99, sf.p99) },
         );
         const non200 = Object.entries(o.statuses).filter(([s]) => s !== '200');
         if (non200.length) rows.push({ case: `hit c=${c}`, metric: 'non-200 answers', unit: '', ours: non200.map(([s, n]) => `${n}×${s}`).join(' ') });
         (data.levels as Record<string, unknown>)[c] = { ours: { ...so, rps: rpsO, statuses: o.statuses }, floor: { ...sf, rps: rpsF, statuses: f.statuses } };
-        if (c === 1) targets.push({ name: 'read p50 / echo floor p50 (c=1)', limit: '≤ 2.5', value: ratio(so.p50, sf.p50), met: ratio(so.p50, sf.p50) <= 2.5 });
+        if (c === 1) targets.push({ name: 'read p50 / echo floor p50 (c=1)', limit: '≤ 2.0', value: ratio(so.p50, sf.p50), met: ratio(so.p50, sf.p50) <= 2.0 });
+        else targets.push({ name: `read c=${c}: echo 200s/s / ours`, limit: '≤ 2.5', value: ratio(rpsF, rpsO), met: ratio(rpsF, rpsO) <= 2.5 });
       }
       const scansAfterHits = await settledScans(pg);
 

@@ -158,7 +158,7 @@ export const saga: Benchmark = {
         ...Object.entries(hopP50).map(([h, p50]) => ({ case: 'ours, payment leg', metric: `${h} p50`, unit: 'ms', ours: p50 })),
       ];
       const targets: Target[] = [
-        { name: `saga p50 / floor p50 (${floor.sagaSteps} trivial tasks)`, limit: '≤ 1.5', value: ratio(so.p50, sf.p50), met: ratio(so.p50, sf.p50) <= 1.5 },
+        { name: `saga p50 / floor p50 (${floor.sagaSteps} trivial tasks)`, limit: '≤ 1.3', value: ratio(so.p50, sf.p50), met: ratio(so.p50, sf.p50) <= 1.3 },
         { name: 'saga: every order COMPLETED', limit: `${n}/${n}`, value: `${outcomes.COMPLETED ?? 0}/${n}`, met: (outcomes.COMPLETED ?? 0) === n },
       ];
       return {
