@@ -50,6 +50,8 @@ export interface BoardRow {
   openedAt?: string;
   /** Open: seconds until that instance lets a probe through (0: due). */
   retryAfterSeconds?: number;
+  /** How often this breaker opened on that instance (of its last 20 transitions): the soak sums them. */
+  openings: number;
 }
 
 export interface DownstreamView {
@@ -162,6 +164,7 @@ export function mergeBoards(self: InstanceBoard, others: InstanceBoard[], opts: 
         ageMs: ageOf(board),
         state: b.state,
         stats: b.stats,
+        openings: (b.transitions ?? []).filter((t) => t.to === 'open').length,
         ...(b.openedAt ? { openedAt: b.openedAt } : {}),
         ...(b.state === 'open' ? { retryAfterSeconds: isSelf ? (b.retryAfterSeconds ?? retryAfterAt(b, board, now)) : retryAfterAt(b, board, now) } : {}),
       };

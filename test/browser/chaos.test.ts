@@ -226,7 +226,14 @@ it('shows breakers, rate-limit counters, the outbox and the DLQs, updating live'
   // shown as the board would answer (a real open service breaker would fail other suites' calls).
   const self = (await (await fetch(`${endpoints().apiBaseUrl}/api/ops/breakers`)).json()) as BreakersView;
   const now = Date.now();
-  const openRow = { instance: 'other042', self: false, ageMs: 4000, state: 'open' as const, stats: { fires: 9, successes: 1, failures: 5, rejects: 3, timeouts: 0 } };
+  const openRow = {
+    instance: 'other042',
+    self: false,
+    ageMs: 4000,
+    state: 'open' as const,
+    openings: 1,
+    stats: { fires: 9, successes: 1, failures: 5, rejects: 3, timeouts: 0 },
+  };
   const board: BreakersView = {
     ...self,
     instances: [

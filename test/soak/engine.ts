@@ -390,8 +390,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   for (const o of orders) report.orders.byState[o.state] = (report.orders.byState[o.state] ?? 0) + 1;
   report.needsAttention = orders.filter((o) => o.state === 'NEEDS_ATTENTION').map((o) => ({ id: o.id, reason: o.failure_reason }));
 
-  const breakers = (await (await fetch(`${admin.api}/api/ops/breakers`)).json().catch(() => ({}))) as { breakers?: Array<{ transitions?: Array<{ to: string }> }> };
-  report.breakerOpenings = (breakers.breakers ?? []).reduce((n, b) => n + (b.transitions ?? []).filter((t) => t.to === 'open').length, 0);
+  // Openings over every BFF instance that published its breakers (the merged board), not only the one answering.
+  const breakers = (await (await fetch(`${admin.api}/api/ops/breakers`)).json().catch(() => ({}))) as { downstreams?: Array<{ instances: Array<{ openings: number }> }> };
+  report.breakerOpenings = (breakers.downstreams ?? []).reduce((n, d) => n + d.instances.reduce((m, r) => m + r.openings, 0), 0);
   const sqs = new SQSClient(awsClientConfig());
   const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'checkout-mesh-' }))).QueueUrls ?? [];
   for (const url of queues.filter((q) => q.endsWith('-dlq'))) {

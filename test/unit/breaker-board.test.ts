@@ -76,6 +76,11 @@ it('with no other instance the view is this instance alone', () => {
   const view = mergeBoards(board('solo0001', 0, [breaker('identity')]), [], { now: NOW, ttlMs: 30_000, rank });
   expect(view.instances).toHaveLength(1);
   expect(view.downstreams).toEqual([
-    { name: 'identity', state: 'closed', openOn: 0, instances: [{ instance: 'solo0001', self: true, ageMs: 0, state: 'closed', stats: breaker('x').stats }] },
+    {
+      name: 'identity',
+      state: 'closed',
+      openOn: 0,
+      instances: [{ instance: 'solo0001', self: true, ageMs: 0, state: 'closed', stats: breaker('x').stats, openings: 0 }],
+    },
   ]);
 });

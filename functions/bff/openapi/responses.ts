@@ -221,6 +221,7 @@ const BoardRowSchema = z
     stats: BreakerSnapshotSchema.shape.stats,
     openedAt: Iso.optional(),
     retryAfterSeconds: z.number().int().optional().meta({ description: 'Open: seconds until that instance lets a probe through (0: due)' }),
+    openings: z.number().int().meta({ description: 'How often this breaker opened on that instance (of its last 20 transitions)' }),
   })
   .meta({ id: 'BreakerBoardRow' });
 
