@@ -111,15 +111,22 @@ it(`runs the ETag race on the demo product: 1 winner and ${WRITERS - 1} × 412`,
   await screenshot(page, 'chaos-race');
 });
 
-it('runs a saga failed at CreatePaymentSession and shows its compensations on the timeline', async () => {
+/** Runs the /chaos form's forced-failure saga on this suite's product (error mode) and waits for its last compensation. */
+async function runForcedFailure(failAt: string) {
   const { page } = w;
   await page.locator('#saga-product').selectOption(product.id);
-  await page.getByLabel('Fail at step').selectOption('CreatePaymentSession');
+  await page.getByLabel('Fail at step').selectOption(failAt);
   await page.getByLabel('Mode').selectOption('error');
   await page.getByRole('button', { name: 'Run saga with a forced failure' }).click();
   await page.locator('#saga-order-state', { hasText: 'FAILED' }).waitFor({ timeout: 150_000 });
   const timeline = page.locator('#saga-timeline');
   await timeline.locator('.step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  return timeline;
+}
+
+it('runs a saga failed at CreatePaymentSession and shows its compensations on the timeline', async () => {
+  const { page } = w;
+  const timeline = await runForcedFailure('CreatePaymentSession');
   const steps = await timeline
     .locator('.step')
     .evaluateAll((els) =>
@@ -159,13 +166,7 @@ it('runs a saga failed at CreatePaymentSession and shows its compensations on th
 
 it("fails a saga by error at WaitForPayment: at once, with the step's own error (not the Task timeout), then compensates", async () => {
   const { page } = w;
-  await page.locator('#saga-product').selectOption(product.id);
-  await page.getByLabel('Fail at step').selectOption('WaitForPayment');
-  await page.getByLabel('Mode').selectOption('error');
-  await page.getByRole('button', { name: 'Run saga with a forced failure' }).click();
-  await page.locator('#saga-order-state', { hasText: 'FAILED' }).waitFor({ timeout: 150_000 });
-  const timeline = page.locator('#saga-timeline');
-  await timeline.locator('.step[data-step="MarkOrderFailed"][data-outcome="succeeded"]').waitFor({ timeout: 30_000 });
+  const timeline = await runForcedFailure('WaitForPayment');
   const steps = await timeline
     .locator('.step')
     .evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.step, (e as HTMLElement).dataset.outcome, (e as HTMLElement).dataset.compensation]));
