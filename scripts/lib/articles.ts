@@ -107,9 +107,11 @@ interface PageSource {
   dir: string;
   /** The breadcrumb after "How it works". */
   crumb: string;
+  /** Whether the page shows the live system under the text (web/js/article-live.js). */
+  live: boolean;
 }
-const ARTICLE: PageSource = { dir: 'docs/articles', crumb: 'Articles' };
-const DESIGN_DOC: PageSource = { dir: 'docs', crumb: 'Design documents' };
+const ARTICLE: PageSource = { dir: 'docs/articles', crumb: 'Articles', live: true };
+const DESIGN_DOC: PageSource = { dir: 'docs', crumb: 'Design documents', live: false };
 
 /** The whole page for one article: the site's header, the article, a way back to /reference. */
 export function renderArticle(name: string, markdown: string, pages = allPages(), source: PageSource = ARTICLE): string {
@@ -143,10 +145,10 @@ export function renderArticle(name: string, markdown: string, pages = allPages()
     <article>
 ${body.trim()}
     </article>
-    <p class="back"><a href="../reference">Back to How it works</a></p>
+${source.live ? `    <section id="live" class="live" aria-live="polite" data-article="${escapeHtml(name)}"></section>\n` : ''}    <p class="back"><a href="../reference">Back to How it works</a></p>
   </main>
   <footer class="site muted">Rendered from <code>${source.dir}/${name}.md</code> in the repository.</footer>
-</body>
+${source.live ? '  <script type="module" src="../web/js/article-live.js"></script>\n' : ''}</body>
 </html>
 `;
 }

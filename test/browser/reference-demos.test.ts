@@ -113,3 +113,15 @@ it('Payments: the applied Stripe event, replayed signed, is a duplicate with no 
   expect(await accessibilityViolations(page)).toEqual([]);
   expect(await fitsWidth(page)).toBe(true);
 });
+
+it('the outbox article shows an admin every outbox and DLQ, live', async () => {
+  const { page } = w;
+  await page.goto(`${BASE}docs/outbox`);
+  const live = page.locator('#live-outboxes');
+  await live.locator('li').first().waitFor();
+  const text = await live.textContent();
+  expect(text).toMatch(/payments outbox: \d+ unsent/);
+  expect(text).toMatch(/orders outbox: \d+ unsent/);
+  expect(text).toContain('checkout-mesh-orders-payment-events-dlq');
+  expect(await accessibilityViolations(page)).toEqual([]);
+});

@@ -95,6 +95,15 @@ it.each(ARTICLES)('/docs/%s renders, is accessible and links back to /reference'
   // The stylesheet loaded (relative to /docs/): the page is styled, not raw HTML.
   expect(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')!).display)).toBe('flex');
   expect(await page.locator('article h2').count()).toBeGreaterThan(3);
+  // Under the text, the live system: the deployed state machine, the leases, or (for admins) the outboxes.
+  const live = page.locator('#live');
+  if (slug === 'saga-vs-2pc') await live.locator('.sg-node[data-state="CompleteOrder"]').waitFor();
+  if (slug === 'credential-rotation') {
+    await live.locator('#live-leases tbody tr').first().waitFor();
+    expect(await live.locator('#live-leases tbody tr').count()).toBe(5);
+    expect(await live.locator('#live-leases').textContent()).toMatch(/v-\S+/);
+  }
+  if (slug === 'outbox') await live.getByText('sign in as an admin').waitFor();
   await screenshot(page, `article-${slug}`);
   expect(await accessibilityViolations(page)).toEqual([]);
   expect(await fitsWidth(page)).toBe(true);

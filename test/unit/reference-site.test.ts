@@ -100,6 +100,7 @@ describe('rendered articles', () => {
     const architecture = renderAll().find(([f]) => f.endsWith('/architecture.html'))![1];
     expect(architecture).toContain('href="./outbox"');
     expect(architecture).toContain('Design documents</nav>');
+    expect(architecture).not.toContain('<script');
   });
 
   it('escapes raw HTML and unsafe links instead of passing them through', () => {
@@ -108,7 +109,9 @@ describe('rendered articles', () => {
       '# T\n\n<script>alert(1)</script>\n\n<style>p{}</style> <img src=x onerror=alert(1)>\n\n[bad](javascript:alert(1)) [ok](outbox.md#the-dispatcher) [repo](../../functions/shared/db.ts) ![img](http://evil/x.png)\n',
       new Set(['outbox']),
     );
-    const body = html.slice(html.indexOf('<article>'));
+    const body = html.slice(html.indexOf('<article>'), html.indexOf('</article>'));
+    // The page's only script is the site's own live panel, outside the rendered Markdown.
+    expect([...html.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual(['<script type="module" src="../web/js/article-live.js">']);
     // No real tag of those kinds and no handler attribute on any tag; escaped text is harmless.
     expect(body).not.toMatch(/<(script|style|img)\b/i);
     expect(body).not.toMatch(/<[^>]*\son[a-z]+=/i);

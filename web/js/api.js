@@ -1,5 +1,7 @@
-// The public API through the BFF. URLs are relative: the API base carries a path prefix
-// (API Gateway stage), and both pages live directly under it.
+// The public API through the BFF. URLs are relative to the site's root, found from this module's
+// own address (<root>/web/js/api.js): the root carries a path prefix (the API Gateway stage), and
+// pages live at several depths (/, /chaos, /reference, /docs/<name>).
+const ROOT = new URL('../../', import.meta.url);
 
 const TOKENS = 'cm.tokens';
 
@@ -64,7 +66,7 @@ async function send(path, { method = 'GET', body, headers = {}, auth = true } = 
   if (body !== undefined) h['content-type'] = 'application/json';
   const s = auth ? session() : null;
   if (s) h.authorization = `Bearer ${s.accessToken}`;
-  const res = await fetch(`./${path.replace(/^\//, '')}`, {
+  const res = await fetch(new URL(path.replace(/^\//, ''), ROOT), {
     method,
     headers: h,
     body: body === undefined ? undefined : JSON.stringify(body),
