@@ -1,5 +1,5 @@
-import { QUEUE_OWNERS } from '../../shared/consumer-queues';
-import { json, type HttpRequest, type HttpResult } from '../../shared/http';
+import { CONSUMER_QUEUES, QUEUE_OWNERS } from '../../shared/consumer-queues';
+import { json, type HttpRequest } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { publicRoute, type GuardedHandler, type PublicRoute } from '../access';
 import { proxyTo } from '../proxy';
@@ -63,16 +63,13 @@ export function opsRoutes(): PublicRoute[] {
     }),
     // The payments card's demo: the latest applied Stripe event delivered again, acknowledged as a duplicate.
     publicRoute('POST', '/api/ops/webhooks/stripe/replay', 'admin', forward('payments', '/ops/webhooks/stripe/replay')),
-    // Moves a consumer's DLQ messages back to its queue: asked of each owner in turn (an owner answers
-    // 404 for a queue that is not its own), so the BFF keeps no copy of who owns what.
+    // Moves a consumer's DLQ messages back to its queue, through the service that owns it.
     publicRoute('POST', '/api/ops/dlq/{queue}/redrive', 'admin', async (req, principal) => {
-      if (!/^[a-z][a-z0-9-]{1,60}$/.test(req.params.queue)) throw new HttpProblem(400, 'validation', 'queue: a consumer name like payments-audit');
-      let answer: HttpResult | undefined;
-      for (const service of QUEUE_OWNERS) {
-        answer = await forward(service, `/ops/dlq/${req.params.queue}/redrive`)(req, principal);
-        if (answer.status !== 404) return answer;
-      }
-      return answer!;
+      const queue = req.params.queue;
+      if (!/^[a-z][a-z0-9-]{1,60}$/.test(queue)) throw new HttpProblem(400, 'validation', 'queue: a consumer name like payments-audit');
+      const owner = QUEUE_OWNERS.find((service) => (CONSUMER_QUEUES[service] as readonly string[]).includes(queue));
+      if (!owner) throw new HttpProblem(404, 'notFound', `No consumer queue ${queue}`);
+      return forward(owner, `/ops/dlq/${queue}/redrive`)(req, principal);
     }),
   ];
 }

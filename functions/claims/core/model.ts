@@ -78,7 +78,7 @@ export function decide(row: ClaimRow, req: Pick<ClaimRequest, 'fingerprint' | 'o
   // owner keeps the key; a live one finishes in well under a second, and a duplicate told to wait out
   // the lease waited ~29 s for an answer that was stored long before (the idempotency benchmark).
   // Asking again early is harmless: still in flight is another 409.
-  if (leftMs > 0) return { kind: 'in_flight', retryAfter: Math.min(IN_FLIGHT_RETRY_AFTER_SECONDS, Math.ceil(leftMs / 1000)) };
+  if (leftMs > 0) return { kind: 'in_flight', retryAfter: IN_FLIGHT_RETRY_AFTER_SECONDS };
   // The owner held the lease past its end: it died or hung. Take the claim over.
   return { kind: 'take', fresh: false, takenOver: true };
 }

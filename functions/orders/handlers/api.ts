@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
-import { dlqDepths, redriveDlq } from '../../shared/dlq';
-import { outboxStats } from '../../shared/events';
+import { meshOpsRoutes } from '../../shared/mesh-ops';
 import { dispatcherKick } from '../../shared/mesh';
 import * as z from 'zod';
 import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
@@ -20,7 +17,6 @@ import { findOrder, insertOrder, listOrders } from '../adapters/pg';
 import { executionArnFor, executionHistory, startSaga } from '../adapters/sfn';
 
 const sfn = new SFNClient({});
-const sqs = new SQSClient({});
 const runtime = serviceRuntime('orders', {
   postgres: serviceDb,
   extraChecks: {
@@ -117,9 +113,7 @@ export const handler = runtime.api(
     }),
     route('GET', '/orders/{id}', getOrderWithPayment),
     // Ops (admin, through the BFF): the orders outbox backlog, and orders' own consumer DLQs.
-    route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
-    route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, CONSUMER_QUEUES.orders), { 'cache-control': 'no-store' })),
-    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue, CONSUMER_QUEUES.orders))),
+    ...meshOpsRoutes('orders', runtime.db),
     // The buyer cancelled on PayPal's page: fail the pending payment now (the saga then compensates).
     route('POST', '/orders/{id}/payment/cancel', async (req) => {
       const { order } = await getOrder(req);

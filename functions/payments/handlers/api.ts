@@ -1,11 +1,8 @@
 import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { dlqDepths, redriveDlq } from '../../shared/dlq';
-import { CONSUMER_QUEUES } from '../../shared/consumer-queues';
 import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
 import { serviceDb, withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
-import { outboxStats } from '../../shared/events';
+import { meshOpsRoutes } from '../../shared/mesh-ops';
 import { HttpProblem } from '../../shared/problem';
 import { vaultClient } from '../../shared/vault';
 import { applyProviderEvent, type ProviderEvent } from '../core/webhooks';
@@ -24,11 +21,7 @@ import { abandonSession, createSession, CreateSessionSchema, getSession, getSess
 import * as z from 'zod';
 import type { Operation, PaymentGateway } from '../core/gateway';
 
-/** The consumers whose DLQs GET /ops/dlq reports and redrives: payments' own (shared/consumer-queues.ts). */
-const DLQ_CONSUMERS = CONSUMER_QUEUES.payments;
-
 const sns = new SNSClient({});
-const sqs = new SQSClient({});
 const runtime = serviceRuntime('payments', {
   postgres: serviceDb,
   // Providers call the webhooks through the public API, unsigned: each is verified by its signature.
@@ -174,9 +167,7 @@ export const handler = runtime.api(
   [
     route('POST', '/webhooks/stripe', receiveStripeWebhook),
     route('POST', '/ops/webhooks/stripe/replay', postWebhookReplay),
-    route('POST', '/ops/dlq/{queue}/redrive', async (req) => json(200, await redriveDlq(sqs, req.params.queue, DLQ_CONSUMERS))),
-    route('GET', '/ops/dlq', async () => json(200, await dlqDepths(sqs, DLQ_CONSUMERS), { 'cache-control': 'no-store' })),
-    route('GET', '/ops/outbox', async () => json(200, await outboxStats(runtime.db()), { 'cache-control': 'no-store' })),
+    ...meshOpsRoutes('payments', runtime.db),
     route('POST', '/internal/payment-sessions', postSession),
     route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),
     // The session of an order (the saga's CancelPaymentSession when the order never recorded it).
