@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { loginAs } from '../test/support/accounts';
-import { crowdProduct } from '../test/support/crowd';
+import { crowdProduct, removeProduct } from '../test/support/crowd';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
 import { agent, closedLoop, request, untilFinal } from './lib/http';
@@ -92,7 +92,7 @@ export const race: Benchmark = {
       }
     } finally {
       a.destroy();
-      await pg.query('DELETE FROM catalog.products WHERE id = $1', [PRODUCT]);
+      await removeProduct(pg, PRODUCT);
       await pg.end();
     }
     const so = summarize(wallOurs);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Client } from 'pg';
 import { registerAndLogin } from '../test/support/accounts';
-import { crowdProduct } from '../test/support/crowd';
+import { crowdProduct, removeProduct } from '../test/support/crowd';
 import { Shopper, TERMINAL_STATES, type OrderView } from '../test/support/shop';
 import type { BenchContext, Benchmark } from './lib/context';
 import { scaled } from './lib/context';
@@ -177,11 +177,8 @@ export const saga: Benchmark = {
         },
       };
     } finally {
-      // What the bench made: its orders' reservations and orders, then its product.
-      await pg.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [ids]);
-      await pg.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [ids]);
-      await pg.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [PRODUCT]);
-      await pg.query('DELETE FROM catalog.products WHERE id = $1', [PRODUCT]);
+      // What the bench made: its orders and its product.
+      await removeProduct(pg, PRODUCT, ids);
       await pg.end();
     }
   },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { removeProduct } from '../support/crowd';
 import { endpoints } from '../support/endpoints';
 import { TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
 
@@ -97,12 +98,7 @@ export async function testProduct(label: string, stock = 100) {
       // Every order placed from the pages for this product, also those a failed test did not record.
       const { rows } = await db.query('SELECT id FROM orders.orders WHERE items @> $1::jsonb', [JSON.stringify([{ productId: id }])]);
       const all = [...new Set([...orderIds, ...rows.map((r: { id: string }) => r.id)])];
-      if (all.length) {
-        await db.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [all]);
-        await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [all]);
-      }
-      await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [id]);
-      await db.query('DELETE FROM catalog.products WHERE id = $1', [id]);
+      await removeProduct(db, id, all);
       await db.end();
     },
   };

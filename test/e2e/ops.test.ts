@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { loginAs } from '../support/accounts';
-import { crowdProduct } from '../support/crowd';
+import { crowdProduct, removeProduct } from '../support/crowd';
 import { Shopper } from '../support/shop';
 import { endpoints } from '../support/endpoints';
 
@@ -122,13 +122,7 @@ describe('POST /api/ops/webhooks/stripe/replay (the payments card demo)', () => 
       const { rows } = await db.query('SELECT count(*)::int AS n FROM payments.webhook_inbox WHERE event_id = $1', [body.event.eventId]);
       expect(rows[0].n).toBe(1);
     } finally {
-      // What this test made: its order's reservation and the order, then the product.
-      if (orderId) {
-        await db.query('DELETE FROM catalog.reservations WHERE order_id = $1', [orderId]);
-        await db.query('DELETE FROM orders.orders WHERE id = $1', [orderId]);
-      }
-      await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [productId]);
-      await db.query('DELETE FROM catalog.products WHERE id = $1', [productId]);
+      await removeProduct(db, productId, orderId ? [orderId] : []);
       await db.end();
     }
   });

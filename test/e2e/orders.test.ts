@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { loginAs, registerAndLogin } from '../support/accounts';
 import { endpoints } from '../support/endpoints';
+import { removeProduct } from '../support/crowd';
 
 /**
  * The checkout saga through the public API on the emulator: orders placed with failure plans
@@ -66,12 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (orderIds.length) {
-    await db.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [orderIds]);
-    await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
-  }
-  await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [PRODUCT_ID]);
-  await db.query('DELETE FROM catalog.products WHERE id = $1', [PRODUCT_ID]);
+  await removeProduct(db, PRODUCT_ID, orderIds);
   await db.end();
 });
 

@@ -122,6 +122,19 @@ export async function crowdProduct(db: Client, stock: number): Promise<string> {
   return id;
 }
 
+/**
+ * Removes a test product and what orders made of it: the orders' reservations and the orders, then
+ * the product's reservation items and the product (the order of the foreign keys).
+ */
+export async function removeProduct(db: Pick<Client, 'query'>, productId: string, orderIds: readonly string[] = []): Promise<void> {
+  if (orderIds.length) {
+    await db.query('DELETE FROM catalog.reservations WHERE order_id = ANY($1::uuid[])', [orderIds]);
+    await db.query('DELETE FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
+  }
+  await db.query('DELETE FROM catalog.reservation_items WHERE product_id = $1', [productId]);
+  await db.query('DELETE FROM catalog.products WHERE id = $1', [productId]);
+}
+
 /** Registers `n` users, a few at a time (password hashing is CPU-bound), retrying a busy identity. */
 export async function crowdUsers(n: number, concurrency = 4): Promise<Session[]> {
   const api = endpoints().apiBaseUrl;
