@@ -20,12 +20,15 @@ export class ApiError extends Error {
 
 /* ---------- session ---------- */
 
+/** A JWT's header (0) or claims (1), decoded for display only: the BFF verifies every token it is sent. */
+export const jwtPart = (token, index) => JSON.parse(atob(token.split('.')[index].replace(/-/g, '+').replace(/_/g, '/')));
+
 export function session() {
   try {
     const raw = JSON.parse(localStorage.getItem(TOKENS) || 'null');
     if (!raw?.accessToken) return null;
     // The claims are only read for display; the BFF verifies the token on every call.
-    const claims = JSON.parse(atob(raw.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    const claims = jwtPart(raw.accessToken, 1);
     return { ...raw, sub: claims.sub, roles: claims.roles || [], isAdmin: (claims.roles || []).includes('admin') };
   } catch {
     return null;

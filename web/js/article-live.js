@@ -3,6 +3,7 @@
 import { api, session } from './api.js';
 import { h, render, fmtTime, errorBox } from './dom.js';
 import { sagaGraph } from './saga-graph.js';
+import { dlqDepth, outboxLine } from './mesh-view.js';
 
 const section = document.getElementById('live');
 
@@ -49,14 +50,8 @@ const PANELS = {
       h(
         'ul',
         { id: 'live-outboxes' },
-        outbox.body.outboxes.map((o) =>
-          h(
-            'li',
-            {},
-            `${o.service} outbox: ${o.error ? `not reporting (${o.error})` : `${o.pending} unsent${o.oldestAgeSeconds !== null ? `, oldest ${o.oldestAgeSeconds} s` : ''}`}`,
-          ),
-        ),
-        dlq.body.queues.map((q) => h('li', {}, `${q.dlq} (${q.service}): ${q.depth === null ? 'missing' : `${q.depth} message${q.depth === 1 ? '' : 's'}`}`)),
+        outbox.body.outboxes.map((o) => h('li', {}, outboxLine(o))),
+        dlq.body.queues.map((q) => h('li', {}, `${q.dlq} (${q.service}): ${dlqDepth(q)}`)),
       ),
       h('p', { class: 'muted' }, `Read at ${fmtTime(new Date().toISOString())}; redrive a DLQ from the chaos page.`),
     );

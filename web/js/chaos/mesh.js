@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { h, render, announce, errorBox } from '../dom.js';
 import { isAdmin } from './shared.js';
+import { outboxLine } from '../mesh-view.js';
 
 let section;
 export async function mount(el) {
@@ -16,10 +17,6 @@ export async function refresh() {
     return;
   }
   const [outbox, dlq] = await Promise.all([api('api/ops/outbox').catch((e) => e), api('api/ops/dlq').catch((e) => e)]);
-  const outboxLine = (o) =>
-    o.error
-      ? `${o.service}: not reporting (${o.error})`
-      : `${o.service}: ${o.pending} unsent event${o.pending === 1 ? '' : 's'}${o.oldestAgeSeconds !== null ? ` (oldest ${o.oldestAgeSeconds} s)` : ''}`;
   render(
     section,
     title,

@@ -1,12 +1,11 @@
 // Identity card: sign in, JWKS, refresh rotation, refresh-token reuse revoking the family, logout
 // revoking the access token's JTI. Tokens stay in this function (the page's own session is untouched).
-import { api } from '../api.js';
+import { api, jwtPart } from '../api.js';
 import { h } from '../dom.js';
 import { problemType } from './kit.js';
 
 const auth = (token) => ({ auth: false, headers: { authorization: `Bearer ${token}` } });
 const post = (path, body, opts = {}) => api(path, { method: 'POST', body, auth: false, accept: [401], ...opts });
-const decode = (part) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
 const tail = (token) => `…${token.slice(-6)}`;
 
 /** The form fields (prefilled with the local demo account) the run reads. */
@@ -30,8 +29,8 @@ export const identityDemo = (fields) => ({
   async run(log) {
     const credentials = fields.read();
     const first = (await post('api/auth/login', credentials, { accept: [] })).body;
-    const head = decode(first.accessToken.split('.')[0]);
-    const claims = decode(first.accessToken.split('.')[1]);
+    const head = jwtPart(first.accessToken, 0);
+    const claims = jwtPart(first.accessToken, 1);
     log(`Signed in: access token ${head.alg}, kid ${head.kid}, valid ${claims.exp - claims.iat} s; refresh token ${tail(first.refreshToken)}`, { ok: true });
 
     const { body: jwks } = await api('.well-known/jwks.json', { auth: false });
@@ -47,7 +46,7 @@ export const identityDemo = (fields) => ({
     log(`The newest refresh token of that family: ${family.status} (the reuse revoked the whole family)`, { ok: family.status === 401 });
 
     const second = (await post('api/auth/login', credentials, { accept: [] })).body;
-    const jti = decode(second.accessToken.split('.')[1]).jti;
+    const jti = jwtPart(second.accessToken, 1).jti;
     const before = await api('api/me', { ...auth(second.accessToken), accept: [401] });
     log(`New session: GET /api/me with its access token: ${before.status}`, { ok: before.status === 200 });
     const out = await post('api/auth/logout', undefined, auth(second.accessToken));
