@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
 import type { Config } from './config';
+import { PostgresPersistenceLayer, type RecordDb } from './idempotency-store';
 
 /**
- * Lambda-level idempotency (Powertools for AWS Lambda, DynamoDB persistence layer) for saga step
- * tasks and event consumers: the first call with a key runs and its result is recorded; a repeat
+ * Lambda-level idempotency (Powertools for AWS Lambda, with a persistence layer on the service's
+ * own Postgres schema, idempotency-store.ts) for saga step tasks and event consumers: the first call with a key runs and its result is recorded; a repeat
  * (a Step Functions retry after a lost response, an SQS redelivery) gets the recorded result and
  * runs nothing. A call that throws leaves no record, so a retry runs again. This is the outer
  * guard; effects that must commit together with their dedupe keep the Postgres inbox as well.
@@ -61,7 +61,7 @@ export function eventKey(event: { id?: unknown }): KeyObject {
 }
 
 /**
- * The DynamoDB item id Powertools writes for a key: `<prefix>#<base64 md5 of the key's JSON, keys
+ * The record id Powertools writes for a key (`idempotency_records.id`): `<prefix>#<base64 md5 of the key's JSON, keys
  * sorted>`. Used by tests and operators to find a record; a unit test holds it to Powertools' own.
  */
 export function idempotencyRecordId(prefix: string, key: KeyObject): string {
@@ -72,7 +72,12 @@ export function idempotencyRecordId(prefix: string, key: KeyObject): string {
 export interface IdempotentOptions {
   /** Record id prefix, one per use: `<service>.<handler>`. */
   prefix: string;
-  /** The store; default DynamoDB on IDEMPOTENCY_TABLE_NAME (tests pass a stand-in). */
+  /**
+   * The service's database (its LeasedPool, `serviceDb(cfg)`): the records go to its schema's
+   * `idempotency_records` table through PostgresPersistenceLayer.
+   */
+  db?: RecordDb;
+  /** Another store instead (unit tests pass a stand-in). */
   store?: BasePersistenceLayer;
 }
 
@@ -84,7 +89,7 @@ export interface Idempotent<A extends unknown[], R> {
 }
 
 export function idempotent<A extends unknown[], R>(
-  cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'>,
+  cfg: Pick<Config, 'IDEMPOTENCY_TTL_SECONDS'>,
   opts: IdempotentOptions,
   fn: (...args: A) => Promise<R>,
 ): Idempotent<A, R> {
@@ -93,14 +98,14 @@ export function idempotent<A extends unknown[], R>(
     // Belt and braces: our key objects are never empty (sagaStepKey/eventKey throw first).
     throwOnNoIdempotencyKey: true,
   });
-  // Checked here, at module load: a function deployed without its table fails its cold start
-  // with this message instead of running unguarded.
-  if (!opts.store && !cfg.IDEMPOTENCY_TABLE_NAME) {
-    throw new IdempotencyNotConfigured(`IDEMPOTENCY_TABLE_NAME is not set for ${opts.prefix} (CDK sets it with the grant: Platform.useIdempotency)`);
+  // Checked here, at module load: a function wired without its store fails its cold start with
+  // this message instead of running unguarded. (`serviceDb(cfg)` itself refuses a function
+  // deployed without DB_ROLE or its Vault credentials, also at module load.)
+  if (!opts.store && !opts.db) {
+    throw new IdempotencyNotConfigured(`no idempotency store for ${opts.prefix}: pass the service's database (db: serviceDb(cfg))`);
   }
-  // SDK v3 reads AWS_ENDPOINT_URL itself: the emulator locally, DynamoDB on AWS. One layer per
-  // operation: Powertools configures a layer once, with the first config it sees.
-  const store = opts.store ?? new DynamoDBPersistenceLayer({ tableName: cfg.IDEMPOTENCY_TABLE_NAME! });
+  // One layer per operation: Powertools configures a layer once, with the first config it sees.
+  const store = opts.store ?? new PostgresPersistenceLayer(opts.db!);
   // The arguments travel as one array: makeIdempotent inspects its second argument and would take
   // an object with a `step` property (a saga step event) for a durable-execution context.
   const wrapped = makeIdempotent(async (_key: KeyObject, args: unknown[]) => fn(...(args as A)), {

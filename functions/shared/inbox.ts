@@ -36,12 +36,12 @@ export async function applyOnce(
  * that is not an event envelope fails too, so it ends in the DLQ after maxReceiveCount.
  *
  * With `idempotency`, each record runs through Powertools' record-level idempotency keyed by the
- * envelope's event id (DynamoDB): a redelivered event returns its recorded result before any
+ * envelope's event id (records in the service's schema, shared/idempotency-store.ts): a redelivered event returns its recorded result before any
  * database work; a record that fails leaves no record and is retried by SQS.
  */
 export function sqsEventHandler(
   handle: (event: EventEnvelope, record: SQSRecord) => Promise<unknown>,
-  opts: { idempotency?: IdempotentOptions & { cfg: Pick<Config, 'IDEMPOTENCY_TABLE_NAME' | 'IDEMPOTENCY_TTL_SECONDS'> } } = {},
+  opts: { idempotency?: IdempotentOptions & { cfg: Pick<Config, 'IDEMPOTENCY_TTL_SECONDS'> } } = {},
 ) {
   const once = opts.idempotency ? idempotent(opts.idempotency.cfg, opts.idempotency, handle) : undefined;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {

@@ -4,6 +4,7 @@ import { serviceDb } from './db';
 import type { Database } from './db';
 import { lambdaApiBase } from './endpoints';
 import { dispatchOutbox, type Publish } from './events';
+import { sweepExpiredIdempotencyRecords } from './idempotency-sweep';
 import { logger } from './logger';
 import { backoffDelay, sleep } from './retry';
 import { createSigner, type RequestSigner } from './sigv4';
@@ -92,9 +93,14 @@ export async function publishAfterCommit(opts: { db: Database; publish: Publish;
   await opts.kick();
 }
 
+/** Expired idempotency records deleted per sweep (one statement; a backlog goes over the next minutes). */
+const IDEMPOTENCY_SWEEP_LIMIT = 500;
+
 /**
  * A service's outbox dispatcher handler: invoked asynchronously right after a commit and every
- * minute by the EventBridge sweep. Concurrent invocations are safe (SKIP LOCKED).
+ * minute by the EventBridge sweep. Concurrent invocations are safe (SKIP LOCKED). The sweep also
+ * deletes a bounded batch of the service's expired Lambda idempotency records
+ * (idempotency-sweep.ts; both services with an outbox keep such records in their schema).
  */
 export function outboxDispatcherHandler(topic: 'ORDERS_TOPIC_ARN' | 'PAYMENTS_TOPIC_ARN') {
   const sns = new SNSClient({});
@@ -105,7 +111,16 @@ export function outboxDispatcherHandler(topic: 'ORDERS_TOPIC_ARN' | 'PAYMENTS_TO
     const topicArn = cfg[topic];
     if (!topicArn) throw new Error(`${topic} is not set`);
     const result = await dispatchOutbox(db, snsPublisher(sns, topicArn));
-    logger.info('outbox dispatched', { ...result, trigger: (event as { source?: string })?.source ?? 'unknown' });
+    const trigger = (event as { source?: string })?.source ?? 'unknown';
+    let expiredIdempotencyRecords: number | undefined;
+    if (trigger === 'sweep') {
+      // Housekeeping: a failure here must not fail the dispatch (the next sweep tries again).
+      expiredIdempotencyRecords = await sweepExpiredIdempotencyRecords(db, { limit: IDEMPOTENCY_SWEEP_LIMIT }).catch((err: Error) => {
+        logger.warn('expired idempotency records not swept', { error: err.message });
+        return undefined;
+      });
+    }
+    logger.info('outbox dispatched', { ...result, trigger, expiredIdempotencyRecords });
     return result;
   };
 }

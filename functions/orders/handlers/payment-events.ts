@@ -8,8 +8,8 @@ import { resumeWaitForPayment } from '../adapters/sfn';
 
 /**
  * Consumer of PaymentSucceeded / PaymentFailed: resumes the order's WaitForPayment with the
- * task token stored on the order. A repeated event id does nothing: answered from its DynamoDB
- * record, or, if that was never written, stopped by the inbox in the resume's transaction. An event
+ * task token stored on the order. A repeated event id does nothing: answered from its idempotency
+ * record (orders.idempotency_records), or, if that was never written, stopped by the inbox in the resume's transaction. An event
  * that arrives before the token is stored is kept on the order; WaitForPayment picks it up.
  */
 const cfg = config();
@@ -59,5 +59,5 @@ export const handler = sqsEventHandler(
     });
     return { applied };
   },
-  { idempotency: { cfg, prefix: IDEMPOTENCY_PREFIX.ordersPaymentEvents } },
+  { idempotency: { cfg, prefix: IDEMPOTENCY_PREFIX.ordersPaymentEvents, db: serviceDb(cfg) } },
 );

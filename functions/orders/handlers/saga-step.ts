@@ -61,7 +61,7 @@ let ports: SagaPorts | undefined;
  * step runs once per execution + state (+ task token) and a repeat returns the recorded result.
  * A step that throws leaves no record, so its Retry runs it again.
  */
-const once = idempotent(cfg, { prefix: IDEMPOTENCY_PREFIX.sagaStep }, (event: StepEvent) => step(event));
+const once = idempotent(cfg, { prefix: IDEMPOTENCY_PREFIX.sagaStep, db: serviceDb(cfg) }, (event: StepEvent) => step(event));
 
 export const handler = async (event: StepEvent, context?: Context): Promise<StepResult> => {
   once.withContext(context);

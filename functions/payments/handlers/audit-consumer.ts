@@ -6,7 +6,7 @@ import { recordAudit } from '../core/audit';
 
 /**
  * The payments-audit consumer: each payment event recorded once, proving the mesh end to end.
- * A redelivery is answered from the DynamoDB record (no database work); the inbox, in the audit
+ * A redelivery is answered from its idempotency record (payments.idempotency_records, one read); the inbox, in the audit
  * row's transaction, is what still holds if that record was never written.
  */
 const CONSUMER = 'payments-audit';
@@ -18,5 +18,5 @@ export const handler = sqsEventHandler(
     await db.ensureFresh();
     return { applied: await applyOnce(db, CONSUMER, event.id, (client) => recordAudit(client, event)) };
   },
-  { idempotency: { cfg, prefix: IDEMPOTENCY_PREFIX.paymentsAudit } },
+  { idempotency: { cfg, prefix: IDEMPOTENCY_PREFIX.paymentsAudit, db: serviceDb(cfg) } },
 );
