@@ -58,7 +58,6 @@ export class CheckoutMeshStack extends Stack {
       environment: { SERVICE_APIS: serviceApisEnv({ catalog: catalog.api, payments: payments.api }) },
     });
     grantRoutes(sagaStep, { catalog: catalog.api, payments: payments.api }, CALLER_ROUTES.sagaStep);
-    platform.useIdempotency(sagaStep);
     const saga = platform.checkoutSaga(sagaStep, { paymentTimeoutSeconds: config.target === 'local' ? 20 : 900 });
     const orders = apiService(this, 'orders', ctx, {
       environment: {
@@ -127,7 +126,6 @@ export class CheckoutMeshStack extends Stack {
     for (const [name, api] of Object.entries(serviceApis)) new CfnOutput(this, `${cap(name)}ApiId`, { value: api.apiId });
     new CfnOutput(this, 'StateMachineArn', { value: saga.stateMachineArn });
     for (const [domain, topic] of Object.entries(platform.topics)) new CfnOutput(this, `${cap(domain)}TopicArn`, { value: topic.topicArn });
-    new CfnOutput(this, 'IdempotencyTableName', { value: platform.idempotencyTable.tableName });
     lambdaRoleArnOutputs(this);
 
     applyNagSuppressions(this, config.target, {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic, SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -18,11 +17,11 @@ export const SAGA_ASL_PATH = path.resolve(__dirname, '..', '..', 'stepfunctions'
 
 /**
  * The event mesh and shared AWS resources: one SNS topic per domain, one SQS queue
- * (+ DLQ) per consumer, and the DynamoDB table of Lambda-level idempotency records.
+ * (+ DLQ) per consumer. (Lambda-level idempotency records live in each service's own Postgres
+ * schema, functions/shared/idempotency-store.ts: no AWS resource.)
  */
 export class Platform extends Construct {
   readonly topics: Record<Domain, Topic>;
-  readonly idempotencyTable: Table;
   readonly queues: Record<string, { queue: Queue; dlq: Queue }> = {};
 
   private readonly enforceSsl: boolean;
@@ -38,26 +37,6 @@ export class Platform extends Construct {
     this.topics = Object.fromEntries(
       DOMAINS.map((d) => [d, new Topic(this, `${cap(d)}Topic`, { topicName: `checkout-mesh-${d}`, enforceSSL: opts.enforceSsl })]),
     ) as Record<Domain, Topic>;
-
-    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
-      tableName: 'checkout-mesh-idempotency',
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      // Powertools' record attributes: `id` (prefix#hash), `expiration` (epoch seconds, TTL), status, data.
-      timeToLiveAttribute: 'expiration',
-      removalPolicy: RemovalPolicy.DESTROY,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    });
-  }
-
-  /**
-   * Lets a function keep Powertools idempotency records (saga steps, event consumers): the table
-   * name as IDEMPOTENCY_TABLE_NAME and the four item actions the DynamoDB persistence layer uses,
-   * on this one table (no Scan/Query/batch: records are only read and written by key).
-   */
-  useIdempotency(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
-    this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
   }
 
   /**

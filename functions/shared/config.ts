@@ -223,12 +223,10 @@ const EnvSchema = z
     HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 3000),
     /** Comma-separated IAM role names whose identity headers a service API believes (the BFF's role). */
     TRUSTED_CALLER_ROLES: commaList,
-    /** DynamoDB table of Lambda-level idempotency records (saga steps, event consumers); CDK sets it where granted. */
-    IDEMPOTENCY_TABLE_NAME: z
-      .string()
-      .regex(/^[\w.-]{3,255}$/, 'IDEMPOTENCY_TABLE_NAME must be a DynamoDB table name')
-      .optional(),
-    /** How long a completed record answers repeats (DynamoDB TTL). Outlives a saga (900 s) and SQS's retries. */
+    /**
+     * How long a completed Lambda idempotency record (saga steps, event consumers; the service's
+     * `idempotency_records`) answers repeats. Outlives a saga (900 s) and SQS's retries.
+     */
     IDEMPOTENCY_TTL_SECONDS: positiveInt('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
     /** Login throttling (identity): attempts per client IP per window, failed attempts per account per window. */
     LOGIN_MAX_PER_IP: positiveInt('LOGIN_MAX_PER_IP', 1000),

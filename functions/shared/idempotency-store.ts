@@ -73,7 +73,16 @@ export class PostgresPersistenceLayer extends BasePersistenceLayer {
            in_progress_expiry = EXCLUDED.in_progress_expiry, data = NULL, validation = EXCLUDED.validation
          WHERE r.expiry < $6
             OR (r.status = $7 AND r.in_progress_expiry IS NOT NULL AND r.in_progress_expiry < $8)`,
-        [record.idempotencyKey, record.getStatus(), record.expiryTimestamp, record.inProgressExpiryTimestamp ?? null, validation, now / 1000, IdempotencyRecordStatus.INPROGRESS, now],
+        [
+          record.idempotencyKey,
+          record.getStatus(),
+          record.expiryTimestamp,
+          record.inProgressExpiryTimestamp ?? null,
+          validation,
+          now / 1000,
+          IdempotencyRecordStatus.INPROGRESS,
+          now,
+        ],
       );
       if (put.rowCount === 1) return;
       // The condition failed: DynamoDB returns the item that is there (ReturnValuesOnConditionCheckFailure: ALL_OLD).

@@ -3,9 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { singleConnection, withTransaction } from '../../functions/shared/db';
 import { newEvent } from '../../functions/shared/events';
 import { IDEMPOTENCY_PREFIX, idempotencyRecordId, type KeyObject } from '../../functions/shared/idempotency';
@@ -15,20 +13,19 @@ import { awsClientConfig, endpoints } from '../support/endpoints';
 jest.setTimeout(180_000);
 
 /**
- * Lambda-level idempotency (Powertools, DynamoDB) on the deployed stack:
+ * Lambda-level idempotency (Powertools, records in each service's Postgres schema) on the deployed stack:
  * (a) the saga step Lambda invoked twice with one execution id + state runs the step once: the
  *     repeat returns the recorded result, catalog holds one reservation, stock moved once, and the
- *     record is in the idempotency table; with the effect cleared, a third call still does nothing
+ *     record is in orders.idempotency_records; with the effect cleared, a third call still does nothing
  *     (the record answers, not catalog's own per-order dedupe); another execution id runs again.
  * (b) one event sent twice to the payments-audit queue is applied once and recorded by event id;
- *     with its inbox row deleted, a redelivery is still not applied (the DynamoDB record answers).
+ *     with its inbox row deleted, a redelivery is still not applied (its record in
+ *     payments.idempotency_records answers).
  */
 const e = endpoints();
 const aws = awsClientConfig();
 const lambda = new LambdaClient(aws);
-const dynamo = new DynamoDBClient(aws);
 const sqs = new SQSClient(aws);
-const table = e.stack.IdempotencyTableName ?? 'checkout-mesh-idempotency';
 const run = randomUUID().slice(0, 8);
 let db: Client;
 const productIds: string[] = [];
@@ -42,8 +39,8 @@ async function functionNamed(pattern: RegExp): Promise<string> {
     fns.push(...(page.Functions ?? []));
     Marker = page.NextMarker;
   } while (Marker);
-  const fn = fns.find((f) => pattern.test(f.FunctionName ?? '') && f.Environment?.Variables?.IDEMPOTENCY_TABLE_NAME);
-  if (!fn?.FunctionName) throw new Error(`no deployed function matching ${pattern} with IDEMPOTENCY_TABLE_NAME`);
+  const fn = fns.find((f) => pattern.test(f.FunctionName ?? ''));
+  if (!fn?.FunctionName) throw new Error(`no deployed function matching ${pattern}`);
   return fn.FunctionName;
 }
 
@@ -54,9 +51,12 @@ async function invoke(functionName: string, payload: unknown): Promise<unknown> 
   return body;
 }
 
+/** The record's row in the schema of the service that owns the prefix (`orders.…` or `payments.…`). */
 async function record(prefix: string, key: KeyObject): Promise<Record<string, unknown> | undefined> {
-  const got = await dynamo.send(new GetItemCommand({ TableName: table, Key: { id: { S: idempotencyRecordId(prefix, key) } }, ConsistentRead: true }));
-  return got.Item ? unmarshall(got.Item) : undefined;
+  const schema = prefix.split('.')[0];
+  if (schema !== 'orders' && schema !== 'payments') throw new Error(`no schema for prefix ${prefix}`);
+  const got = await db.query(`SELECT status, expiry, in_progress_expiry, data FROM ${schema}.idempotency_records WHERE id = $1`, [idempotencyRecordId(prefix, key)]);
+  return got.rows[0];
 }
 
 async function newProduct(stock: number): Promise<string> {
@@ -108,7 +108,7 @@ afterAll(async () => {
 });
 
 describe('saga step Lambda: one execution id + state runs the step once', () => {
-  it('a repeated ReserveStock returns the recorded result with no second reservation, and the record is in DynamoDB', async () => {
+  it('a repeated ReserveStock returns the recorded result with no second reservation, and the record is in orders.idempotency_records', async () => {
     const fn = await functionNamed(/SagaStep/);
     const productId = await newProduct(5);
     const orderId = await newOrder(productId, 2);
@@ -126,8 +126,8 @@ describe('saga step Lambda: one execution id + state runs the step once', () => 
 
     const item = await record(IDEMPOTENCY_PREFIX.sagaStep, key);
     expect(item).toMatchObject({ status: 'COMPLETED', data: first });
-    // TTL attribute of the table (epoch seconds), about IDEMPOTENCY_TTL_SECONDS (24 h) ahead.
-    expect(Number(item!.expiration)).toBeGreaterThan(Date.now() / 1000 + 3600);
+    // Its expiry (epoch seconds), about IDEMPOTENCY_TTL_SECONDS (24 h) ahead.
+    expect(Number(item!.expiry)).toBeGreaterThan(Date.now() / 1000 + 3600);
 
     // Catalog dedupes reservations per order by itself: take that out of the picture. With the
     // reservation gone and the order back to PENDING, a step that ran would reserve again.
@@ -196,7 +196,7 @@ describe('payments-audit consumer: one event applied once, per record', () => {
     expect(await audit(event.id)).toEqual([{ deliveries: 1 }]);
 
     // The inbox is the inner guard; remove it for this event. A redelivery must now be stopped by
-    // the DynamoDB record alone (without it, recordAudit would count deliveries = 2).
+    // the idempotency record alone (without it, recordAudit would count deliveries = 2).
     await db.query(`DELETE FROM payments.inbox WHERE consumer = 'payments-audit' AND event_id = $1`, [event.id]);
     await send(event);
     // A fresh event after it: once it is applied, the consumer has been polling past the redelivery.
@@ -206,5 +206,30 @@ describe('payments-audit consumer: one event applied once, per record', () => {
     await sleep(3000);
     expect(await audit(event.id)).toEqual([{ deliveries: 1 }]);
     expect((await db.query(`SELECT 1 FROM payments.inbox WHERE consumer = 'payments-audit' AND event_id = $1`, [event.id])).rows).toHaveLength(0);
+  });
+});
+
+describe('expired records: swept by each service outbox dispatcher on its scheduled sweep', () => {
+  it.each([
+    ['orders', /OrdersMeshDispatcher/],
+    ['payments', /PaymentsMeshDispatcher/],
+  ])('%s: an expired record is deleted by a sweep invocation, a live one stays', async (schema, pattern) => {
+    const fn = await functionNamed(pattern);
+    const expired = `e2e.sweep#${run}-expired`;
+    const live = `e2e.sweep#${run}-live`;
+    await db.query(`INSERT INTO ${schema}.idempotency_records (id, status, expiry) VALUES ($1, 'COMPLETED', $2), ($3, 'COMPLETED', $4)`, [
+      expired,
+      Math.floor(Date.now() / 1000) - 60,
+      live,
+      Math.floor(Date.now() / 1000) + 3600,
+    ]);
+    try {
+      // What the EventBridge rule sends every minute (it may also have run by itself meanwhile).
+      await invoke(fn, { source: 'sweep' });
+      const left = await db.query<{ id: string }>(`SELECT id FROM ${schema}.idempotency_records WHERE id = ANY($1::text[])`, [[expired, live]]);
+      expect(left.rows.map((r) => r.id)).toEqual([live]);
+    } finally {
+      await db.query(`DELETE FROM ${schema}.idempotency_records WHERE id = ANY($1::text[])`, [[expired, live]]);
+    }
   });
 });

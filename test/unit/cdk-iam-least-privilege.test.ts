@@ -107,40 +107,20 @@ function leastPrivilegeViolations(template: Json): string[] {
 }
 
 /**
- * DynamoDB: the only table is the platform's idempotency table, shared by design (one record per
- * execution + state or event id, prefixed per use). Every dynamodb statement must name that table
- * only, with the item actions Powertools uses, and only the functions told its name
- * (IDEMPOTENCY_TABLE_NAME) may hold one: no Scan/Query, no wildcard, no other table.
+ * DynamoDB: none. Lambda idempotency records live in each service's own Postgres schema
+ * (functions/shared/idempotency-store.ts), so the template has no table and no role may hold a
+ * dynamodb action (or `*`, which would include them).
  */
-const IDEMPOTENCY_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-
 function dynamoViolations(template: Json): string[] {
   const resources = template.Resources as Record<string, Json>;
-  const tables = Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
-    .map(([id]) => id);
-  const idempotencyTable = Object.entries(resources).find(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Properties.TableName === 'checkout-mesh-idempotency')?.[0];
-  const allowedRoles = new Set(
-    Object.values(resources)
-      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.IDEMPOTENCY_TABLE_NAME)
-      .map((r) => r.Properties.Role['Fn::GetAtt'][0] as string),
-  );
   const problems: string[] = [];
-  if (!idempotencyTable) problems.push('no idempotency table');
-  for (const t of tables) if (t !== idempotencyTable) problems.push(`unexpected table ${t}`);
+  for (const [id, r] of Object.entries(resources)) if (r.Type.startsWith('AWS::DynamoDB::')) problems.push(`unexpected ${r.Type} ${id}`);
   for (const [policyId, policy] of Object.entries(resources)) {
     if (policy.Type !== 'AWS::IAM::Policy') continue;
     for (const st of policy.Properties.PolicyDocument.Statement) {
       const actions: string[] = [st.Action].flat().filter((a: string) => a.startsWith('dynamodb:') || a === '*');
-      if (!actions.length || st.Effect !== 'Allow') continue;
-      for (const role of policy.Properties.Roles ?? []) {
-        if (!allowedRoles.has(role.Ref)) problems.push(`${policyId}: ${actions.join(',')} for ${role.Ref}, which has no IDEMPOTENCY_TABLE_NAME`);
-      }
-      for (const a of actions) if (!IDEMPOTENCY_ACTIONS.includes(a)) problems.push(`${policyId}: action ${a} beyond what the idempotency layer uses`);
-      for (const res of [st.Resource].flat()) {
-        const { ids, text } = refs(res);
-        if (ids.length !== 1 || ids[0] !== idempotencyTable || !/^\$\{\w+\.Arn\}$/.test(text)) problems.push(`${policyId}: ${actions.join(',')} on ${text}`);
-      }
+      if (actions.length && st.Effect === 'Allow')
+        problems.push(`${policyId}: ${actions.join(',')} for ${(policy.Properties.Roles ?? []).map((r: Json) => r.Ref).join(',')}`);
     }
   }
   return problems;
@@ -270,38 +250,24 @@ describe('execute-api grants: each caller gets exactly the routes it calls', () 
   });
 });
 
-describe('DynamoDB: only the idempotent functions reach the idempotency table, by item', () => {
+describe('DynamoDB: no table, no grant (idempotency records are in Postgres)', () => {
   const template = synth();
 
-  it('grants exactly the saga step and the two SQS consumers the four item actions on that one table', () => {
+  it('the template has no DynamoDB resource, no dynamodb action in any policy and no IDEMPOTENCY_TABLE_NAME', () => {
     expect(dynamoViolations(template)).toEqual([]);
     const resources = template.Resources as Record<string, Json>;
     const withTable = Object.entries(resources)
       .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.IDEMPOTENCY_TABLE_NAME)
-      .map(([id]) => id.replace(/[A-F0-9]{8}$/, ''))
-      .sort();
-    expect(withTable).toEqual(['OrdersMeshPaymentEventsConsumer', 'OrdersSagaSagaStep', 'PaymentsMeshAuditConsumer']);
-    const granted = Object.values(resources)
-      .filter((r) => r.Type === 'AWS::IAM::Policy')
-      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: Json) => [st.Action].flat()))
-      .filter((a: string) => a.startsWith('dynamodb:'));
-    expect([...new Set(granted)].sort()).toEqual(IDEMPOTENCY_ACTIONS);
+      .map(([id]) => id);
+    expect(withTable).toEqual([]);
   });
 
-  it('the checker is live: it flags a Scan grant, a grant to a function without the table, and a wildcard table', () => {
+  it('the checker is live: it flags a DynamoDB grant', () => {
     const bad = synth((stack) => {
-      const platform = stack.node.findAll().find((c) => c.node.path === 'IamStack/Platform') as unknown as {
-        idempotencyTable: { grant(g: IFunction, ...a: string[]): void };
-      };
-      platform.idempotencyTable.grant(fn(stack, 'OrdersSaga/SagaStep'), 'dynamodb:Scan');
-      platform.idempotencyTable.grant(fn(stack, 'Catalog/Api'), 'dynamodb:GetItem');
-      fn(stack, 'Bff/Api').addToRolePolicy(
+      fn(stack, 'OrdersSaga/SagaStep').addToRolePolicy(
         new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [Arn.format({ service: 'dynamodb', resource: 'table', resourceName: '*' }, stack)] }),
       );
     });
-    const found = dynamoViolations(bad).join('\n');
-    expect(found).toMatch(/action dynamodb:Scan beyond/);
-    expect(found).toMatch(/dynamodb:GetItem for CatalogApiServiceRole\w+, which has no IDEMPOTENCY_TABLE_NAME/);
-    expect(found).toMatch(/dynamodb:GetItem on .*table\/\*/);
+    expect(dynamoViolations(bad).join('\n')).toMatch(/dynamodb:GetItem for OrdersSagaSagaStepServiceRole/);
   });
 });

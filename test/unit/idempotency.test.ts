@@ -9,9 +9,11 @@ import { loginLimits } from '../../functions/identity/core/rate-limit';
 
 /**
  * Powertools' real idempotency flow (makeIdempotent, IdempotencyHandler, BasePersistenceLayer)
- * over a stand-in for DynamoDB that keeps items in a Map with the DynamoDB layer's put condition:
- * a key may be written when absent, expired, or in progress past its in-progress expiry.
- * test/e2e/lambda-idempotency.test.ts does the same against the deployed Lambdas and table.
+ * over a stand-in store that keeps items in a Map with the put condition of Powertools' DynamoDB
+ * layer, which our Postgres layer keeps: a key may be written when absent, expired, or in progress
+ * past its in-progress expiry. test/integration/idempotency-store.test.ts runs the same flows on
+ * PostgresPersistenceLayer and real Postgres; test/e2e/lambda-idempotency.test.ts against the
+ * deployed Lambdas and their schemas' records.
  */
 class MapStore extends BasePersistenceLayer {
   readonly items = new Map<string, IdempotencyRecord>();
@@ -38,7 +40,7 @@ class MapStore extends BasePersistenceLayer {
   }
 }
 
-const cfg = { IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', IDEMPOTENCY_TTL_SECONDS: 600 };
+const cfg = { IDEMPOTENCY_TTL_SECONDS: 600 };
 const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
 const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:checkout-mesh-checkout-saga:6f1c2d3e-0000-4000-8000-000000000001';
 
@@ -153,8 +155,8 @@ describe('idempotent (Powertools makeIdempotent over a persistence layer)', () =
     expect(fn).toHaveBeenCalledTimes(2);
   });
 
-  it('without IDEMPOTENCY_TABLE_NAME the cold start fails with a message (never runs unguarded)', () => {
-    expect(() => idempotent({ IDEMPOTENCY_TTL_SECONDS: 60 }, { prefix: 't.none' }, async () => 1)).toThrow(/IDEMPOTENCY_TABLE_NAME is not set for t.none/);
+  it('without a store (the service database) the cold start fails with a message (never runs unguarded)', () => {
+    expect(() => idempotent({ IDEMPOTENCY_TTL_SECONDS: 60 }, { prefix: 't.none' }, async () => 1)).toThrow(/no idempotency store for t.none/);
   });
 });
 
@@ -191,13 +193,12 @@ describe('sqsEventHandler with record-level idempotency', () => {
 describe('config: idempotency and login throttling settings', () => {
   const base = { SERVICE_NAME: 'orders' };
 
-  it('defaults: 24 h records, no table unless CDK sets one; 1000 logins per IP / 5 min, 10 failures per account / 15 min', () => {
+  it('defaults: 24 h records; 1000 logins per IP / 5 min, 10 failures per account / 15 min', () => {
     const c = config({ ...base });
-    expect(c.IDEMPOTENCY_TABLE_NAME).toBeUndefined();
     expect(c.IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
     expect([c.LOGIN_MAX_PER_IP, c.LOGIN_IP_WINDOW_SEC, c.LOGIN_MAX_FAILURES_PER_ACCOUNT, c.LOGIN_ACCOUNT_WINDOW_SEC]).toEqual([1000, 300, 10, 900]);
-    expect(config({ ...base, IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency', LOGIN_MAX_PER_IP: '50' })).toMatchObject({
-      IDEMPOTENCY_TABLE_NAME: 'checkout-mesh-idempotency',
+    expect(config({ ...base, IDEMPOTENCY_TTL_SECONDS: '600', LOGIN_MAX_PER_IP: '50' })).toMatchObject({
+      IDEMPOTENCY_TTL_SECONDS: 600,
       LOGIN_MAX_PER_IP: 50,
     });
     // What the identity handler gives its LoginLimiter.
@@ -215,7 +216,6 @@ describe('config: idempotency and login throttling settings', () => {
     ['LOGIN_ACCOUNT_WINDOW_SEC', '1.5'],
     ['LOGIN_IP_WINDOW_SEC', '1e3'],
     ['IDEMPOTENCY_TTL_SECONDS', 'NaN'],
-    ['IDEMPOTENCY_TABLE_NAME', 'no spaces allowed'],
   ])('a malformed %s (%j) stops the cold start with a message naming it', (name, value) => {
     expect(() => config({ ...base, [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}: `));
   });

@@ -49,7 +49,6 @@ export function ordersSaga(
     reservedConcurrency: ctx.config.concurrency.consumer,
   });
   consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
-  ctx.platform.useIdempotency(consumer);
   parts.saga.grantTaskResponse(consumer);
   // WaitForPayment resumes itself when the payment outcome arrived before its token was stored.
   // The ARN is built from the machine's fixed name: referencing the machine would be a cycle

@@ -48,7 +48,6 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     reservedConcurrency: ctx.config.concurrency.consumer,
   });
   audit.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
-  ctx.platform.useIdempotency(audit);
   // Ops: POST /ops/dlq/{queue}/redrive moves a consumer's DLQ messages back to its queue:
   // only payments' own consumer queues (not every checkout-mesh-* queue of other services).
   const own = ctx.platform.queues[PAYMENTS_AUDIT_QUEUE];
