@@ -112,4 +112,17 @@ describe('the Lambda bundles', () => {
     expect(packages('ClaimsPurgeFn').filter((p) => /^(ioredis|@middy\/core)$/.test(p))).toEqual([]);
     expect(ownFiles('ClaimsPurgeFn').filter((f) => /shared\/(chaos|http|redis)\.ts$/.test(f))).toEqual([]);
   });
+
+  it('keeps Lambda idempotency records in Postgres: no DynamoDB client anywhere, and the sweep alone in the dispatchers', () => {
+    for (const r of reports) expect([r.fn, packages(r.fn).filter((p) => /dynamodb/.test(p))]).toEqual([r.fn, []]);
+    for (const fn of ['OrdersSagaSagaStep', 'OrdersMeshPaymentEventsConsumer', 'PaymentsMeshAuditConsumer']) {
+      expect([fn, ownFiles(fn).filter((f) => f === 'functions/shared/idempotency-store.ts')]).toEqual([fn, ['functions/shared/idempotency-store.ts']]);
+    }
+    // The audit consumer uses no SDK client now: no SDK base, only Vault's SigV4 signer (the SDK was 205 KB with DynamoDB's client).
+    expect(packages('PaymentsMeshAuditConsumer').filter((p) => /^@aws-sdk\/(core|client-.*)$/.test(p))).toEqual([]);
+    for (const fn of ['OrdersMeshDispatcher', 'PaymentsMeshDispatcher']) {
+      expect([fn, ownFiles(fn).filter((f) => /shared\/idempotency/.test(f))]).toEqual([fn, ['functions/shared/idempotency-sweep.ts']]);
+      expect([fn, packages(fn).includes('@aws-lambda-powertools/idempotency')]).toEqual([fn, false]);
+    }
+  });
 });
