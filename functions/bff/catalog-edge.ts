@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { RedisProductCache } from '../catalog/adapters/redis-cache';
+import { RedisProductCache, type RedisProductCacheOptions } from '../catalog/adapters/redis-cache';
 import { productAnswer } from '../catalog/adapters/representation';
 import { ProductId } from '../catalog/core/model';
 import type { ChaosRules } from '../shared/chaos';
@@ -28,6 +28,8 @@ export interface CatalogEdgeDeps {
   catalog: () => Downstream;
   /** undefined when chaos is off. */
   chaos?: ChaosRules;
+  /** The catalog's cache settings (its key prefix); default the catalog's own. */
+  cache?: Pick<RedisProductCacheOptions, 'prefix'>;
 }
 
 /** Headers that say how a door hit was served (the catalog's own reads say `x-cache` hit/miss/bypass). */
@@ -41,7 +43,7 @@ export class CatalogEdge {
   passes = 0;
 
   constructor(private readonly deps: CatalogEdgeDeps) {
-    this.cache = new RedisProductCache(deps.redis);
+    this.cache = new RedisProductCache(deps.redis, deps.cache);
   }
 
   /** The answer for GET /api/products/{id} from the cache, or undefined: ask the catalog. */
