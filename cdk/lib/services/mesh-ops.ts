@@ -19,8 +19,8 @@ const MESH_OPS_ROUTES = [
  * DLQ depths and redrive, on the owner's own HTTP API as route integrations (same URL, same IAM
  * authorizer, same execute-api grants for the BFF; every other path stays on the `$default` route,
  * the owner's API Lambda). Only this function's role may touch the owner's consumer queues, and the
- * API Lambda carries no SQS client (docs/bench.md#bundles). Admin-only and reached through the BFF
- * (whose reserved concurrency bounds it), so it runs in the account pool, no reservation of its own.
+ * API Lambda carries no SQS client (docs/bench.md#bundles). Admin-only: one worker locally (the
+ * emulator's memory budget, config.ts lambdaConcurrency), the account pool on AWS.
  */
 export function meshOpsFunction(scope: Construct, ctx: ServiceContext, owner: QueueOwner, api: HttpApi): ServiceFunction {
   const fn = new ServiceFunction(scope, 'Ops', {
@@ -28,6 +28,7 @@ export function meshOpsFunction(scope: Construct, ctx: ServiceContext, owner: Qu
     handler: 'ops',
     config: ctx.config,
     database: true,
+    reservedConcurrency: ctx.config.concurrency.ops,
   });
   const integration = new HttpLambdaIntegration('OpsIntegration', fn);
   for (const [method, path] of MESH_OPS_ROUTES) api.addRoutes({ path, methods: [method], integration });
