@@ -67,7 +67,7 @@ export interface DeployConfig {
   };
 }
 
-export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payments' | 'orders' | 'sagaStep' | 'chaos' | 'dispatcher' | 'consumer';
+export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payments' | 'orders' | 'sagaStep' | 'chaos' | 'dispatcher' | 'consumer' | 'ops';
 
 /**
  * Local caps, from the embedded runtime's account cap (32 on a 2-core machine,
@@ -76,7 +76,7 @@ export type ConcurrencyRole = 'bff' | 'identity' | 'catalog' | 'claims' | 'payme
  * not the account cap: without caps a crowd measured 84 workers and 9.8 GiB. Every function is
  * capped so that sum stays near the cap (BFF 7/32, 7; saga step a fifth, 6: a step that hangs
  * until its timeout holds a worker, and the failure matrix runs five at once; claims 4; the other
- * APIs 2, chaos 1; each outbox dispatcher and SQS consumer 1: 30 in all, measured ≤ 3 GiB of
+ * APIs 2, chaos 1; each outbox dispatcher, SQS consumer and queue owner's ops function 1: 32 in all, measured ≤ 3 GiB of
  * worker RSS under a 500-reader crowd). Beyond
  * its cap a function is throttled: the public API answers a fast 503 (cdk/lib/public-api.ts), the
  * BFF sheds with upstream-busy, Step Functions retries the step (Lambda.TooManyRequestsException).
@@ -95,6 +95,7 @@ export function lambdaConcurrency(target: DeployConfig['target'], accountCap: nu
       chaos: undefined,
       dispatcher: undefined,
       consumer: undefined,
+      ops: undefined,
     };
   }
   return {
@@ -107,6 +108,8 @@ export function lambdaConcurrency(target: DeployConfig['target'], accountCap: nu
     chaos: 1,
     dispatcher: 1,
     consumer: 1,
+    // Admin-only (outbox backlog, DLQ depth and redrive): one worker per owner is plenty.
+    ops: 1,
   };
 }
 

@@ -213,6 +213,11 @@ export class ChaosRules {
     this.loadedAt = Date.now();
   }
 
+  /** Whether any live rule targets this context, whatever its probability (callers that bypass a service ask this first). */
+  async targets(ctx: ChaosContext): Promise<boolean> {
+    return (await this.current()).some((r) => matches(r, ctx));
+  }
+
   /** The first matching rule that fires under its probability, if any. */
   async pick(ctx: ChaosContext): Promise<ChaosRule | undefined> {
     const rules = await this.current();
@@ -268,7 +273,17 @@ export async function applyChaos(rules: ChaosRules, ctx: ChaosContext & { correl
  * or none when CHAOS_ENABLED is off: the service runtime and the BFF pass it to httpApi.
  */
 export function chaosMiddlewares(cfg: Pick<Config, 'CHAOS_ENABLED' | 'SERVICE_NAME' | 'REDIS_URL'>): HttpMiddleware[] {
-  return cfg.CHAOS_ENABLED ? [chaosMiddleware(cfg.SERVICE_NAME, new ChaosRules(() => serviceRedis(cfg.REDIS_URL)))] : [];
+  const rules = processChaosRules(cfg);
+  return rules ? [chaosMiddleware(cfg.SERVICE_NAME, rules)] : [];
+}
+
+let processRules: ChaosRules | undefined;
+
+/** This process's one copy of the rules (undefined when CHAOS_ENABLED is off): one Redis read a second, whoever asks. */
+export function processChaosRules(cfg: Pick<Config, 'CHAOS_ENABLED' | 'REDIS_URL'>): ChaosRules | undefined {
+  if (!cfg.CHAOS_ENABLED) return undefined;
+  processRules ??= new ChaosRules(() => serviceRedis(cfg.REDIS_URL));
+  return processRules;
 }
 
 /** middy middleware for the HTTP handlers: runs before routing, sees the normalized request. */

@@ -123,6 +123,60 @@ describe('products through the public API', () => {
     expect(await negative.json()).toMatchObject({ type: expect.stringMatching(/insufficient-stock$/) });
   });
 
+  it('cache hits are answered at the door (BFF) as the catalog answers them; a write is seen by the next read; a chaos rule on the read reaches the catalog again', async () => {
+    const id = await newProduct(10);
+    const url = `${api}/api/products/${id}`;
+    // The first read fills the catalog's entry; from then on the BFF answers from it.
+    const first = await call(url);
+    expect(first.status).toBe(200);
+    const atDoor = await call(url);
+    expect(atDoor.status).toBe(200);
+    expect(atDoor.headers.get('x-served-by')).toBe('bff');
+    expect(atDoor.headers.get('x-cache')).toBe('hit');
+    // No-cache asks the origin: the catalog answers the same representation.
+    const origin = await call(url, { headers: { 'cache-control': 'no-cache' } });
+    expect(origin.headers.get('x-served-by')).toBeNull();
+    expect(origin.headers.get('etag')).toBe(atDoor.headers.get('etag'));
+    expect(await origin.json()).toEqual(await atDoor.json());
+
+    // Read-your-write: each read right after a write's 200 carries that write, at the door or not.
+    let etag = atDoor.headers.get('etag')!;
+    for (let i = 1; i <= 5; i++) {
+      await call(url); // the entry is back in the cache before each write
+      const won = await patch(`/api/products/${id}/stock`, { delta: 1 }, { 'if-match': etag });
+      expect(won.status).toBe(200);
+      etag = won.headers.get('etag')!;
+      const next = await call(url);
+      expect(next.headers.get('etag')).toBe(etag);
+      expect(await next.json()).toMatchObject({ stock: 10 + i });
+    }
+
+    // A fault on the catalog's read of this product is not skipped by the door.
+    const ruleRes = await call(`${api}/api/chaos/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ target: { service: 'catalog', route: `GET /products/${id}` }, fault: { type: 'error', status: 418 }, ttlSeconds: 60 }),
+    });
+    expect(ruleRes.status).toBe(201);
+    const rule = (await ruleRes.json()) as { id: string };
+    try {
+      expect((await call(url)).headers.get('x-served-by')).toBe('bff');
+      let faulted: Response | undefined;
+      // Every process re-reads the rules at most once a second.
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const res = await call(url);
+        if (res.status === 418) {
+          faulted = res;
+          break;
+        }
+      }
+      expect(faulted?.status).toBe(418);
+      expect(await faulted!.json()).toMatchObject({ type: expect.stringMatching(/chaos-injected$/) });
+    } finally {
+      await call(`${api}/api/chaos/rules/${rule.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+    }
+  });
+
   it('price and stock changes need the admin role: anonymous 401, customer 403, both problem+json and no change', async () => {
     const id = await newProduct(10);
     const etag = (await call(`${api}/api/products/${id}`)).headers.get('etag')!;

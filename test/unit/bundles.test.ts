@@ -95,6 +95,12 @@ describe('the Lambda bundles', () => {
     for (const fn of ['OrdersApi', 'OrdersSagaSagaStep']) expect([fn, packages(fn).includes('@aws-sdk/client-sns')]).toEqual([fn, false]);
   });
 
+  it('serves the ops routes from their own function: the API Lambdas carry no SQS client', () => {
+    for (const fn of ['PaymentsApi', 'OrdersApi']) expect([fn, packages(fn).includes('@aws-sdk/client-sqs')]).toEqual([fn, false]);
+    for (const fn of ['PaymentsMeshOps', 'OrdersMeshOps']) expect([fn, packages(fn).includes('@aws-sdk/client-sqs')]).toEqual([fn, true]);
+    expect(packages('PaymentsMeshOps')).not.toContain('stripe');
+  });
+
   it('serves the OpenAPI description from a file built at build time: no generator in the BFF', () => {
     expect(packages('BffApi')).toContain('zod');
     expect(packages('BffApi')).not.toContain('zod-openapi');

@@ -215,6 +215,58 @@ function executeApiGrants(template: Json): Grant[] {
   return grants;
 }
 
+describe('the ops routes: their own function per queue owner holds the redrive grants', () => {
+  const template = synth();
+  const resources = template.Resources as Record<string, Json>;
+  /** Function logical ids (hash suffix off) whose role has a statement with `action`. */
+  const holders = (action: string) => {
+    const fnOfRole = new Map<string, string>();
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === 'AWS::Lambda::Function') fnOfRole.set(r.Properties.Role['Fn::GetAtt'][0], id.replace(/[A-F0-9]{8}$/, ''));
+    }
+    return Object.values(resources)
+      .filter((p) => p.Type === 'AWS::IAM::Policy')
+      .filter((p) => p.Properties.PolicyDocument.Statement.some((st: Json) => [st.Action].flat().includes(action)))
+      .flatMap((p) => p.Properties.Roles.map((r: Json) => fnOfRole.get(r.Ref)))
+      .sort();
+  };
+
+  it('grants the redrive (sqs:SendMessage) to the ops functions alone, and the API Lambdas no SQS action', () => {
+    expect(holders('sqs:SendMessage')).toEqual(['OrdersMeshOps', 'PaymentsMeshOps']);
+    // The consumers also read their queue's attributes (the event source mapping); the API Lambdas no SQS action at all.
+    expect(holders('sqs:GetQueueAttributes')).toEqual(['OrdersMeshOps', 'OrdersMeshPaymentEventsConsumer', 'PaymentsMeshAuditConsumer', 'PaymentsMeshOps']);
+    const sqsActions = (fn: string) =>
+      Object.values(resources)
+        .filter((p) => p.Type === 'AWS::IAM::Policy' && p.Properties.Roles.some((r: Json) => String(r.Ref).startsWith(`${fn}ServiceRole`)))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: Json) => [st.Action].flat()))
+        .filter((a: string) => a.startsWith('sqs:'));
+    expect([sqsActions('PaymentsApi'), sqsActions('OrdersApi')]).toEqual([[], []]);
+  });
+
+  it("routes the three ops paths of the payments and orders APIs to the ops function's integration, every other path to the API Lambda", () => {
+    const routes = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => ({ key: r.Properties.RouteKey, api: r.Properties.ApiId.Ref, auth: r.Properties.AuthorizationType, target: JSON.stringify(r.Properties.Target) }));
+    const ops = routes.filter((r) => r.key !== '$default');
+    expect(ops.map((r) => r.key).sort()).toEqual([
+      'GET /ops/dlq',
+      'GET /ops/dlq',
+      'GET /ops/outbox',
+      'GET /ops/outbox',
+      'POST /ops/dlq/{queue}/redrive',
+      'POST /ops/dlq/{queue}/redrive',
+    ]);
+    for (const r of ops) {
+      expect(r.auth).toBe('AWS_IAM');
+      const def = routes.find((d) => d.key === '$default' && d.api === r.api)!;
+      expect(r.target).not.toBe(def.target);
+      // integrations/<id>: the integration's URI is the ops function's ARN.
+      const integration = resources[/"Ref":"([^"]+)"/.exec(r.target)![1]];
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toMatch(/"Fn::GetAtt":\["(Payments|Orders)MeshOps[A-F0-9]{8}","Arn"\]/);
+    }
+  });
+});
+
 describe('execute-api grants: each caller gets exactly the routes it calls', () => {
   const template = synth();
   const grants = executeApiGrants(template);

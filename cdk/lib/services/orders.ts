@@ -8,6 +8,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ServiceFunction } from '../service-function';
+import { meshOpsFunction } from './mesh-ops';
 import { SAGA_STATE_MACHINE_NAME } from '../platform';
 import { serviceApisEnv, type ServiceContext, type ServiceParts } from '../service-context';
 
@@ -32,14 +33,9 @@ export function ordersSaga(
   const construct = new Construct(scope, 'OrdersMesh');
   // Catalog for prices; payments for the payment session shown with the order.
   parts.orders.fn.addEnvironment('SERVICE_APIS', serviceApisEnv({ catalog: parts.catalog.api, payments: parts.payments.api }));
-  const { queue, dlq } = ctx.platform.queues[ORDERS_PAYMENT_EVENTS_QUEUE];
-  // Ops: the orders API reports and redrives its own consumer's DLQ (GET /ops/dlq, POST /ops/dlq/{queue}/redrive), no other queue.
-  parts.orders.fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
-      resources: [queue.queueArn, dlq.queueArn],
-    }),
-  );
+  const { queue } = ctx.platform.queues[ORDERS_PAYMENT_EVENTS_QUEUE];
+  // Ops (outbox backlog, DLQ depth and redrive of orders-payment-events): their own function on the orders API.
+  const ops = meshOpsFunction(construct, ctx, 'orders', parts.orders.api);
   const consumer = new ServiceFunction(construct, 'PaymentEventsConsumer', {
     service: 'orders',
     handler: 'payment-events',
@@ -83,5 +79,5 @@ export function ordersSaga(
     schedule: Schedule.rate(Duration.minutes(1)),
     targets: [new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ source: 'sweep' }) })],
   });
-  return { consumer, dispatcher };
+  return { consumer, dispatcher, ops };
 }

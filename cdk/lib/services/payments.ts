@@ -1,11 +1,11 @@
 import { CONSUMER_QUEUES } from '../../../functions/shared/consumer-queues';
 import { Duration } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ServiceFunction } from '../service-function';
+import { meshOpsFunction } from './mesh-ops';
 import type { ServiceContext, ServiceParts } from '../service-context';
 
 export const PAYMENTS_AUDIT_QUEUE = CONSUMER_QUEUES.payments[0];
@@ -48,14 +48,7 @@ export function paymentsMesh(scope: Construct, ctx: ServiceContext, payments: Se
     reservedConcurrency: ctx.config.concurrency.consumer,
   });
   audit.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
-  // Ops: POST /ops/dlq/{queue}/redrive moves a consumer's DLQ messages back to its queue:
-  // only payments' own consumer queues (not every checkout-mesh-* queue of other services).
-  const own = ctx.platform.queues[PAYMENTS_AUDIT_QUEUE];
-  payments.fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
-      resources: [own.queue.queueArn, own.dlq.queueArn],
-    }),
-  );
-  return { dispatcher, audit, queue };
+  // Ops (outbox backlog, DLQ depth and redrive of payments-audit): their own function on the payments API.
+  const ops = meshOpsFunction(construct, ctx, 'payments', payments.api);
+  return { dispatcher, audit, queue, ops };
 }

@@ -43,6 +43,9 @@ const HEADERS = {
     description: 'How catalog served this read: hit (Redis), miss (loaded from Postgres, then cached) or bypass (Redis unavailable)',
   }),
   'X-Sql-Queries': z.string().meta({ description: 'The SQL statements catalog ran for this read (0 on a cache hit)', examples: ['0'] }),
+  'X-Served-By': z.optional(z.literal('bff')).meta({
+    description: "Present when the BFF answered a cache hit itself, from catalog's Redis entry, without calling catalog (send Cache-Control: no-cache to ask catalog)",
+  }),
   'Idempotent-Replayed': z.literal('true').meta({ description: 'Present on a replay: the stored answer of the first request with this Idempotency-Key' }),
 } as const;
 type HeaderName = keyof typeof HEADERS;

@@ -153,8 +153,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     path: productParam,
     ifNoneMatch: true,
     answers: {
-      200: { description: 'The product', body: R.ProductSchema, headers: ['ETag', 'X-Cache', 'X-Sql-Queries'] },
-      304: { description: 'Not modified (If-None-Match matched)', headers: ['ETag', 'X-Cache', 'X-Sql-Queries'] },
+      200: { description: 'The product', body: R.ProductSchema, headers: ['ETag', 'X-Cache', 'X-Sql-Queries', 'X-Served-By'] },
+      304: { description: 'Not modified (If-None-Match matched)', headers: ['ETag', 'X-Cache', 'X-Sql-Queries', 'X-Served-By'] },
       404: problem('No such product'),
     },
   },

@@ -5,7 +5,9 @@ import { config } from '../../shared/config';
 import { json, parseJsonBody, type HttpRequest, type HttpResult } from '../../shared/http';
 import { HttpProblem } from '../../shared/problem';
 import { redisReady, releaseLock, serviceRedis } from '../../shared/redis';
+import { processChaosRules } from '../../shared/chaos';
 import { publicRoute, type PublicRoute } from '../access';
+import { CatalogEdge } from '../catalog-edge';
 import { downstream } from '../downstream';
 import { ConcurrencyLimiter } from '../limiter';
 import { proxyTo } from '../proxy';
@@ -39,6 +41,12 @@ export function catalogRoutes(): PublicRoute[] {
   const proxy = (path: (req: HttpRequest) => string) => proxyTo('catalog', { path, requestHeaders: FORWARD_REQUEST, responseHeaders: FORWARD_RESPONSE });
 
   const id = (req: HttpRequest) => encodeURIComponent(req.params.id);
+  // Cache hits answered here, from the catalog's own Redis entry (catalog-edge.ts); made on first
+  // use, since building the route table must not need the config.
+  let edge: CatalogEdge | undefined;
+  const edgeOf = () =>
+    (edge ??= new CatalogEdge({ redis: () => serviceRedis(config().REDIS_URL), catalog: () => downstream('catalog'), chaos: processChaosRules(config()) }));
+  const readProduct = proxy((req) => `/products/${id(req)}`);
   return [
     publicRoute(
       'GET',
@@ -49,12 +57,7 @@ export function catalogRoutes(): PublicRoute[] {
         return `/products${qs ? `?${qs}` : ''}`;
       }),
     ),
-    publicRoute(
-      'GET',
-      '/api/products/{id}',
-      'anyone',
-      proxy((req) => `/products/${id(req)}`),
-    ),
+    publicRoute('GET', '/api/products/{id}', 'anyone', async (req, principal) => (await edgeOf().product(req)) ?? readProduct(req, principal)),
     publicRoute(
       'PATCH',
       '/api/products/{id}',

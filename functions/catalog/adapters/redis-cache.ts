@@ -60,6 +60,18 @@ export class RedisProductCache implements ProductCache {
     return { value: `${this.prefix}${id}`, gen: `${this.prefix}${id}:gen`, lock: `${this.prefix}${id}:lock` };
   }
 
+  /**
+   * The cached product, or null on a miss, without loading or filling: for a reader outside the
+   * catalog (the BFF's door) that asks the catalog itself on a miss. An entry that exists is never
+   * older than a write that has answered 2xx (writes invalidate before they answer, and a fill
+   * that raced a write is refused by the generation check), so it may be served as it is.
+   * Redis errors are thrown: the caller falls back to the catalog.
+   */
+  async peek(id: string): Promise<Product | null> {
+    const raw = await this.redis().get(this.keys(id).value);
+    return raw === null ? null : (JSON.parse(raw) as Product);
+  }
+
   // No in-process sharing of loads on purpose: a read that starts after a write's 2xx must not
   // join a load that began before the write. The Redis lock does the stampede protection.
   async getOrLoad(id: string, load: () => Promise<Product | null>): Promise<Product | null> {

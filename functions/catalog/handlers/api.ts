@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { json, parseJsonBody, route, validate, type HttpRequest, type HttpResult } from '../../shared/http';
+import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
 import { serviceDb } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
 import { PgProductRepository } from '../adapters/pg-repository';
 import { RedisProductCache } from '../adapters/redis-cache';
 import { catalogProblem } from '../adapters/problems';
 import { CatalogService } from '../core/catalog-service';
-import { noneMatchHits, toEtag } from '../core/etag';
-import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch, type Product } from '../core/model';
+import { productAnswer } from '../adapters/representation';
+import { ListQuery, ProductId, ProductPatch, ReserveRequest, StockPatch } from '../core/model';
 import * as z from 'zod';
 
 const runtime = serviceRuntime('catalog', { postgres: serviceDb, redis: true });
@@ -32,7 +32,6 @@ async function withReadEvidence<T>(read: () => Promise<T>): Promise<{ value: T; 
 const WORKER_ID = randomUUID().slice(0, 8);
 
 const productId = (req: HttpRequest) => validate(ProductId, req.params.id, 'path.id');
-const productResult = (status: number, p: Product): HttpResult => json(status, p, { etag: toEtag(p.version), 'cache-control': 'no-cache' });
 
 const api = runtime.api(
   [
@@ -42,21 +41,18 @@ const api = runtime.api(
     }),
     route('GET', '/products/{id}', async (req) => {
       const { value: product, headers } = await withReadEvidence(() => catalog().get(productId(req)));
-      if (noneMatchHits(req.headers['if-none-match'], product.version)) {
-        return { status: 304, headers: { etag: toEtag(product.version), 'cache-control': 'no-cache', ...headers } };
-      }
-      const res = productResult(200, product);
+      const res = productAnswer(200, product, req.headers['if-none-match']);
       return { ...res, headers: { ...res.headers, ...headers } };
     }),
     route('PATCH', '/products/{id}/stock', async (req) => {
       const id = productId(req);
       const { delta } = parseJsonBody(req, StockPatch);
-      return productResult(200, await catalog().addStock(id, req.headers['if-match'], delta));
+      return productAnswer(200, await catalog().addStock(id, req.headers['if-match'], delta));
     }),
     route('PATCH', '/products/{id}', async (req) => {
       const id = productId(req);
       const patch = parseJsonBody(req, ProductPatch);
-      return productResult(200, await catalog().update(id, req.headers['if-match'], patch));
+      return productAnswer(200, await catalog().update(id, req.headers['if-match'], patch));
     }),
     route('POST', '/internal/reservations', async (req) => {
       const body = parseJsonBody(req, ReserveRequest);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { meshOpsRoutes } from '../../shared/mesh-ops';
 import { dispatcherKick } from '../../shared/mesh';
 import * as z from 'zod';
 import { json, parseJsonBody, route, validate, type HttpRequest } from '../../shared/http';
@@ -112,8 +111,6 @@ export const handler = runtime.api(
       return json(200, { items, total, nextOffset }, { 'cache-control': 'no-store' });
     }),
     route('GET', '/orders/{id}', getOrderWithPayment),
-    // Ops (admin, through the BFF): the orders outbox backlog, and orders' own consumer DLQs.
-    ...meshOpsRoutes('orders', runtime.db),
     // The buyer cancelled on PayPal's page: fail the pending payment now (the saga then compensates).
     route('POST', '/orders/{id}/payment/cancel', async (req) => {
       const { order } = await getOrder(req);

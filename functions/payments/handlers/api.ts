@@ -2,7 +2,6 @@ import { SNSClient, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { json, parseJsonBody, route, validate, type HttpRequest, type RouteHandler } from '../../shared/http';
 import { serviceDb, withTransaction } from '../../shared/db';
 import { serviceRuntime } from '../../shared/service';
-import { meshOpsRoutes } from '../../shared/mesh-ops';
 import { HttpProblem } from '../../shared/problem';
 import { vaultClient } from '../../shared/vault';
 import { applyProviderEvent, type ProviderEvent } from '../core/webhooks';
@@ -167,7 +166,6 @@ export const handler = runtime.api(
   [
     route('POST', '/webhooks/stripe', receiveStripeWebhook),
     route('POST', '/ops/webhooks/stripe/replay', postWebhookReplay),
-    ...meshOpsRoutes('payments', runtime.db),
     route('POST', '/internal/payment-sessions', postSession),
     route('GET', '/internal/payment-sessions/{id}', async (req) => json(200, await getSession(runtime.db(), req.params.id))),
     // The session of an order (the saga's CancelPaymentSession when the order never recorded it).

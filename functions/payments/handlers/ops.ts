@@ -1,0 +1,4 @@
+import { meshOpsHandler } from '../../shared/mesh-ops';
+
+/** GET /ops/outbox, GET /ops/dlq, POST /ops/dlq/{queue}/redrive of the payments API (shared/mesh-ops.ts). */
+export const handler = meshOpsHandler('payments');
