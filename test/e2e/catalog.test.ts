@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { endpoints } from '../support/endpoints';
+import { withChaosRule } from '../support/chaos';
 import { signedFetch } from '../support/signed-fetch';
 import { loginAs, registerAndLogin } from '../support/accounts';
 import { RACE_DEMO_PRODUCT_ID, TEST_DATA_CATEGORY } from '../../functions/catalog/core/model';
@@ -152,15 +153,8 @@ describe('products through the public API', () => {
     }
 
     // A fault on the catalog's read of this product is not skipped by the door.
-    const ruleRes = await call(`${api}/api/chaos/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify({ target: { service: 'catalog', route: `GET /products/${id}` }, fault: { type: 'error', status: 418 }, ttlSeconds: 60 }),
-    });
-    expect(ruleRes.status).toBe(201);
-    const rule = (await ruleRes.json()) as { id: string };
-    try {
-      expect((await call(url)).headers.get('x-served-by')).toBe('bff');
+    const rule = { target: { service: 'catalog', route: `GET /products/${id}` }, fault: { type: 'error', status: 418 }, ttlSeconds: 60 } as const;
+    await withChaosRule(api, adminToken, rule, async () => {
       let faulted: Response | undefined;
       // Every process re-reads the rules at most once a second.
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
@@ -172,9 +166,7 @@ describe('products through the public API', () => {
       }
       expect(faulted?.status).toBe(418);
       expect(await faulted!.json()).toMatchObject({ type: expect.stringMatching(/chaos-injected$/) });
-    } finally {
-      await call(`${api}/api/chaos/rules/${rule.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
-    }
+    });
   });
 
   it('price and stock changes need the admin role: anonymous 401, customer 403, both problem+json and no change', async () => {

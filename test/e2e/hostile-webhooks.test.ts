@@ -26,12 +26,13 @@ afterAll(async () => {
   await db?.end();
 });
 
-// What a webhook delivery can write (the audit consumer's inbox/event_audit follow the outbox
-// asynchronously, after earlier tests' applied events, so they are left out).
+// What a webhook delivery can write (the audit consumer's inbox, event_audit and Lambda idempotency
+// records follow the outbox asynchronously, after earlier tests' applied events, so they are left out).
 const payments = async () => {
   const {
     'payments.event_audit': _a,
     'payments.inbox': _i,
+    'payments.idempotency_records': _r,
     ...rest
   } = await fingerprint(db, ['payments'], {
     statuses: 'SELECT status, count(*)::int FROM payments.payment_sessions GROUP BY 1 ORDER BY 1',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loginAs } from '../support/accounts';
+import { withChaosRule } from '../support/chaos';
 import { endpoints } from '../support/endpoints';
 
 /**
@@ -52,16 +53,10 @@ describe('a circuit breaker on every downstream', () => {
   });
 
   it.each(CASES)('$service: a chaos error rule opens its breaker; the next call fails fast with 503 circuit-open + Retry-After', async ({ service, route, call }) => {
-    const created = await fetch(`${api}/api/chaos/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },
-      // A rule on the chaos service's own route also makes its removal fail fast once that breaker
-      // is open (removal goes through the same service): it gets a short life and ends by itself.
-      body: JSON.stringify({ target: { service, route }, fault: { type: 'error', status: 503 }, ttlSeconds: service === 'chaos' ? 10 : 60 }),
-    });
-    expect(created.status).toBe(201);
-    const rule = (await created.json()) as { id: string };
-    try {
+    // A rule on the chaos service's own route also makes its removal fail fast once that breaker
+    // is open (removal goes through the same service): it gets a short life and ends by itself.
+    const rule = { target: { service, route }, fault: { type: 'error', status: 503 }, ttlSeconds: service === 'chaos' ? 10 : 60 } as const;
+    await withChaosRule(api, tokens.admin, rule, async () => {
       // Failures through one BFF instance open its breaker (5 calls, more than half failing).
       let open: Response | undefined;
       let failures = 0;
@@ -86,9 +81,7 @@ describe('a circuit breaker on every downstream', () => {
         expect(fastBody.service).toBe(service);
         expect(elapsed).toBeLessThan(2000);
       }
-    } finally {
-      await fetch(`${api}/api/chaos/rules/${rule.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokens.admin}` } });
-    }
+    });
     // After the cool-down (5 s) a probe goes through and the breaker closes.
     await sleep(5500);
     let recovered = false;
