@@ -30,7 +30,8 @@ const RACE_LOCK = 'bff:race:demo-product';
 const RACE_LOCK_MS = 30_000;
 
 /**
- * /api/products: thin pass-through to the catalog service. Status,
+ * /api/products: thin pass-through to the catalog service, except a product read whose entry the
+ * catalog has cached, which the BFF answers itself from that entry (catalog-edge.ts). Status,
  * ETag and problem bodies come back unchanged, so 304/412/428 reach the browser as-is.
  * Reads are public; price and stock changes need the admin role.
  */
