@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { IdempotencyConfig, IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { idempotencyRecordId, idempotent } from '../../functions/shared/idempotency';
 import { PostgresPersistenceLayer } from '../../functions/shared/idempotency-store';
 import { sweepExpiredIdempotencyRecords } from '../../functions/shared/idempotency-sweep';
-import { endpoints } from '../support/endpoints';
+import { type ScratchSchema, scratchSchema } from '../support/scratch-schema';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(120_000);
@@ -18,7 +17,7 @@ jest.setTimeout(120_000);
  * layer: absent, or expired, or in progress with a lapsed in-progress expiry; otherwise
  * IdempotencyItemAlreadyExistsError with the record that is there.
  */
-const schema = `idem_test_${randomUUID().slice(0, 8)}`;
+let schema: string;
 let admin: Pool;
 let db: Pool;
 
@@ -45,22 +44,21 @@ const rec = (id: string, status: Status, extra: Partial<ConstructorParameters<ty
 const row = async (id: string) =>
   (await admin.query(`SELECT status, expiry, in_progress_expiry, data, validation FROM ${schema}.idempotency_records WHERE id = $1`, [id])).rows[0];
 
+let scratch: ScratchSchema;
 beforeAll(async () => {
-  admin = new Pool({ connectionString: endpoints().postgresUrl, max: 2 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.query(`CREATE TABLE ${schema}.idempotency_records (LIKE orders.idempotency_records INCLUDING ALL)`);
   // The layer resolves the table through the search_path, as on a service's leased pool.
-  db = new Pool({ connectionString: endpoints().postgresUrl, max: 12, options: `-c search_path=${schema}` });
+  scratch = await scratchSchema('idem_test', { idempotency_records: 'LIKE orders.idempotency_records INCLUDING ALL' }, { dbMax: 12 });
+  schema = scratch.name;
+  admin = scratch.admin;
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await db.end();
-  await admin.end();
+  await scratch.drop();
 });
 
 beforeEach(async () => {
-  await admin.query(`TRUNCATE ${schema}.idempotency_records`);
+  await scratch.truncate();
 });
 
 describe('idempotent() on PostgresPersistenceLayer', () => {

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { withTransaction } from '../../functions/shared/db';
 import { appendOutbox, dispatchOutbox, newEvent, type EventEnvelope } from '../../functions/shared/events';
 import { applyOnce } from '../../functions/shared/inbox';
 import { publishAfterCommit } from '../../functions/shared/mesh';
-import { endpoints } from '../support/endpoints';
+import { type ScratchSchema, scratchSchema } from '../support/scratch-schema';
 
 // testTimeout in a jest project is not applied when several projects run together.
 jest.setTimeout(120_000);
@@ -14,28 +13,29 @@ jest.setTimeout(120_000);
  * The outbox dispatcher and the inbox on real Postgres, in a throw-away schema shaped like
  * payments' (so the deployed sweep never competes for these rows).
  */
-const schema = `outbox_test_${randomUUID().slice(0, 8)}`;
+let schema: string;
 let pool: Pool;
 let db: Pool;
 
+let scratch: ScratchSchema;
 beforeAll(async () => {
-  pool = new Pool({ connectionString: endpoints().postgresUrl, max: 8 });
-  await pool.query(`CREATE SCHEMA ${schema}`);
-  await pool.query(`CREATE TABLE ${schema}.outbox (LIKE payments.outbox INCLUDING ALL)`);
-  await pool.query(`CREATE TABLE ${schema}.inbox (LIKE payments.inbox INCLUDING ALL)`);
-  await pool.query(`CREATE TABLE ${schema}.effects (event_id text PRIMARY KEY, applied integer NOT NULL DEFAULT 1)`);
   // The code under test resolves outbox and inbox through the search_path, as in a service's own schema.
-  db = new Pool({ connectionString: endpoints().postgresUrl, max: 8, options: `-c search_path=${schema}` });
+  scratch = await scratchSchema('outbox_test', {
+    outbox: 'LIKE payments.outbox INCLUDING ALL',
+    inbox: 'LIKE payments.inbox INCLUDING ALL',
+    effects: 'event_id text PRIMARY KEY, applied integer NOT NULL DEFAULT 1',
+  });
+  schema = scratch.name;
+  pool = scratch.admin;
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await db.end();
-  await pool.end();
+  await scratch.drop();
 });
 
 beforeEach(async () => {
-  await pool.query(`TRUNCATE ${schema}.outbox, ${schema}.inbox, ${schema}.effects`);
+  await scratch.truncate();
 });
 
 async function seed(aggregates: number, perAggregate: number): Promise<EventEnvelope[]> {
