@@ -6,13 +6,15 @@ import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, UpdateFun
 import type { BenchContext, Benchmark } from './lib/context';
 import { awsConfig, ROOT } from './lib/env';
 import { kb, METAFILE, reportOf } from '../scripts/lib/bundles';
+import { installedLambdaNodeVersion, lambdaNodeBinary } from '../scripts/lib/lambda-node';
 import type { Row, Target } from './lib/report';
 import { nowMs, ratio, round, sleep } from './lib/stats';
 
 /**
  * Cold start and size, per function of the product stack and for the echo floor:
  * - bundle: index.js of its cdk.out asset (minified; the source map is a separate file);
- * - load: `require()` of that bundle in a fresh node, with --enable-source-maps as deployed;
+ * - load: `require()` of that bundle in a fresh process of the Lambdas' Node (.local/lambda-node),
+ *   with --enable-source-maps as deployed, and without;
  * - cold: first invocation after UpdateFunctionConfiguration (the emulator recycles the
  *   function's workers on a configuration change), then warm: the next invocation.
  * HTTP functions get a request for an unknown path (routing, middlewares, 404; no data
@@ -93,11 +95,17 @@ function eventFor(kind: Fn['kind']): unknown {
 }
 
 /** Module load time of a bundle in a fresh node (median of 3), as the worker loads it. */
+/** The Node the emulator runs the Lambdas on (what a cold start loads the bundle with); this process's Node if it is not installed. */
+function runtimeNode(): { binary: string; version: string } {
+  const version = installedLambdaNodeVersion();
+  return version ? { binary: lambdaNodeBinary(), version } : { binary: process.execPath, version: process.version };
+}
+
 function loadMs(bundle: string, sourceMaps: boolean): number {
   const script = `const t=performance.now();try{require(${JSON.stringify(bundle)})}catch(e){}process.stdout.write(String(performance.now()-t));process.exit(0)`;
   const runs: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = spawnSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
+    const r = spawnSync(runtimeNode().binary, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
       env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', SERVICE_NAME: 'bench', LOG_LEVEL: 'ERROR' },
       encoding: 'utf8',
       timeout: 30_000,
@@ -213,7 +221,7 @@ export const coldstart: Benchmark = {
       rows,
       targets,
       notes: [
-        'KB = index.js of the cdk.out asset (minified, source map external); load = require() in a fresh node with --enable-source-maps; cold = first invocation after a configuration change (client-side, through the emulator); warm = the next one. Ratio = cold / echo cold.',
+        `KB = index.js of the cdk.out asset (minified, source map external); load = require() in a fresh process of the Lambdas' Node (${runtimeNode().version}) with --enable-source-maps; cold = first invocation after a configuration change (client-side, through the emulator); warm = the next one. Ratio = cold / echo cold.`,
         ...(over.length ? [`over ${BUNDLE_LIMIT_KB} KB: ${over.map((m) => `${m.fn} ${m.sizeKB} KB (${m.top.join(', ')})`).join('; ')}`] : []),
       ],
       data: { functions: measured, floor: floorM },
