@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { RedisProductCache, type RedisProductCacheOptions } from '../catalog/adapters/redis-cache';
 import { productAnswer } from '../catalog/adapters/representation';
-import { ProductId } from '../catalog/core/model';
+import { type Product, ProductId } from '../catalog/core/model';
 import type { ChaosRules } from '../shared/chaos';
 import type { HttpRequest, HttpResult } from '../shared/http';
 import { logger } from '../shared/logger';
@@ -51,7 +51,7 @@ export class CatalogEdge {
     const id = ProductId.safeParse(req.params.id);
     if (!id.success || wantsOrigin(req) || this.deps.catalog().state !== 'closed') return this.pass();
     if (await this.deps.chaos?.targets({ service: 'catalog', method: 'GET', path: `/products/${id.data}` })) return this.pass();
-    let product: Awaited<ReturnType<RedisProductCache['peek']>>;
+    let product: Product | null;
     try {
       product = await this.cache.peek(id.data);
     } catch (err) {
